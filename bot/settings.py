@@ -1,0 +1,149 @@
+"""Settings, read once from the environment by the entry points (DESIGN §3)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+
+class SettingsError(Exception):
+    """One or more settings are missing or malformed; the message names every problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("ticketbot cannot start; fix these settings:\n" + "\n".join(f"  - {p}" for p in problems))
+        self.problems = problems
+
+
+class Secret(str):
+    """A string that never shows itself in a repr, log line or traceback."""
+
+    def __repr__(self) -> str:
+        return "Secret('***')" if self else "Secret('')"
+
+
+DEFAULT_OPENAI_MODEL = "gpt-4.1-mini"
+CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+HOST = re.compile(r"^[A-Za-z0-9.-]+(:\d{1,5})?$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///ticketbot.db"
+    redis_url: str = "redis://localhost:6379/0"
+    slack_bot_token: Secret = field(default=Secret(""), repr=False)
+    slack_signing_secret: Secret = field(default=Secret(""), repr=False)
+    slack_app_token: Secret = field(default=Secret(""), repr=False)
+    slack_api_url: str = "https://slack.com/api/"
+    slack_file_hosts: tuple[str, ...] = ("files.slack.com",)
+    port: int = 3000
+    channels: tuple[str, ...] = ()
+    approvers: tuple[str, ...] = ()
+    llm_provider: str = "template"
+    openai_api_key: Secret = field(default=Secret(""), repr=False)
+    openai_base_url: str = ""
+    openai_model: str = DEFAULT_OPENAI_MODEL
+    llm_concurrency: int = 8
+    jira_url: str = ""
+    jira_email: str = ""
+    jira_api_token: Secret = field(default=Secret(""), repr=False)
+    jira_pat: Secret = field(default=Secret(""), repr=False)
+    jira_project: str = ""
+    jira_issue_type: str = "Story"
+    jira_epic_type: str = "Epic"
+    jira_epics: str = ""  # empty: parent on Cloud, epic-link on Server/DC
+    jira_link_type: str = "Blocks"
+    jira_field_defaults: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Parse every variable; raise SettingsError naming all problems at once."""
+        problems: list[str] = []
+
+        def get(name: str, default: str = "") -> str:
+            return env.get(name, "").strip() or default
+
+        def integer(name: str, default: int, low: int, high: int) -> int:
+            text = get(name, str(default))
+            if not text.isdigit() or not low <= int(text) <= high:
+                problems.append(f"{name}={text!r}: must be a whole number from {low} to {high}")
+                return default
+            return int(text)
+
+        def id_list(name: str, pattern: re.Pattern[str], what: str) -> tuple[str, ...]:
+            items = tuple(i.strip() for i in get(name).split(",") if i.strip())
+            bad = [i for i in items if not pattern.match(i)]
+            if bad:
+                problems.append(f"{name}: {', '.join(bad)} {'is' if len(bad) == 1 else 'are'} not {what}")
+            return items
+
+        def url(name: str, default: str, schemes: tuple[str, ...]) -> str:
+            text = get(name, default)
+            if text and (urlsplit(text).scheme not in schemes or not (urlsplit(text).netloc or
+                                                                     urlsplit(text).path)):
+                problems.append(f"{name}={text!r}: must be a URL starting with {' or '.join(s + '://' for s in schemes)}")
+            return text
+
+        database_url = get("DATABASE_URL", cls.database_url)
+        if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", database_url):
+            problems.append("DATABASE_URL: must be a sqlite:/// or postgresql+psycopg:// URL")
+        hosts = tuple(h.strip().lower() for h in get("SLACK_FILE_HOSTS", "files.slack.com").split(",") if h.strip())
+        bad_hosts = [h for h in hosts if not HOST.match(h)]
+        if bad_hosts:
+            problems.append(f"SLACK_FILE_HOSTS: {', '.join(bad_hosts)}: each must be host or host:port")
+        openai_key = Secret(get("OPENAI_API_KEY"))
+        provider = get("LLM_PROVIDER", "openai" if openai_key else "template").lower()
+        if provider not in ("openai", "template"):
+            problems.append(f"LLM_PROVIDER={provider!r}: must be openai or template")
+        if provider == "openai" and not openai_key:
+            problems.append("LLM_PROVIDER=openai needs OPENAI_API_KEY (any non-empty value for a local server)")
+        epics = get("JIRA_EPICS").lower()
+        if epics not in ("", "parent", "epic-link", "none"):
+            problems.append(f"JIRA_EPICS={epics!r}: must be parent, epic-link or none")
+        defaults: dict[str, object] = {}
+        try:
+            loaded = json.loads(get("JIRA_FIELD_DEFAULTS", "{}"))
+            if not isinstance(loaded, dict):
+                raise ValueError("not an object")
+            defaults = loaded
+        except ValueError:
+            problems.append('JIRA_FIELD_DEFAULTS: must be a JSON object, e.g. {"components": [{"name": "Web"}]}')
+        jira_url = url("JIRA_URL", "", ("https", "http"))
+        if jira_url:
+            if not (get("JIRA_PAT") or (get("JIRA_EMAIL") and get("JIRA_API_TOKEN"))):
+                problems.append("JIRA_URL is set: also set JIRA_EMAIL and JIRA_API_TOKEN (Cloud) or JIRA_PAT (Server/DC)")
+            if not get("JIRA_PROJECT"):
+                problems.append("JIRA_URL is set: also set JIRA_PROJECT (the project key, e.g. RPL)")
+        settings = cls(
+            database_url=database_url,
+            redis_url=url("REDIS_URL", cls.redis_url, ("redis", "rediss", "unix")),
+            slack_bot_token=Secret(get("SLACK_BOT_TOKEN")),
+            slack_signing_secret=Secret(get("SLACK_SIGNING_SECRET")),
+            slack_app_token=Secret(get("SLACK_APP_TOKEN")),
+            slack_api_url=url("SLACK_API_URL", cls.slack_api_url, ("https", "http")),
+            slack_file_hosts=hosts,
+            port=integer("PORT", 3000, 1, 65535),
+            channels=id_list("TICKETBOT_CHANNELS", CHANNEL_ID, "a Slack channel ID (like C0123ABCD)"),
+            approvers=id_list("TICKETBOT_APPROVERS", USER_ID, "a Slack user ID (like U0123ABCD)"),
+            llm_provider=provider,
+            openai_api_key=openai_key,
+            openai_base_url=url("OPENAI_BASE_URL", "", ("https", "http")),
+            openai_model=get("OPENAI_MODEL", DEFAULT_OPENAI_MODEL),
+            llm_concurrency=integer("LLM_CONCURRENCY", 8, 1, 64),
+            jira_url=jira_url,
+            jira_email=get("JIRA_EMAIL"),
+            jira_api_token=Secret(get("JIRA_API_TOKEN")),
+            jira_pat=Secret(get("JIRA_PAT")),
+            jira_project=get("JIRA_PROJECT"),
+            jira_issue_type=get("JIRA_ISSUE_TYPE", "Story"),
+            jira_epic_type=get("JIRA_EPIC_TYPE", "Epic"),
+            jira_epics=epics,
+            jira_link_type=get("JIRA_LINK_TYPE", "Blocks"),
+            jira_field_defaults=defaults,
+        )
+        if problems:
+            raise SettingsError(problems)
+        return settings

@@ -1,0 +1,61 @@
+"""Problems found in a spec: what, where (file, row, column) and how to fix it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Level(StrEnum):
+    """How much of the input a problem costs (DESIGN §5)."""
+
+    FILE_ERROR = "file_error"  # the file is refused whole
+    ROW_ERROR = "row_error"  # the row is left out
+    WARNING = "warning"  # the row is kept
+
+    @property
+    def is_error(self) -> bool:
+        return self is not Level.WARNING
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    file: str
+    row: int | None
+    column: str | None
+    level: Level
+    message: str
+    suggestion: str | None = None
+
+    def location(self) -> str:
+        parts = [self.file]
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        where = " ".join(parts)
+        return f"{where}, {self.column}" if self.column else where
+
+    def describe(self) -> str:
+        """'fields.csv row 14, Bundle: unknown bundle 'Artcle' — did you mean 'Article'?'"""
+        text = f"{self.location()}: {self.message}"
+        if self.suggestion:
+            text += f" — {self.suggestion}"
+        return text
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "level": self.level.value,
+            "file": self.file,
+            "row": self.row,
+            "column": self.column,
+            "message": self.message,
+            "suggestion": self.suggestion,
+        }
+
+
+def did_you_mean(value: str, candidates: list[str] | set[str] | tuple[str, ...]) -> str | None:
+    """A 'did you mean' suggestion when one candidate is close enough to be the intended one."""
+    import difflib
+
+    by_lower = {c.lower(): c for c in candidates}
+    close = difflib.get_close_matches(value.lower(), list(by_lower), n=1, cutoff=0.75)
+    return f"did you mean '{by_lower[close[0]]}'?" if close else None

@@ -1,0 +1,227 @@
+"""Read uploaded spec files (CSV or an Excel workbook) into sheets of rows, reporting every problem."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from integrations.spec.decoding import DEFAULT_LIMITS, ReaderLimits, decode_text, looks_like_html, read_records
+from integrations.spec.errors import MalformedFile
+from integrations.spec.problems import Level, Problem
+from integrations.spec.sheets import HeaderMatch, SheetKind, recognise_sheet
+
+# X column (row status) of the full Google Sheet.
+BUILD_STATUSES = {"", "a", "c"}
+SKIPPED_STATUSES = {"w", "d"}
+STATUS_MEANING = {
+    "a": "approved",
+    "c": "changed since implemented",
+    "w": "waiting",
+    "x": "already built",
+    "d": "to be deleted",
+}
+
+
+@dataclass(frozen=True)
+class SpecRow:
+    """One data row of a sheet, its cells keyed by canonical column name."""
+
+    file: str
+    row: int
+    sheet: SheetKind
+    values: dict[str, str]
+    extras: dict[str, str] = field(default_factory=dict)  # columns the sheet does not know, by header
+
+    def get(self, column: str) -> str:
+        return self.values.get(column, "")
+
+    @property
+    def status(self) -> str:
+        return self.values.get("x", "").lower()
+
+    @property
+    def is_skipped(self) -> bool:
+        """X = w (waiting) or d (to be deleted): left out of the tickets."""
+        return self.status in SKIPPED_STATUSES
+
+    @property
+    def is_built(self) -> bool:
+        """An `a`/`c`/blank row becomes (part of) a ticket; `x` rows exist already."""
+        return self.status in BUILD_STATUSES
+
+
+@dataclass
+class SheetFile:
+    """One recognised sheet: a CSV file or one tab of a workbook."""
+
+    name: str
+    kind: SheetKind
+    headers: dict[str, str]  # canonical column -> header as written
+    rows: list[SpecRow]
+    encoding: str = "utf-8"
+    skipped: dict[str, list[int]] = field(default_factory=dict)  # status -> rows left out (w, d)
+
+    def header_of(self, column: str) -> str:
+        return self.headers.get(column, column.replace("_", " ").capitalize())
+
+
+@dataclass
+class ReadResult:
+    sheets: list[SheetFile] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def extend(self, other: ReadResult) -> None:
+        self.sheets.extend(other.sheets)
+        self.problems.extend(other.problems)
+
+
+def read_upload(name: str, data: bytes, limits: ReaderLimits = DEFAULT_LIMITS) -> ReadResult:
+    """Read one uploaded file; never raises for bad input: every failure is a reported problem."""
+    if len(data) > limits.max_file_bytes:
+        return _refused(
+            name,
+            f"file is {len(data):,} bytes, over the limit of {limits.max_file_bytes:,}",
+            "export only the sheets of the spec, one CSV per sheet",
+        )
+    if not data.strip():
+        return _refused(name, "file is empty", "export the sheet again with its header row")
+    if data.startswith(b"PK\x03\x04"):
+        return read_workbook(name, data, limits)
+    text, encoding = decode_text(data)
+    if looks_like_html(text):
+        return _refused(name, "this is an HTML page, not a CSV file", "download the sheet as CSV (File → Download)")
+    try:
+        records = list(read_records(text, limits))
+    except MalformedFile as exc:
+        return _refused(name, exc.message, exc.suggestion, row=exc.row)
+    return read_table(name, records, encoding=encoding)
+
+
+def read_workbook(name: str, data: bytes, limits: ReaderLimits = DEFAULT_LIMITS) -> ReadResult:
+    """Read every tab of an .xlsx workbook as its own sheet; tabs that hold no known sheet are reported."""
+    try:
+        import openpyxl
+
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        return _refused(name, f"not a readable Excel workbook ({exc.__class__.__name__})", "save it again as .xlsx")
+    except Exception as exc:  # openpyxl raises assorted errors for damaged archives
+        return _refused(name, f"not a readable Excel workbook ({exc.__class__.__name__})", "save it again as .xlsx")
+    result = ReadResult()
+    try:
+        for tab in book.worksheets:
+            tab_name = f"{name} [{tab.title}]"
+            records: list[tuple[int, list[str]]] = []
+            for number, values in enumerate(tab.iter_rows(values_only=True), start=1):
+                if number > limits.max_rows:
+                    result.extend(_refused(tab_name, f"more than {limits.max_rows} rows", "split the sheet"))
+                    break
+                records.append((number, ["" if v is None else _cell_text(v) for v in values]))
+            else:
+                if any(any(cell.strip() for cell in cells) for _, cells in records):
+                    result.extend(read_table(tab_name, records, encoding="xlsx", hint=tab.title))
+    finally:
+        book.close()
+    if not result.sheets and not result.problems:
+        return _refused(name, "the workbook has no sheet with data", "check that the spec tabs are filled in")
+    return result
+
+
+def _cell_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def read_table(
+    name: str, records: Sequence[tuple[int, list[str]]], *, encoding: str = "utf-8", hint: str = ""
+) -> ReadResult:
+    """Recognise the sheet by its header row and turn the data rows into SpecRows."""
+    rows = [(n, cells) for n, cells in records if any(c.strip() for c in cells)]
+    if not rows:
+        return _refused(name, "no header row", "export the sheet again with its header row")
+    header_number, header = rows[0]
+    match, closest = recognise_sheet(header, f"{name} {hint}")
+    if match is None:
+        return _unknown_sheet(name, header_number, header, closest)
+    result = ReadResult()
+    for duplicate in match.duplicates:
+        result.problems.append(
+            Problem(name, header_number, duplicate, Level.WARNING, "column appears twice; the first one is read")
+        )
+    if not match.sheet.extra_columns_are_data:
+        for text in match.extra.values():
+            result.problems.append(
+                Problem(name, header_number, text, Level.WARNING, "column not known for this sheet; ignored")
+            )
+    sheet = SheetFile(name, match.sheet.kind, dict(match.headers), [], encoding)
+    for number, cells in rows[1:]:
+        spec_row = _to_row(name, number, cells, match)
+        status = spec_row.status
+        if status and status not in STATUS_MEANING:
+            result.problems.append(
+                Problem(
+                    name, number, sheet.header_of("x"), Level.ROW_ERROR,
+                    f"unknown row status '{spec_row.values['x']}'",
+                    "use a (approved), c (changed), w (waiting), x (done) or d (to be deleted)",
+                )
+            )
+            continue
+        if status in ("w", "d"):
+            # Kept, but never built: a built row that refers to one of them is an error.
+            sheet.skipped.setdefault(status, []).append(number)
+        sheet.rows.append(spec_row)
+    for status, numbers in sheet.skipped.items():
+        result.problems.append(
+            Problem(
+                name, None, sheet.header_of("x"), Level.WARNING,
+                f"{len(numbers)} row(s) with X = {status} ({STATUS_MEANING[status]}) skipped: "
+                + _row_list(numbers),
+            )
+        )
+    result.sheets.append(sheet)
+    return result
+
+
+def _to_row(name: str, number: int, cells: list[str], match: HeaderMatch) -> SpecRow:
+    values = {}
+    for column, index in match.columns.items():
+        values[column] = cells[index].strip() if index < len(cells) else ""
+    extras = {}
+    for index, header in match.extra.items():
+        if index < len(cells):
+            extras[header] = cells[index].strip()
+    return SpecRow(name, number, match.sheet.kind, values, extras)
+
+
+def _row_list(numbers: Iterable[int], limit: int = 20) -> str:
+    numbers = list(numbers)
+    text = "rows " + ", ".join(str(n) for n in numbers[:limit])
+    return text + (f" and {len(numbers) - limit} more" if len(numbers) > limit else "")
+
+
+def _unknown_sheet(name: str, header_number: int, header: list[str], closest: HeaderMatch | None) -> ReadResult:
+    shown = ", ".join(h.strip() for h in header if h.strip())[:200]
+    if closest is not None:
+        missing = sorted(closest.sheet.required - closest.columns.keys())
+        labels = ", ".join(c.replace("_", " ").capitalize() for c in missing)
+        return _refused(
+            name,
+            f"missing required column(s) {labels} for a {closest.sheet.kind.title} sheet (header: {shown})",
+            f"add the column(s) {labels} to the header row",
+            row=header_number,
+        )
+    return _refused(
+        name,
+        f"unknown sheet: the header row ({shown}) matches no Drupal Spec Tool sheet",
+        "export one of: bundles, fields, views, view displays, image styles, image effects, user roles, "
+        "permissions, workflows, workflow states, workflow transitions, menus, custom entities, "
+        "migrations, migration mappings",
+        row=header_number,
+    )
+
+
+def _refused(name: str, message: str, suggestion: str | None = None, row: int | None = None) -> ReadResult:
+    return ReadResult(problems=[Problem(name, row, None, Level.FILE_ERROR, message, suggestion)])

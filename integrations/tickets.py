@@ -1,0 +1,109 @@
+"""What a ticket is made of: the brief planning hands to a writer, and the text a writer returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from integrations.spec.reader import SpecRow
+
+
+class Group(StrEnum):
+    """Ticket groups, in the order they are worked on (DESIGN §6); one Jira epic each."""
+
+    CONTENT = "Content"
+    MEDIA = "Media"
+    VIEWS = "Views"
+    MIGRATION = "Migration"
+    WORKFLOW = "Workflow"
+    USER_ROLES = "User Roles"
+    CUSTOM = "Custom"
+
+    @property
+    def rank(self) -> int:
+        return list(Group).index(self)
+
+
+class TicketKind(StrEnum):
+    BUNDLE = "bundle"  # a new bundle with its fields
+    EXISTING_BUNDLE_FIELDS = "existing_bundle_fields"  # fields added to a bundle that already exists
+    VIEW = "view"  # with its displays
+    IMAGE_STYLE = "image_style"  # with its effects
+    ROLE = "role"  # with the permissions the grid grants it
+    WORKFLOW = "workflow"  # with its states and transitions
+    MENU = "menu"
+    CUSTOM_ENTITY = "custom_entity"
+    MIGRATION = "migration"  # with its field mappings
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    file: str
+    row: int
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """This ticket needs `key` built first, for `reason`."""
+
+    key: str
+    label: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SiteContext:
+    name: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class TicketBrief:
+    """Everything known about one ticket before it is written: the entity, its rows, its place."""
+
+    key: str  # Drupal config name of what the ticket builds, e.g. node.type.article
+    group: Group
+    kind: TicketKind
+    label: str  # human label of the entity, e.g. "Article"
+    machine_name: str
+    entity_type_label: str  # e.g. "Content type", "Vocabulary", "View", "Image style"
+    rows: tuple[SpecRow, ...]  # the entity's own row first (absent for an existing bundle), then child rows
+    depends_on: tuple[Dependency, ...] = ()
+    checks: tuple[str, ...] = ()  # code-made verification checks, in the Drupal Spec Tool's phrasing
+    behat: tuple[str, ...] = ()  # Gherkin steps with their tables, for the analysis and the exports
+    notes: tuple[str, ...] = ()  # planner notes: broken cycles, assumptions made
+    position: int = 0  # place in dependency order, from 1
+
+    @property
+    def sources(self) -> tuple[SourceRef, ...]:
+        return tuple(SourceRef(r.file, r.row) for r in self.rows)
+
+
+@dataclass(frozen=True)
+class TicketContent:
+    """The written ticket. `verification` always contains the brief's code-made checks."""
+
+    title: str
+    user_story: str
+    analysis: str
+    verification: tuple[str, ...]
+    writer: str  # "template", "openai", or "template-fallback" when the LLM's answer was unusable
+
+
+@dataclass(frozen=True)
+class WrittenTicket:
+    brief: TicketBrief
+    content: TicketContent
+
+    def to_dict(self) -> dict[str, object]:
+        """The tickets.json item (DESIGN §4)."""
+        return {
+            "key": self.brief.key,
+            "group": self.brief.group.value,
+            "title": self.content.title,
+            "user_story": self.content.user_story,
+            "analysis": self.content.analysis,
+            "verification": list(self.content.verification),
+            "depends_on": [d.key for d in self.brief.depends_on],
+            "sources": [{"file": s.file, "row": s.row} for s in self.brief.sources],
+        }

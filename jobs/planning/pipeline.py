@@ -1,0 +1,26 @@
+"""Read, validate and plan a set of uploaded spec files in one call (pure: bytes in, plan out)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from integrations.spec.decoding import DEFAULT_LIMITS, ReaderLimits
+from integrations.spec.reader import ReadResult, read_upload
+from integrations.spec.validation import validate
+from jobs.planning.planner import Plan, plan_tickets
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    name: str
+    data: bytes
+
+
+def plan_uploads(files: Sequence[UploadedFile], limits: ReaderLimits = DEFAULT_LIMITS) -> Plan:
+    """Every file read (bad ones refused whole), rows validated, tickets planned; problems kept in order."""
+    read = ReadResult()
+    for upload in files:
+        read.extend(read_upload(upload.name, upload.data, limits))
+    plan = plan_tickets(validate(read.sheets))
+    return Plan(plan.tickets, tuple(read.problems) + plan.problems)

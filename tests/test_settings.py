@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.settings import Settings, SettingsError
+
+
+def test_defaults_need_no_environment() -> None:
+    settings = Settings.from_env({})
+    assert settings.database_url == "sqlite:///ticketbot.db"
+    assert settings.llm_provider == "template"
+    assert settings.slack_file_hosts == ("files.slack.com",)
+    assert settings.port == 3000 and settings.llm_concurrency == 8
+
+
+def test_openai_is_the_default_provider_when_a_key_is_set() -> None:
+    assert Settings.from_env({"OPENAI_API_KEY": "sk-test"}).llm_provider == "openai"
+
+
+def test_every_problem_is_named_at_once() -> None:
+    env = {
+        "PORT": "http",
+        "LLM_CONCURRENCY": "0",
+        "LLM_PROVIDER": "gpt",
+        "TICKETBOT_CHANNELS": "general",
+        "TICKETBOT_APPROVERS": "U123ABC,alice",
+        "JIRA_FIELD_DEFAULTS": "[1]",
+        "JIRA_URL": "https://acme.atlassian.net",
+        "DATABASE_URL": "mysql://x",
+        "SLACK_FILE_HOSTS": "files.slack.com,bad host",
+    }
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(env)
+    names = " ".join(caught.value.problems)
+    for name in ("PORT", "LLM_CONCURRENCY", "LLM_PROVIDER", "TICKETBOT_CHANNELS", "alice", "JIRA_FIELD_DEFAULTS",
+                 "JIRA_EMAIL", "JIRA_PROJECT", "DATABASE_URL", "bad host"):
+        assert name in names
+    assert len(caught.value.problems) >= 9
+
+
+def test_secrets_never_show_in_repr_or_errors() -> None:
+    settings = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-secret-1", "OPENAI_API_KEY": "sk-secret-2",
+                                  "JIRA_URL": "https://j.example", "JIRA_PAT": "pat-secret-3",
+                                  "JIRA_PROJECT": "RPL"})
+    text = repr(settings) + str(settings)
+    assert "secret" not in text
+    assert repr(settings.slack_bot_token) == "Secret('***')"
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"OPENAI_API_KEY": "sk-secret-4", "PORT": "x"})
+    assert "sk-secret-4" not in str(caught.value)
+
+
+def test_lists_and_hosts_are_parsed() -> None:
+    settings = Settings.from_env({"TICKETBOT_CHANNELS": "C01ABC, G02DEF", "SLACK_FILE_HOSTS": "127.0.0.1:8123"})
+    assert settings.channels == ("C01ABC", "G02DEF")
+    assert settings.slack_file_hosts == ("127.0.0.1:8123",)
