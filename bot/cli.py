@@ -51,7 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def collect_files(paths: Sequence[Path]) -> tuple[list[UploadedFile], list[str]]:
-    files, missing = [], []
+    files: list[UploadedFile] = []
+    missing: list[str] = []
     for path in paths:
         if path.is_dir():
             inside = sorted(p for p in path.iterdir() if p.suffix.lower() in SPEC_SUFFIXES and p.is_file())

@@ -82,9 +82,10 @@ class Settings:
 
         def url(name: str, default: str, schemes: tuple[str, ...]) -> str:
             text = get(name, default)
-            if text and (urlsplit(text).scheme not in schemes or not (urlsplit(text).netloc or
-                                                                     urlsplit(text).path)):
-                problems.append(f"{name}={text!r}: must be a URL starting with {' or '.join(s + '://' for s in schemes)}")
+            parts = urlsplit(text)
+            if text and (parts.scheme not in schemes or not (parts.netloc or parts.path)):
+                starts = " or ".join(f"{scheme}://" for scheme in schemes)
+                problems.append(f"{name}={text!r}: must be a URL starting with {starts}")
             return text
 
         database_url = get("DATABASE_URL", cls.database_url)
@@ -114,7 +115,9 @@ class Settings:
         jira_url = url("JIRA_URL", "", ("https", "http"))
         if jira_url:
             if not (get("JIRA_PAT") or (get("JIRA_EMAIL") and get("JIRA_API_TOKEN"))):
-                problems.append("JIRA_URL is set: also set JIRA_EMAIL and JIRA_API_TOKEN (Cloud) or JIRA_PAT (Server/DC)")
+                problems.append(
+                    "JIRA_URL is set: also set JIRA_EMAIL and JIRA_API_TOKEN (Cloud) or JIRA_PAT (Server/DC)"
+                )
             if not get("JIRA_PROJECT"):
                 problems.append("JIRA_URL is set: also set JIRA_PROJECT (the project key, e.g. RPL)")
         settings = cls(

@@ -22,7 +22,8 @@ Image,image,Media type,Pictures
 Hero,hero,Paragraph type,
 Basic,basic,Custom block type,
 """
-FIELDS = """Bundle,Field label,Machine name,Field type,Required,Cardinality,Form widget,Translatable,Help text,Ref. bundle
+FIELDS = """Bundle,Field label,Machine name,Field type,Required,Cardinality,Form widget,Translatable,Help text,\
+Ref. bundle
 Article (Content type),Tags,field_tags,Entity reference,,Unlimited,Autocomplete (Tags style),,,Tags (Vocabulary)
 Article (Content type),Image,field_image,Entity reference,,1,Media library,,,Image (Media type)
 Article (Content type),Hero,field_hero,Entity reference revisions,,1,Paragraphs (stable),,,Hero (Paragraph type)

@@ -31,7 +31,8 @@ for _type, _names in (
     (VOCABULARY, ("vocabulary", "vocabularies", "taxonomy", "taxonomy vocabulary", "taxonomy_term", "taxonomy term")),
     (MEDIA_TYPE, ("media type", "media types", "media")),
     (PARAGRAPH_TYPE, ("paragraph type", "paragraph types", "paragraph", "paragraphs type", "paragraphs")),
-    (BLOCK_TYPE, ("custom block type", "block type", "block types", "custom block", "block_content", "block content type")),
+    (BLOCK_TYPE, ("custom block type", "block type", "block types", "custom block", "block_content",
+                  "block content type")),
 ):
     for _name in _names:
         _BUNDLE_TYPE_NAMES[_name] = _type

@@ -7,7 +7,13 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from integrations.spec.decoding import DEFAULT_LIMITS, ReaderLimits, decode_text, looks_like_html, read_records
+from integrations.spec.decoding import (
+    DEFAULT_LIMITS,
+    ReaderLimits,
+    decode_text,
+    looks_like_html,
+    read_records,
+)
 from integrations.spec.errors import MalformedFile
 from integrations.spec.problems import Level, Problem
 from integrations.spec.sheets import HeaderMatch, SheetKind, recognise_sheet
@@ -209,7 +215,7 @@ def _unknown_sheet(name: str, header_number: int, header: list[str], closest: He
         labels = ", ".join(c.replace("_", " ").capitalize() for c in missing)
         return _refused(
             name,
-            f"missing required column(s) {labels} for a {closest.sheet.kind.title} sheet (header: {shown})",
+            f"missing required column(s) {labels} for a {closest.sheet.kind.display_name} sheet (header: {shown})",
             f"add the column(s) {labels} to the header row",
             row=header_number,
         )

@@ -26,7 +26,7 @@ class SheetKind(StrEnum):
     MIGRATION_MAPPINGS = "migration_mappings"
 
     @property
-    def title(self) -> str:
+    def display_name(self) -> str:
         return self.value.replace("_", " ").capitalize()
 
 
