@@ -37,6 +37,12 @@ def decode_text(data: bytes) -> tuple[str, str]:
         return data.decode("cp1252", errors="replace"), "cp1252"
 
 
+def mixes_encodings(data: bytes) -> bool:
+    """True when bytes that failed as UTF-8 still hold valid UTF-8 multi-byte characters elsewhere."""
+    text = data.decode("utf-8", errors="replace")
+    return any(ord(char) > 127 and char != "\ufffd" for char in text)
+
+
 def sniff_delimiter(text: str) -> str:
     """The delimiter of the header line: the one of , ; tab that occurs most outside quotes."""
     counts = dict.fromkeys(DELIMITERS, 0)
@@ -63,6 +69,9 @@ def read_records(text: str, limits: ReaderLimits = DEFAULT_LIMITS) -> Iterator[t
     Raises MalformedFile for an unterminated quote, a stray quote or a limit passed.
     """
     delimiter = sniff_delimiter(text)
+    # csv's own field limit would refuse a long cell as if it were a quoting error; ours is per cell
+    # below, with the clear message. The limit is process-global, so only ever raise it.
+    csv.field_size_limit(max(csv.field_size_limit(), limits.max_file_bytes + 1))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     row_number = 0
     last_line = 0
@@ -94,7 +103,3 @@ def read_records(text: str, limits: ReaderLimits = DEFAULT_LIMITS) -> Iterator[t
                 )
         yield row_number, record
 
-
-# csv's own field limit is process-global; ours is enforced per cell above, so lift csv's a little
-# above it and let the per-cell check give the clear message.
-csv.field_size_limit(max(csv.field_size_limit(), DEFAULT_LIMITS.max_cell_chars * 4 + 16))

@@ -24,6 +24,9 @@ VOCABULARY = BundleType("Vocabulary", "taxonomy_term", "taxonomy.vocabulary")
 MEDIA_TYPE = BundleType("Media type", "media", "media.type")
 PARAGRAPH_TYPE = BundleType("Paragraph type", "paragraph", "paragraphs.paragraphs_type")
 BLOCK_TYPE = BundleType("Custom block type", "block_content", "block_content.type")
+# User accounts have one bundle, "user", that always exists; its key names entity type and bundle.
+USER_ACCOUNT = BundleType("User account", "user", "user")
+USER_NAMES = {"user", "users", "user account", "user accounts", "account"}
 
 _BUNDLE_TYPE_NAMES: dict[str, BundleType] = {}
 for _type, _names in (
@@ -31,6 +34,7 @@ for _type, _names in (
     (VOCABULARY, ("vocabulary", "vocabularies", "taxonomy", "taxonomy vocabulary", "taxonomy_term", "taxonomy term")),
     (MEDIA_TYPE, ("media type", "media types", "media")),
     (PARAGRAPH_TYPE, ("paragraph type", "paragraph types", "paragraph", "paragraphs type", "paragraphs")),
+    (USER_ACCOUNT, ("user account", "user")),
     (BLOCK_TYPE, ("custom block type", "block type", "block types", "custom block", "block_content",
                   "block content type")),
 ):

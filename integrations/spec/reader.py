@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import io
-import zipfile
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from integrations.spec.decoding import (
     DEFAULT_LIMITS,
     ReaderLimits,
     decode_text,
     looks_like_html,
+    mixes_encodings,
     read_records,
 )
 from integrations.spec.errors import MalformedFile
 from integrations.spec.problems import Level, Problem
 from integrations.spec.sheets import HeaderMatch, SheetKind, recognise_sheet
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 # X column (row status) of the full Google Sheet.
 BUILD_STATUSES = {"", "a", "c"}
@@ -95,6 +99,9 @@ def read_upload(name: str, data: bytes, limits: ReaderLimits = DEFAULT_LIMITS) -
         return _refused(name, "file is empty", "export the sheet again with its header row")
     if data.startswith(b"PK\x03\x04"):
         return read_workbook(name, data, limits)
+    if data.startswith(OLD_EXCEL) or (b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff"))):
+        return _refused(name, "this is a binary file (an old .xls workbook, or text in an unknown encoding)",
+                        "save it as .xlsx, or as CSV (UTF-8)")
     text, encoding = decode_text(data)
     if looks_like_html(text):
         return _refused(name, "this is an HTML page, not a CSV file", "download the sheet as CSV (File → Download)")
@@ -102,37 +109,55 @@ def read_upload(name: str, data: bytes, limits: ReaderLimits = DEFAULT_LIMITS) -
         records = list(read_records(text, limits))
     except MalformedFile as exc:
         return _refused(name, exc.message, exc.suggestion, row=exc.row)
-    return read_table(name, records, encoding=encoding)
+    result = read_table(name, records, encoding=encoding)
+    if encoding == "cp1252" and mixes_encodings(data):
+        result.problems.append(Problem(
+            name, None, None, Level.WARNING,
+            "the file mixes UTF-8 and Windows-1252 text; it was read as Windows-1252, so characters such as "
+            "× or é may show wrongly", "save the sheet again as CSV (UTF-8)",
+        ))
+    return result
+
+
+OLD_EXCEL = b"\xd0\xcf\x11\xe0"  # the OLE2 container of .xls files
 
 
 def read_workbook(name: str, data: bytes, limits: ReaderLimits = DEFAULT_LIMITS) -> ReadResult:
-    """Read every tab of an .xlsx workbook as its own sheet; tabs that hold no known sheet are reported."""
-    try:
-        import openpyxl
+    """Read every tab of an .xlsx workbook as its own sheet; tabs that hold no spec sheet are skipped."""
+    import openpyxl
 
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        return _refused(name, f"not a readable Excel workbook ({exc.__class__.__name__})", "save it again as .xlsx")
-    except Exception as exc:  # openpyxl raises assorted errors for damaged archives
-        return _refused(name, f"not a readable Excel workbook ({exc.__class__.__name__})", "save it again as .xlsx")
     result = ReadResult()
     try:
-        for tab in book.worksheets:
-            tab_name = f"{name} [{tab.title}]"
-            records: list[tuple[int, list[str]]] = []
-            for number, values in enumerate(tab.iter_rows(values_only=True), start=1):
-                if number > limits.max_rows:
-                    result.extend(_refused(tab_name, f"more than {limits.max_rows} rows", "split the sheet"))
-                    break
-                records.append((number, ["" if v is None else _cell_text(v) for v in values]))
-            else:
-                if any(any(cell.strip() for cell in cells) for _, cells in records):
-                    result.extend(read_table(tab_name, records, encoding="xlsx", hint=tab.title))
-    finally:
-        book.close()
-    if not result.sheets and not result.problems:
-        return _refused(name, "the workbook has no sheet with data", "check that the spec tabs are filled in")
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            for tab in book.worksheets:
+                result.extend(_read_tab(name, tab, limits))
+        finally:
+            book.close()
+    except Exception as exc:  # openpyxl and the XML parsers raise many kinds of error for damaged files
+        return _refused(name, f"not a readable Excel workbook ({exc.__class__.__name__})", "save it again as .xlsx")
+    if not result.sheets and not any(p.level.is_error for p in result.problems):
+        result.problems.append(
+            Problem(name, None, None, Level.FILE_ERROR, "the workbook has no spec sheet with data",
+                    "check that the spec tabs are filled in and have their header row")
+        )
     return result
+
+
+def _read_tab(name: str, tab: Any, limits: ReaderLimits) -> ReadResult:
+    tab_name = f"{name} [{tab.title}]"
+    records: list[tuple[int, list[str]]] = []
+    for number, values in enumerate(tab.iter_rows(values_only=True), start=1):
+        if number > limits.max_rows:
+            return _refused(tab_name, f"more than {limits.max_rows} rows", "split the sheet", row=number)
+        cells = ["" if v is None else _cell_text(v) for v in values]
+        if any(len(cell) > limits.max_cell_chars for cell in cells):
+            return _refused(tab_name, f"a cell holds more than {limits.max_cell_chars} characters",
+                            "shorten that cell; long notes belong in a linked document", row=number)
+        records.append((number, cells))
+    if not any(any(cell.strip() for cell in cells) for _, cells in records):
+        return ReadResult()
+    return read_table(tab_name, records, encoding="xlsx", recognise_as=tab.title, skip_unrelated=True)
 
 
 def _cell_text(value: object) -> str:
@@ -142,14 +167,22 @@ def _cell_text(value: object) -> str:
 
 
 def read_table(
-    name: str, records: Sequence[tuple[int, list[str]]], *, encoding: str = "utf-8", hint: str = ""
+    name: str, records: Sequence[tuple[int, list[str]]], *, encoding: str = "utf-8", recognise_as: str = "",
+    skip_unrelated: bool = False,
 ) -> ReadResult:
-    """Recognise the sheet by its header row and turn the data rows into SpecRows."""
+    """Recognise the sheet by its header row and turn the data rows into SpecRows.
+
+    `recognise_as` is the name used to break ties (a workbook tab's own title, not the workbook's);
+    with `skip_unrelated`, a table sharing no required column with any sheet (a workbook's Overview
+    tab) is skipped with a warning instead of refused.
+    """
     rows = [(n, cells) for n, cells in records if any(c.strip() for c in cells)]
     if not rows:
         return _refused(name, "no header row", "export the sheet again with its header row")
     header_number, header = rows[0]
-    match, closest = recognise_sheet(header, f"{name} {hint}")
+    match, closest = recognise_sheet(header, recognise_as or name)
+    if match is None and closest is None and skip_unrelated:
+        return ReadResult(problems=[Problem(name, None, None, Level.WARNING, "not a spec sheet; skipped")])
     if match is None:
         return _unknown_sheet(name, header_number, header, closest)
     result = ReadResult()
@@ -163,7 +196,14 @@ def read_table(
                 Problem(name, header_number, text, Level.WARNING, "column not known for this sheet; ignored")
             )
     sheet = SheetFile(name, match.sheet.kind, dict(match.headers), [], encoding)
+    width = len(header)
     for number, cells in rows[1:]:
+        if any(c.strip() for c in cells[width:]):
+            result.problems.append(Problem(
+                name, number, None, Level.WARNING,
+                f"{len(cells)} cells, but the header has {width}; the cells past the last column are ignored",
+                "check for an unquoted delimiter inside a cell",
+            ))
         spec_row = _to_row(name, number, cells, match)
         status = spec_row.status
         if status and status not in STATUS_MEANING:
@@ -183,8 +223,7 @@ def read_table(
         result.problems.append(
             Problem(
                 name, None, sheet.header_of("x"), Level.WARNING,
-                f"{len(numbers)} row(s) with X = {status} ({STATUS_MEANING[status]}) skipped: "
-                + _row_list(numbers),
+                f"{_rows(len(numbers))} with X = {status} ({STATUS_MEANING[status]}) skipped: " + _row_list(numbers),
             )
         )
     result.sheets.append(sheet)
@@ -202,14 +241,18 @@ def _to_row(name: str, number: int, cells: list[str], match: HeaderMatch) -> Spe
     return SpecRow(name, number, match.sheet.kind, values, extras)
 
 
+def _rows(count: int) -> str:
+    return "1 row" if count == 1 else f"{count} rows"
+
+
 def _row_list(numbers: Iterable[int], limit: int = 20) -> str:
     numbers = list(numbers)
-    text = "rows " + ", ".join(str(n) for n in numbers[:limit])
+    text = ("row " if len(numbers) == 1 else "rows ") + ", ".join(str(n) for n in numbers[:limit])
     return text + (f" and {len(numbers) - limit} more" if len(numbers) > limit else "")
 
 
 def _unknown_sheet(name: str, header_number: int, header: list[str], closest: HeaderMatch | None) -> ReadResult:
-    shown = ", ".join(h.strip() for h in header if h.strip())[:200]
+    shown = CONTROL_CHARACTERS.sub("", ", ".join(h.strip() for h in header if h.strip()))[:200]
     if closest is not None:
         missing = sorted(closest.sheet.required - closest.columns.keys())
         labels = ", ".join(c.replace("_", " ").capitalize() for c in missing)

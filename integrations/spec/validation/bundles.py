@@ -59,6 +59,8 @@ class BundleRules(ValidatorBase):
         match = LABEL_WITH_TYPE.match(label)
         if btype is None and match and drupal.bundle_type(match["type"]):
             label, btype = match["label"].strip(), drupal.bundle_type(match["type"])
+        if btype is drupal.USER_ACCOUNT or (btype is None and label.lower() in drupal.USER_NAMES):
+            return self._user_account()
         lookup = self.bundles_by_entity[btype.entity_type] if btype else self.all_bundles
         found = lookup.find(label) or (self.all_bundles.find(text) if btype is None else None)
         if found is not None:
@@ -88,6 +90,14 @@ class BundleRules(ValidatorBase):
         self.warn(row, column, f"bundle '{bundle.display}' is not in the bundles sheet: treated as an existing "
                   f"bundle '{bundle.machine_name}'; its fields get an 'Add fields to existing bundle' ticket")
         return bundle
+
+    def _user_account(self) -> Bundle:
+        """User accounts always exist: fields on them need no bundles-sheet row and get no warning."""
+        existing = self.bundles_by_entity["user"].find("user")
+        if existing is None:
+            existing = Bundle("User", "user", drupal.USER_ACCOUNT, None, existing=True)
+            self._add_bundle(existing)
+        return existing
 
     def read_fields(self) -> None:
         seen: dict[tuple[int, str], SpecRow] = {}
