@@ -1,0 +1,34 @@
+"""tickets.json (the DESIGN §4 contract) and problems.json, as text."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from integrations.spec.problems import Problem
+from integrations.tickets import WrittenTicket
+
+# The keys of one tickets.json item, in order (DESIGN §4); tests hold the renderer to exactly these.
+TICKET_KEYS = ("key", "group", "title", "user_story", "analysis", "verification", "depends_on", "sources")
+
+
+def render_json(tickets: Sequence[WrittenTicket]) -> str:
+    """The tickets, in the order given (dependency order), as a JSON list."""
+    present = {t.brief.key for t in tickets}
+    items = []
+    for ticket in tickets:
+        item = ticket.to_dict()
+        # The contract says depends_on names tickets of the same list; when a caller exports a
+        # subset (say, without the tickets that failed), a key outside it would point nowhere.
+        item["depends_on"] = [d.key for d in ticket.brief.depends_on if d.key in present]
+        items.append({key: item[key] for key in TICKET_KEYS})
+    return _dump(items)
+
+
+def render_problems_json(problems: Sequence[Problem]) -> str:
+    """The problems found in the input, in the order given, as a JSON list."""
+    return _dump([p.to_dict() for p in problems])
+
+
+def _dump(value: object) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"

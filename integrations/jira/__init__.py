@@ -1,0 +1,1 @@
+"""Jira: description rendering in wiki markup (Server/DC and the CSV importer); the gateway comes later."""
