@@ -139,3 +139,12 @@ def test_md_fenced_keeps_the_text_and_closes_only_at_its_fence(text: str) -> Non
     fence = lines[-1]
     assert lines[0] == fence and set(fence) == {"`"}
     assert all(not line.startswith(fence) for line in lines[1:-1])
+
+
+def test_nested_lists_in_analysis_stay_nested() -> None:
+    from integrations.exports.markdown import md_block
+
+    text = "Fields\n- Body (body)\n  - Field type: Text\n  - Required: yes\n- Tags (field_tags)"
+    assert md_block(text).splitlines() == [
+        "Fields", "- Body (body)", "  - Field type: Text", "  - Required: yes", "- Tags (field_tags)"
+    ]

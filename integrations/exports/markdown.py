@@ -65,12 +65,16 @@ def md_block(text: str) -> str:
             out.append("")
         elif item and _UNDERLINE_OR_RULE.match(stripped) is None:
             marker = item.group(1) if item.group(1)[0].isdigit() else "-"
-            out.append(f"{marker} {_line_start_safe(md_inline(item.group(2)))}")
+            # Keep nesting (two spaces a level, at most four levels) so sub-lists stay sub-lists.
+            indent = "  " * min((len(line) - len(line.lstrip(" "))) // 2, 4)
+            out.append(f"{indent}{marker} {_line_start_safe(md_inline(item.group(2)))}")
         else:
             out.append(_line_start_safe(md_inline(stripped)))
     # A line break inside a paragraph is a space in Markdown; a trailing backslash keeps it a break.
     for i in range(len(out) - 1):
-        if out[i] and out[i + 1] and not _LIST_ITEM.match(out[i + 1]) and not _LIST_ITEM.match(out[i]):
+        if out[i] and out[i + 1] and not _LIST_ITEM.match(out[i + 1].lstrip()) and not _LIST_ITEM.match(
+            out[i].lstrip()
+        ):
             out[i] += "\\"
     return "\n".join(out)
 

@@ -29,6 +29,7 @@ def dependency_order(
     """
     rank = {node: index for index, node in enumerate(nodes)}
     needs = {node: {p for p in prerequisites.get(node, set()) if p in rank and p != node} for node in nodes}
+    broken = _break_cycles(nodes, needs, rank)
     dependents: dict[N, set[N]] = {node: set() for node in nodes}
     for node, reqs in needs.items():
         for req in reqs:
@@ -37,24 +38,9 @@ def dependency_order(
     ready = [rank[node] for node in nodes if waiting[node] == 0]
     heapq.heapify(ready)
     order: list[N] = []
-    broken: list[BrokenCycle[N]] = []
-    placed: set[N] = set()
-    while len(order) < len(nodes):
-        if not ready:
-            cycle = _earliest_cycle([n for n in nodes if n not in placed], needs, rank)
-            first = min(cycle, key=rank.__getitem__)
-            dropped = tuple(sorted((needs[first] & set(cycle)), key=rank.__getitem__))
-            for req in dropped:
-                needs[first].discard(req)
-                dependents[req].discard(first)
-            waiting[first] -= len(dropped)
-            broken.append(BrokenCycle(first, tuple(sorted(cycle, key=rank.__getitem__)), dropped))
-            if waiting[first] == 0:
-                heapq.heappush(ready, rank[first])
-            continue
+    while ready:
         node = nodes[heapq.heappop(ready)]
         order.append(node)
-        placed.add(node)
         for dependent in dependents[node]:
             waiting[dependent] -= 1
             if waiting[dependent] == 0:
@@ -62,11 +48,23 @@ def dependency_order(
     return order, broken
 
 
-def _earliest_cycle(remaining: list[N], needs: Mapping[N, set[N]], rank: Mapping[N, int]) -> list[N]:
-    """The strongly connected component (size > 1) holding the earliest node that lies on a cycle."""
-    components = _strongly_connected(remaining, needs, rank)
-    cyclic = [c for c in components if len(c) > 1]
-    return min(cyclic, key=lambda c: min(rank[n] for n in c))
+def _break_cycles(nodes: Sequence[N], needs: dict[N, set[N]], rank: Mapping[N, int]) -> list[BrokenCycle[N]]:
+    """Drop, in each cycle, the dependencies of its earliest node on the other members; repeat until none.
+
+    Breaking before sorting (not when the sort gets stuck) keeps the earliest node where its group and
+    spec order put it, instead of pushing it behind every ticket that was not in the cycle.
+    """
+    broken: list[BrokenCycle[N]] = []
+    while True:
+        cycles = [c for c in _strongly_connected(list(nodes), needs, rank) if len(c) > 1]
+        if not cycles:
+            return broken
+        for cycle in sorted(cycles, key=lambda c: min(rank[n] for n in c)):
+            members = set(cycle)
+            first = min(cycle, key=rank.__getitem__)
+            dropped = tuple(sorted(needs[first] & members, key=rank.__getitem__))
+            needs[first] -= members
+            broken.append(BrokenCycle(first, tuple(sorted(cycle, key=rank.__getitem__)), dropped))
 
 
 def _strongly_connected(nodes: list[N], needs: Mapping[N, set[N]], rank: Mapping[N, int]) -> list[list[N]]:

@@ -1,0 +1,305 @@
+"""What ticket text needs to know about Drupal: spec cell values, entity type ids, config names, modules."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from integrations.spec import drupal
+
+# --- spec cell values --------------------------------------------------------------------------------
+
+# The full sheet writes flags as y/n; the Behat tables write the column's word or leave it blank.
+_YES = {"y", "yes", "true", "1", "x", "✓", "✔", "on", "enabled"}
+_NO = {"", "n", "no", "false", "0", "-", "off", "optional", "disabled"}
+_UNLIMITED = {"*", "unlimited", "-1", "∞"}
+
+
+def one_line(text: str) -> str:
+    """Collapse every line break, tab and control character into single spaces."""
+    cleaned = "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") or ch.isspace() else ch for ch in text
+    )
+    return re.sub(r" {2,}", " ", cleaned).strip()
+
+
+def is_yes(value: str) -> bool:
+    return value.strip().lower() in _YES
+
+
+def is_no(value: str) -> bool:
+    low = value.strip().lower()
+    return low in _NO or low.startswith("not ")
+
+
+def flag(value: str, word: str) -> str:
+    """A y/n or word/blank cell as Behat writes it: `word` or blank; an unrecognised value is kept."""
+    if is_yes(value) or value.strip().lower() == word.lower():
+        return word
+    if is_no(value):
+        return ""
+    return value.strip()
+
+
+def cardinality(value: str) -> str:
+    """`Vals.`/`Cardinality` as Behat writes it: a number or `Unlimited`."""
+    text = value.strip()
+    if not text:
+        return "1"  # what Drupal gives a new field when nobody says otherwise
+    return "Unlimited" if text.lower() in _UNLIMITED else text
+
+
+def view_status(value: str) -> str:
+    """A new view is enabled unless the spec says otherwise."""
+    if is_yes(value) or not value.strip():
+        return "Enabled"
+    return "Disabled" if is_no(value) else value.strip()
+
+
+def split_list(value: str) -> list[str]:
+    """A comma, semicolon or line separated cell as its items."""
+    return [item.strip() for item in re.split(r"[,;\n]", value) if item.strip()]
+
+
+# --- entity types and config names ---------------------------------------------------------------------
+
+
+_BUNDLE_CONFIG_PREFIXES = {
+    "node.type.": "node",
+    "taxonomy.vocabulary.": "taxonomy_term",
+    "media.type.": "media",
+    "paragraphs.paragraphs_type.": "paragraph",
+    "block_content.type.": "block_content",
+}
+
+# DEG's field-group pseudo field types: rows that describe a field_group, not a field.
+_FIELD_GROUP_TYPES = {
+    "fieldset", "details", "details sidebar", "tab", "tabs", "horizontal tabs", "vertical tabs",
+    "accordion", "accordion item", "html element", "field group",
+}
+
+CORE_ROLES = {"anonymous", "authenticated", "administrator"}
+
+
+def entity_type_id(bundle_type_label: str) -> str | None:
+    """`Content type` → `node`; None for a type the stock contexts do not know (a custom entity's bundle)."""
+    known = drupal.bundle_type(one_line(bundle_type_label))
+    return known.entity_type if known is not None else None
+
+
+def entity_type_for(bundle_type_label: str, key: str) -> str:
+    """The entity type id of a bundle, from its type label or else its config name."""
+    known = entity_type_id(bundle_type_label)
+    if known:
+        return known
+    for prefix, entity_type in _BUNDLE_CONFIG_PREFIXES.items():
+        if key.startswith(prefix):
+            return entity_type
+    parts = key.split(".")
+    if key.startswith("eck.eck_type.") and len(parts) > 3:  # ECK bundles: eck.eck_type.<entity type>.<bundle>
+        return parts[2]
+    return parts[0] or "ENTITY_TYPE"
+
+
+# Where the bundle is created and where its fields are managed, per entity type.
+BUNDLE_ADD_PATHS = {
+    "node": "/admin/structure/types/add",
+    "taxonomy_term": "/admin/structure/taxonomy/add",
+    "media": "/admin/structure/media/add",
+    "paragraph": "/admin/structure/paragraphs_type/add",
+    "block_content": "/admin/structure/block-content/add",
+}
+FIELD_UI_PATHS = {
+    "node": "/admin/structure/types/manage/{bundle}/fields",
+    "taxonomy_term": "/admin/structure/taxonomy/manage/{bundle}/overview/fields",
+    "media": "/admin/structure/media/manage/{bundle}/fields",
+    "paragraph": "/admin/structure/paragraphs_type/{bundle}/fields",
+    "block_content": "/admin/structure/block-content/manage/{bundle}/fields",
+}
+
+
+def machine_name_of(label: str) -> str:
+    """The machine name Drupal's machine-name widget derives from a label."""
+    return drupal.machine_name_from_label(label).strip("_")
+
+
+def is_field_group(field_type: str, machine_name: str) -> bool:
+    return field_type.strip().lower() in _FIELD_GROUP_TYPES or machine_name.startswith("group_")
+
+
+def lower_first(label: str) -> str:
+    """`Content type` → `content type`, but `ECK type` stays as written."""
+    if len(label) > 1 and label[1].isupper():
+        return label
+    return label[:1].lower() + label[1:]
+
+
+# --- modules -------------------------------------------------------------------------------------------
+
+MODULE_NAMES = {
+    "address": "Address",
+    "block_content": "Block Content",
+    "comment": "Comment",
+    "content_moderation": "Content Moderation",
+    "content_translation": "Content Translation",
+    "crop": "Crop API",
+    "datetime": "Datetime",
+    "datetime_range": "Datetime Range",
+    "dblog": "Database Logging",
+    "eck": "Entity Construction Kit (ECK)",
+    "entity_browser": "Entity Browser",
+    "entity_reference_revisions": "Entity Reference Revisions",
+    "field_group": "Field Group",
+    "file": "File",
+    "focal_point": "Focal Point",
+    "geofield": "Geofield",
+    "image": "Image",
+    "image_widget_crop": "ImageWidgetCrop",
+    "inline_entity_form": "Inline Entity Form",
+    "language": "Language",
+    "layout_builder": "Layout Builder",
+    "link": "Link",
+    "media": "Media",
+    "media_library": "Media Library",
+    "menu_ui": "Menu UI",
+    "metatag": "Metatag",
+    "migrate": "Migrate",
+    "migrate_drupal": "Migrate Drupal",
+    "migrate_plus": "Migrate Plus",
+    "migrate_source_csv": "Migrate Source CSV",
+    "migrate_tools": "Migrate Tools",
+    "node": "Node",
+    "options": "Options",
+    "paragraphs": "Paragraphs",
+    "pathauto": "Pathauto",
+    "rest": "RESTful Web Services",
+    "scheduler": "Scheduler",
+    "search_api": "Search API",
+    "serialization": "Serialization",
+    "taxonomy": "Taxonomy",
+    "telephone": "Telephone",
+    "textfield_counter": "Textfield Counter",
+    "token": "Token",
+    "user": "User",
+    "views": "Views",
+    "views_data_export": "Views Data Export",
+    "workflows": "Workflows",
+}
+
+CORE_MODULES = {
+    "block_content", "comment", "content_moderation", "content_translation", "datetime", "datetime_range",
+    "dblog", "file", "image", "language", "layout_builder", "link", "media", "media_library", "menu_ui",
+    "migrate", "migrate_drupal", "node", "options", "rest", "serialization", "taxonomy", "telephone",
+    "user", "views", "workflows",
+}
+
+BUNDLE_TYPE_MODULES = {
+    "node": ("node",),
+    "taxonomy_term": ("taxonomy",),
+    "media": ("media",),
+    "paragraph": ("paragraphs", "entity_reference_revisions"),
+    "block_content": ("block_content",),
+}
+
+# Matched against the lowercased label; first match wins, so longer labels come first.
+_FIELD_TYPE_MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("entity reference revisions", ("entity_reference_revisions",)),
+    ("address", ("address",)),
+    ("meta tags", ("metatag",)),
+    ("geofield", ("geofield",)),
+    ("telephone", ("telephone",)),
+    ("link", ("link",)),
+    ("date range", ("datetime_range",)),
+    ("date", ("datetime",)),
+    ("list (", ("options",)),
+    ("image", ("image",)),
+    ("file", ("file",)),
+    ("comments", ("comment",)),
+)
+
+_WIDGET_MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("media library", ("media_library",)),
+    ("paragraphs", ("paragraphs",)),
+    ("focal point", ("focal_point", "crop")),
+    ("image crop", ("image_widget_crop", "crop")),
+    ("entity browser", ("entity_browser",)),
+    ("inline entity form", ("inline_entity_form",)),
+    ("counter", ("textfield_counter",)),
+    ("latitude/longitude", ("geofield",)),
+    ("geofield", ("geofield",)),
+    ("meta tags", ("metatag",)),
+)
+
+_VIEW_MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("index ", ("search_api",)),
+    ("data export", ("views_data_export",)),
+    ("rest export", ("rest", "serialization")),
+    ("entity browser", ("entity_browser",)),
+    ("log entries", ("dblog",)),
+    ("media", ("media",)),
+    ("custom block", ("block_content",)),
+    ("comment", ("comment",)),
+)
+
+_EFFECT_MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("focal point", ("focal_point", "crop")),
+    ("manual crop", ("crop",)),
+)
+
+
+def _lookup(table: tuple[tuple[str, tuple[str, ...]], ...], text: str, *, first: bool) -> list[str]:
+    low = text.strip().lower()
+    found: list[str] = []
+    for needle, modules in table:
+        if (low.startswith(needle) if first else needle in low):
+            found.extend(modules)
+            if first:
+                break
+    return found
+
+
+def field_modules(field_type: str, widget: str, ref_bundle: str) -> list[str]:
+    """Contributed or optional core modules a field of this type and widget needs."""
+    modules = _lookup(_FIELD_TYPE_MODULES, field_type, first=True)
+    if "entity_reference_revisions" in modules and (
+        "paragraph" in (widget + ref_bundle).lower() or not ref_bundle.strip()
+    ):
+        modules.append("paragraphs")
+    if "(media type)" in ref_bundle.lower():
+        modules.append("media")
+    return modules + _lookup(_WIDGET_MODULES, widget, first=False)
+
+
+def view_modules(base_table: str, display_plugins: Iterable[str]) -> list[str]:
+    modules = ["views", *_lookup(_VIEW_MODULES, base_table, first=True)]
+    for plugin in display_plugins:
+        modules.extend(_lookup(_VIEW_MODULES, plugin, first=True))
+    return modules
+
+
+def effect_modules(effect: str) -> list[str]:
+    return ["image", *_lookup(_EFFECT_MODULES, effect, first=True)]
+
+
+def migration_modules(source: str) -> list[str]:
+    modules = ["migrate", "migrate_plus", "migrate_tools"]
+    low = source.lower()
+    if "csv" in low:
+        modules.append("migrate_source_csv")
+    if re.search(r"\bd[67]_|drupal [67]", low):
+        modules.append("migrate_drupal")
+    return modules
+
+
+def describe_modules(modules: Iterable[str]) -> list[str]:
+    """`Paragraphs (paragraphs)`, `Link (link, core)`: each module once, in first-mentioned order."""
+    seen: list[str] = []
+    for module in modules:
+        if module not in seen:
+            seen.append(module)
+    lines = []
+    for module in seen:
+        where = f"{module}, core" if module in CORE_MODULES else module
+        lines.append(f"{MODULE_NAMES.get(module, module)} ({where})")
+    return lines

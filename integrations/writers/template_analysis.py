@@ -1,0 +1,397 @@
+"""The template writer's analysis: the configuration to build, spelled out from every spec column given."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from integrations.spec.reader import SpecRow
+from integrations.spec.sheets import SheetKind
+from integrations.tickets import TicketBrief, TicketKind
+from integrations.writers import drupal_knowledge as dk
+from integrations.writers.drupal_knowledge import one_line
+from integrations.writers.migration_yaml import migration_skeleton
+from integrations.writers.rows import TicketRows
+
+
+@dataclass
+class Plan:
+    """What one kind of ticket contributes: headed sections, the modules it needs, the config it writes."""
+
+    sections: list[str] = field(default_factory=list)
+    modules: list[str] = field(default_factory=list)
+    config: list[str] = field(default_factory=list)
+
+    def section(self, heading: str, lines: list[str]) -> None:
+        if lines:
+            self.sections.append("\n".join([heading, *lines]))
+
+
+def build_analysis(brief: TicketBrief, intro: str) -> str:
+    """Plain text: intro, per-kind configuration, modules, build order, notes, config names, Behat, rows."""
+    rows = TicketRows.split(brief.kind, brief.rows)
+    plan = Plan(config=[brief.key] if brief.kind is not TicketKind.EXISTING_BUNDLE_FIELDS else [])
+    _KIND_PLANS[brief.kind](brief, rows, plan)
+    parts = [intro, *plan.sections]
+    modules = dk.describe_modules(plan.modules)
+    if modules:
+        parts.append("\n".join(["Modules to enable (composer require the contributed ones)", *_bullets(modules)]))
+    if brief.depends_on:
+        parts.append(
+            "\n".join(["Build after:", *(f"- {d.label} ({d.key}): {d.reason}" for d in brief.depends_on)])
+        )
+    else:
+        parts.append("Build after: nothing; this ticket can start at once.")
+    if brief.notes:
+        parts.append("\n".join(["Planner notes", *(f"- {note}" for note in brief.notes)]))
+    config = list(dict.fromkeys(plan.config))
+    parts.append(
+        "\n".join([
+            "Configuration this produces",
+            *_bullets(config),
+            "Export it with `drush config:export` (drush cex) and commit the changes in config/sync.",
+        ])
+    )
+    if brief.behat:
+        parts.append(_behat_section(brief))
+    parts.append(f"Spec rows: {_sources(brief.rows)}" if brief.rows else "Spec rows: none")
+    return "\n\n".join(parts)
+
+
+def _behat_section(brief: TicketBrief) -> str:
+    lines = ["Behat (paste into a feature file, inside a Scenario tagged @api)"]
+    for block in brief.behat:
+        lines.extend("    " + line for line in block.splitlines())
+        lines.append("")
+    if any(" for bundles " not in block.split("\n", 1)[0] for block in brief.behat):
+        lines.append(
+            '- A step that says "exactly" without naming bundles compares the whole site: add these rows to '
+            "the feature's complete table rather than running them alone."
+        )
+    if brief.kind is TicketKind.EXISTING_BUNDLE_FIELDS:
+        lines.append("- The bundle has fields already: its fields table must list them as well as these.")
+    return "\n".join(lines)
+
+
+# --- bundles and fields --------------------------------------------------------------------------------
+
+
+def _bundle_plan(brief: TicketBrief, rows: TicketRows, plan: Plan) -> None:
+    entity_type = dk.entity_type_for(brief.entity_type_label, brief.key)
+    plan.modules.extend(dk.BUNDLE_TYPE_MODULES.get(entity_type, ()))
+    value = rows.own_value
+    where = dk.BUNDLE_ADD_PATHS.get(entity_type)
+    lines = [
+        f"- Type: {one_line(brief.entity_type_label)} (entity type {entity_type})"
+        + (f"; add at {where}" if where else ""),
+        f"- Name: {one_line(brief.label)}",
+        f"- Machine name: {one_line(brief.machine_name)}",
+        f"- Description: {one_line(value('description')) or '(none)'}",
+    ]
+    if value("examples"):
+        lines.append(f"- Examples: {one_line(value('examples'))}")
+    flags = (
+        ("moderated", "Content moderation", ("content_moderation", "workflows"),
+         "the workflow that applies to it is configured in its own ticket"),
+        ("layout", "Layout Builder", ("layout_builder",), 'tick "Use Layout Builder" on the default display'),
+        ("translatable", "Translation", ("language", "content_translation"),
+         "enable it at /admin/config/regional/content-language"),
+        ("migrated", "Populated by migration", (), "keep field machine names stable for the migration"),
+        ("comments", "Comments", ("comment",), "add a Comments field"),
+        ("meta_tags", "Meta tags", ("metatag",), "add a Metatag default (or a Meta tags field)"),
+        ("scheduled", "Scheduled publishing", ("scheduler",), "enable it in the bundle's Scheduler settings"),
+    )
+    given = rows.own.values if rows.own else {}
+    for column, title, modules, how in flags:
+        if column not in given:  # a Behat-layout sheet says nothing about it
+            continue
+        cell = value(column)
+        if dk.is_yes(cell):
+            lines.append(f"- {title}: yes — {how}")
+            plan.modules.extend(modules)
+        else:
+            lines.append(f"- {title}: {'no' if dk.is_no(cell) else one_line(cell)}")
+    if value("url_alias_pattern"):
+        pattern = one_line(value("url_alias_pattern"))
+        lines.append(f"- URL alias pattern: {pattern} (a Pathauto pattern for this bundle)")
+        plan.modules.extend(("pathauto", "token"))
+        plan.config.append("pathauto.pattern.* (one pattern for this bundle)")
+    if value("settings"):
+        lines.append(f"- Settings/notes: {one_line(value('settings'))}")
+    if entity_type == "media":
+        lines.append("- Media source: the source plugin (Image, Document, Remote video …) "
+                     + ("named in Settings/notes" if value("settings") else "is not in the spec: ask before building"))
+    plan.section(f"{one_line(brief.entity_type_label)}", lines)
+    if dk.is_yes(value("translatable")):
+        plan.config.append(f"language.content_settings.{entity_type}.{brief.machine_name}")
+    _fields_plan(brief, rows, plan)
+
+
+def _fields_plan(brief: TicketBrief, rows: TicketRows, plan: Plan) -> None:
+    entity_type = dk.entity_type_for(brief.entity_type_label, brief.key)
+    bundle = one_line(brief.machine_name)
+    field_rows = rows.of(SheetKind.FIELDS)
+    fields = [r for r in field_rows if not dk.is_field_group(r.get("field_type"), r.get("machine_name"))]
+    groups = [r for r in field_rows if r not in fields]
+    if not field_rows:
+        return
+    if brief.kind is TicketKind.EXISTING_BUNDLE_FIELDS:
+        plan.section(one_line(brief.entity_type_label) or "Bundle", [
+            f"- {one_line(brief.label)} ({brief.key}) exists already: only its fields and form and view "
+            "displays change"
+        ])
+    manage = dk.FIELD_UI_PATHS.get(entity_type, "").format(bundle=bundle)
+    heading = f"Fields ({len(fields)})" + (f" — manage at {manage}" if manage else "")
+    lines: list[str] = []
+    for row in fields:
+        lines.extend(_field_lines(row, entity_type, bundle))
+        plan.modules.extend(dk.field_modules(row.get("field_type"), row.get("form_widget"), row.get("ref_bundle")))
+        name = one_line(row.get("machine_name"))
+        plan.config.extend((f"field.storage.{entity_type}.{name}", f"field.field.{entity_type}.{bundle}.{name}"))
+    if fields:
+        lines.append(
+            "- A field storage is shared by every bundle of the entity type: when field.storage."
+            f"{entity_type}.<field> exists already, re-use the field; its type and cardinality must match."
+        )
+    plan.section(heading, lines)
+    group_lines = []
+    for group in groups:
+        names = {group.get("machine_name"), group.get("field_label")} - {""}
+        members = [one_line(r.get("field_label")) for r in fields if r.get("field_group") in names]
+        group_lines.append(
+            f"- {one_line(group.get('field_label'))} ({one_line(group.get('machine_name'))}): "
+            f"{one_line(group.get('field_type')) or 'group'}" + (f", holding {', '.join(members)}" if members else "")
+        )
+    plan.section("Field groups (Field Group module, on the form display)", group_lines)
+    if groups or any(r.get("field_group") for r in fields):
+        plan.modules.append("field_group")
+    plan.config.extend((
+        f"core.entity_form_display.{entity_type}.{bundle}.default",
+        f"core.entity_view_display.{entity_type}.{bundle}.default",
+    ))
+
+
+def _field_lines(row: SpecRow, entity_type: str, bundle: str) -> list[str]:
+    name = one_line(row.get("machine_name"))
+    lines = [
+        f"- {one_line(row.get('field_label'))} ({name})",
+        f"  - Field type: {one_line(row.get('field_type'))}",
+        f"  - Required: {'yes' if dk.flag(row.get('required'), 'Required') == 'Required' else 'no'}",
+        f"  - Cardinality: {dk.cardinality(row.get('cardinality'))}",
+        f"  - Form widget: {one_line(row.get('form_widget')) or '(not given)'}",
+        f"  - Translatable: {'yes' if dk.flag(row.get('translatable'), 'Translatable') == 'Translatable' else 'no'}",
+    ]
+    if row.get("help_text"):
+        lines.append(f"  - Help text: {one_line(row.get('help_text'))}")
+    if row.get("ref_bundle"):
+        targets = []
+        for target in dk.split_list(row.get("ref_bundle")):
+            kind = target.rsplit("(", 1)[-1].rstrip(")") if target.endswith(")") else ""
+            target_type = dk.entity_type_id(kind)
+            targets.append(f"{target} → target type {target_type}" if target_type else target)
+        lines.append(f"  - References: {'; '.join(targets)}")
+    if row.get("field_group"):
+        lines.append(f"  - Field group: {one_line(row.get('field_group'))}")
+    if row.get("settings"):
+        title = "Allowed values" if row.get("field_type").lower().startswith("list") else "Settings/notes"
+        lines.append(f"  - {title}: {one_line(row.get('settings'))}")
+    lines.append(f"  - Config: field.storage.{entity_type}.{name}, field.field.{entity_type}.{bundle}.{name}")
+    return lines
+
+
+# --- everything else -----------------------------------------------------------------------------------
+
+
+def _view_plan(brief: TicketBrief, rows: TicketRows, plan: Plan) -> None:
+    value = rows.own_value
+    displays = rows.of(SheetKind.VIEW_DISPLAYS)
+    base_table = one_line(value("base_table"))
+    if rows.own:
+        lines = [
+            f"- Name: {one_line(brief.label)}; machine name: {one_line(brief.machine_name)}; "
+            "add at /admin/structure/views/add",
+            f"- Base table (Show): {base_table or '(not given)'}",
+            f"- Status: {dk.view_status(value('status'))}",
+            f"- Description: {one_line(value('description')) or '(none)'}",
+        ]
+        if base_table.lower().startswith("index "):
+            index = dk.machine_name_of(base_table[6:])
+            lines.append(f"- Needs the Search API index {base_table[6:]} (search_api.index.{index}) to exist")
+        if value("bundles"):
+            lines.append(f"- Lists: {', '.join(dk.split_list(value('bundles')))} (filter on bundle)")
+        plan.section("View", lines)
+    else:
+        plan.section("View", [f"- Exists already: add the displays below to views.view.{brief.machine_name}"])
+    display_lines = []
+    for row in displays:
+        extra = [f"path {one_line(row.get('path'))}" if row.get("path") else ""]
+        extra.append(one_line(row.get("description")))
+        shown = "; ".join(e for e in extra if e)
+        display_lines.append(
+            f"- {one_line(row.get('title'))} ({one_line(row.get('machine_name'))}): "
+            f"{one_line(row.get('display_plugin'))} display" + (f"; {shown}" if shown else "")
+        )
+    plan.section(f"Displays ({len(displays)})", display_lines)
+    plan.modules.extend(dk.view_modules(base_table, (r.get("display_plugin") for r in displays)))
+
+
+def _image_style_plan(brief: TicketBrief, rows: TicketRows, plan: Plan) -> None:
+    effects = rows.of(SheetKind.IMAGE_EFFECTS)
+    plan.section("Image style", [
+        f"- Style name: {one_line(brief.label)}; machine name: {one_line(brief.machine_name)}",
+        "- Add at /admin/config/media/image-styles/add" if rows.own else "- Exists already: add the effects",
+    ])
+    lines = []
+    for number, row in enumerate(effects, start=1):
+        summary = one_line(row.get("summary"))
+        lines.append(f"{number}. {one_line(row.get('effect'))}" + (f" — {summary}" if summary else ""))
+        plan.modules.extend(dk.effect_modules(row.get("effect")))
+    plan.section(f"Effects, in this order ({len(effects)})", lines)
+    if any("focal point" in r.get("effect").lower() for r in effects):
+        plan.section("Focal Point", [
+            "- Image fields that use this style need the Image (Focal Point) widget so editors can set the point."
+        ])
+    plan.modules.append("image")
+
+
+def _workflow_plan(brief: TicketBrief, rows: TicketRows, plan: Plan) -> None:
+    value = rows.own_value
+    states = rows.of(SheetKind.WORKFLOW_STATES)
+    transitions = rows.of(SheetKind.WORKFLOW_TRANSITIONS)
+    lines = [
+        f"- Label: {one_line(brief.label)}; machine name: {one_line(brief.machine_name)}",
+        f"- Type: {one_line(value('type')) or '(exists already)'}; add at /admin/config/workflow/workflows/add",
+    ]
+    if value("bundles"):
+        lines.append(f"- Applies to: {', '.join(dk.split_list(value('bundles')))}")
+    elif brief.depends_on:
+        lines.append("- Applies to: the bundles under Build after (their Mod. column is y)")
+    else:
+        lines.append("- Applies to: the spec does not say (no Bundles column, no bundle with Mod. = y): ask")
+    plan.section("Workflow", lines)
+    plan.section(f"States ({len(states)})", [
+        f"- {one_line(r.get('name'))} ({one_line(r.get('machine_name'))})" for r in states
+    ])
+    grouped: dict[str, list[SpecRow]] = {}
+    for row in transitions:
+        grouped.setdefault(row.get("machine_name") or row.get("name"), []).append(row)
+    plan.section(f"Transitions ({len(grouped)})", [
+        f"- {one_line(group[0].get('name'))} ({one_line(machine)}): "
+        f"{', '.join(dict.fromkeys(one_line(r.get('from_state')) for r in group))} → "
+        f"{one_line(group[0].get('to_state'))}"
+        for machine, group in grouped.items()
+    ])
+    plan.section("Permissions", [
+        f'- Each transition adds the permission "{one_line(brief.label)} workflow: Use <transition> '
+        'transition."; the user-role tickets grant them.'
+    ])
+    plan.modules.extend(("workflows", "content_moderation"))
+
+
+def _role_plan(brief: TicketBrief, rows: TicketRows, plan: Plan) -> None:
+    machine = one_line(brief.machine_name)
+    lines = [f"- Name: {one_line(brief.label)}; machine name: {machine}"]
+    if machine in dk.CORE_ROLES:
+        lines.append("- A core role: it exists on every site; only its permissions change")
+    if machine == "administrator":
+        lines.append("- With is_admin set the role has every permission anyway; grant the list below only if "
+                     "is_admin is off")
+    elif rows.own:
+        lines.append("- Add at /admin/people/roles/add")
+    plan.section("User role", lines)
+    by_provider: dict[str, list[str]] = {}
+    for row in rows.of(SheetKind.PERMISSIONS):
+        by_provider.setdefault(one_line(row.get("provider")) or "(provider not given)", []).append(
+            one_line(row.get("permission"))
+        )
+    lines = []
+    for provider, permissions in by_provider.items():
+        lines.append(f"- {provider}")
+        lines.extend(f"  - {permission}" for permission in permissions)
+    count = sum(len(p) for p in by_provider.values())
+    plan.section(f"Permissions to grant ({count}), by module", lines)
+    if count:
+        plan.section("How", [
+            f"- Tick them at /admin/people/permissions/{machine}, or `drush role:perm:add {machine} "
+            "'<permission machine name>'`; grant nothing else.",
+            "- The titles above are as the permissions page shows them; the modules that provide them must be "
+            "enabled first.",
+        ])
+    plan.modules.append("user")
+
+
+def _menu_plan(brief: TicketBrief, rows: TicketRows, plan: Plan) -> None:
+    plan.section("Menu", [
+        f"- Name: {one_line(brief.label)}; machine name: {one_line(brief.machine_name)}; "
+        "add at /admin/structure/menu/add",
+        f"- Description: {one_line(rows.own_value('description')) or '(none)'}",
+        "- Menu links are content, not configuration: add them after the menu exists.",
+    ])
+    plan.modules.append("menu_ui")
+
+
+def _custom_entity_plan(brief: TicketBrief, rows: TicketRows, plan: Plan) -> None:
+    machine = one_line(brief.machine_name)
+    plan.section("Custom entity type", [
+        f"- Name: {one_line(brief.label)}; machine name: {machine}",
+        f"- Description: {one_line(rows.own_value('description')) or '(none)'}",
+        f"- Either ECK: add it at /admin/structure/eck/add (config eck.eck_entity_type.{machine}),",
+        "  or a custom module: a ContentEntityType class with base fields, access control handler, "
+        "route provider, views data and admin forms.",
+        "- Bundles and fields of this entity type come in their own tickets, if the spec has them.",
+    ])
+    plan.modules.append("eck")
+
+
+def _migration_plan(brief: TicketBrief, rows: TicketRows, plan: Plan) -> None:
+    value = rows.own_value
+    mappings = rows.of(SheetKind.MIGRATION_MAPPINGS)
+    dependencies = dk.split_list(value("dependencies"))
+    plan.section("Migration", [
+        f"- Label: {one_line(brief.label)}; id: {one_line(brief.machine_name)}",
+        f"- Source: {one_line(value('source')) or '(not given)'}",
+        f"- Destination: {one_line(value('destination_entity_type')) or '(not given)'}, "
+        f"bundle {one_line(value('destination_bundle')) or '(not given)'}",
+        f"- Depends on migrations: {', '.join(dependencies) if dependencies else 'none'}",
+    ])
+    lines = []
+    for row in mappings:
+        source = one_line(row.get("source_field")) or "(no source: constant)"
+        details = [f"process {one_line(row.get('process'))}" if row.get("process") else "",
+                   f"default {one_line(row.get('default_value'))}" if row.get("default_value") else ""]
+        shown = ", ".join(d for d in details if d)
+        lines.append(f"- {one_line(row.get('destination_field'))} ← {source}" + (f" ({shown})" if shown else ""))
+    plan.section(f"Field mappings ({len(mappings)})", lines)
+    skeleton = migration_skeleton(brief.machine_name, brief.label, rows.own, mappings)
+    plan.section(
+        f"Starting point: config/sync/migrate_plus.migration.{one_line(brief.machine_name)}.yml",
+        ["    " + line for line in skeleton.splitlines()],
+    )
+    plan.modules.extend(dk.migration_modules(value("source")))
+
+
+_KIND_PLANS: dict[TicketKind, Callable[[TicketBrief, TicketRows, Plan], None]] = {
+    TicketKind.BUNDLE: _bundle_plan,
+    TicketKind.EXISTING_BUNDLE_FIELDS: _fields_plan,
+    TicketKind.VIEW: _view_plan,
+    TicketKind.IMAGE_STYLE: _image_style_plan,
+    TicketKind.ROLE: _role_plan,
+    TicketKind.WORKFLOW: _workflow_plan,
+    TicketKind.MENU: _menu_plan,
+    TicketKind.CUSTOM_ENTITY: _custom_entity_plan,
+    TicketKind.MIGRATION: _migration_plan,
+}
+
+
+def _bullets(items: list[str]) -> list[str]:
+    return [f"- {item}" for item in items]
+
+
+def _sources(rows: tuple[SpecRow, ...]) -> str:
+    by_file: dict[str, list[str]] = {}
+    for row in rows:
+        by_file.setdefault(row.file, []).append(str(row.row))
+    return "; ".join(
+        f"{one_line(name)} row{'s' if len(numbers) > 1 else ''} {', '.join(numbers)}"
+        for name, numbers in by_file.items()
+    )

@@ -1,0 +1,414 @@
+"""Verification checks and Behat blocks for one ticket, made from its spec rows (DESIGN §7).
+
+Checks use the Drupal Spec Tool's phrasing and its Behat column semantics (Required/blank, a number or
+Unlimited, Translatable/blank), whichever sheet layout the rows came from. Behat blocks hold only this
+ticket's rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from integrations.spec.reader import SpecRow
+from integrations.spec.sheets import SheetKind
+from integrations.tickets import TicketKind
+from integrations.writers.drupal_knowledge import (
+    cardinality,
+    entity_type_id,
+    flag,
+    is_field_group,
+    is_no,
+    is_yes,
+    one_line,
+    split_list,
+    view_status,
+)
+from integrations.writers.rows import TicketRows
+
+FIELDS_HEADER = (
+    "Bundle", "Field label", "Machine name", "Field type", "Required", "Cardinality", "Form widget",
+    "Translatable", "Help text",
+)
+# VA.gov's per-bundle step compares this header: the bundle type gets its own column and Help text goes.
+VA_FIELDS_HEADER = (
+    "Type", "Bundle", "Field label", "Machine name", "Field type", "Required", "Cardinality", "Form widget",
+    "Translatable",
+)
+
+# Bundle-level full-sheet columns that no Behat step checks: (column, its title, the check for "y").
+_BUNDLE_FLAGS = (
+    ("moderated", "Mod.",
+     'Content moderation applies to {b}: a workflow lists it under "This workflow applies to"'),
+    ("layout", "Layout",
+     'Layout Builder is enabled for {b}: "Use Layout Builder" is checked on its default display'),
+    ("translatable", "Trns.",
+     "{b} is translatable: content translation is enabled for it at /admin/config/regional/content-language"),
+    ("migrated", "Migr.",
+     "{b} is populated by a migration: `drush migrate:status` lists a migration into it"),
+    ("comments", "Cmnt.",
+     "Comments are enabled on {b}: it has a comment field open for new comments"),
+    ("meta_tags", "Meta.",
+     "Meta tags are configured for {b}: a Metatag default or a Meta tags field covers it"),
+    ("scheduled", "Sched.",
+     'Scheduled publishing is enabled for {b}: its edit form offers "Publish on" and "Unpublish on"'),
+)
+
+
+@dataclass(frozen=True)
+class _Ticket:
+    label: str
+    machine_name: str
+    entity_type_label: str
+    rows: TicketRows
+
+    @property
+    def own(self) -> SpecRow | None:
+        return self.rows.own
+
+    def value(self, column: str) -> str:
+        return self.rows.own_value(column)
+
+    def of(self, sheet: SheetKind) -> list[SpecRow]:
+        return self.rows.of(sheet)
+
+
+@dataclass
+class _Out:
+    checks: list[str] = field(default_factory=list)
+    behat: list[str] = field(default_factory=list)
+
+    def table(self, step: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        if rows:
+            self.behat.append(gherkin(step, header, rows))
+
+
+def build_checks(
+    kind: TicketKind,
+    rows: Sequence[SpecRow],
+    *,
+    label: str,
+    machine_name: str,
+    entity_type_label: str,
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(checks, behat) for one ticket: one check per spec row, and Gherkin blocks of only its rows."""
+    ticket = _Ticket(
+        one_line(label), one_line(machine_name), one_line(entity_type_label), TicketRows.split(kind, rows)
+    )
+    out = _Out()
+    _BUILDERS[kind](ticket, out)
+    return tuple(out.checks), tuple(out.behat)
+
+
+# --- bundles and fields ------------------------------------------------------------------------------
+
+
+def _bundle(t: _Ticket, out: _Out) -> None:
+    description = t.value("description")
+    out.checks.append(
+        _exactly("content entity type bundles") + f"{_q(t.label)} ({t.machine_name})"
+        f" — {t.entity_type_label}, {_described(description)}"
+    )
+    # The type cell is the bundle label Drupal reports, whichever spelling the spec used.
+    out.table(
+        "Then exactly the following content entity type bundles should exist",
+        ("Name", "Machine name", "Type", "Description"),
+        [(t.label, t.machine_name, t.entity_type_label, description)],
+    )
+    bundle = f"{t.label} ({t.entity_type_label})"
+    for column, title, check in _BUNDLE_FLAGS:
+        value = t.value(column)
+        if is_yes(value):
+            out.checks.append(check.format(b=bundle))
+        elif not is_no(value):
+            out.checks.append(f"{bundle} is set up as the spec's {title} column says: {_q(value)}")
+    if t.value("url_alias_pattern"):
+        pattern = _q(t.value("url_alias_pattern"))
+        out.checks.append(f"New {bundle} items get a URL alias from the pattern {pattern} (Pathauto)")
+    _fields(t, out)
+
+
+def _fields(t: _Ticket, out: _Out) -> None:
+    bundle = f"{t.label} ({t.entity_type_label})"
+    rows = t.of(SheetKind.FIELDS)
+    fields = [r for r in rows if not is_field_group(r.get("field_type"), r.get("machine_name"))]
+    out.checks.extend(_field_check(row, bundle) for row in fields)
+    for group in (r for r in rows if r not in fields):
+        names = {group.get("machine_name"), group.get("field_label")} - {""}
+        members = [one_line(r.get("field_label")) for r in fields if r.get("field_group") in names]
+        holding = f", holding {', '.join(members)}" if members else ""
+        out.checks.append(
+            f"Field group {_q(group.get('field_label'))} ({one_line(group.get('machine_name'))}) of type "
+            f"{one_line(group.get('field_type'))} exists on the form of {bundle}{holding}"
+        )
+    entity_type = entity_type_id(t.entity_type_label)
+    if entity_type is None:
+        out.table(
+            "Then exactly the following fields should exist",
+            FIELDS_HEADER,
+            [(bundle, *_field_cells(row), row.get("help_text")) for row in fields],
+        )
+        return
+    # The stock step compares every field of the site; VA.gov's variant only this bundle's.
+    out.table(
+        f'Then exactly the following fields should exist for bundles "{t.machine_name}" '
+        f"of entity type {entity_type}",
+        VA_FIELDS_HEADER,
+        [(t.entity_type_label, t.label, *_field_cells(row)) for row in fields],
+    )
+
+
+def _field_cells(row: SpecRow) -> tuple[str, ...]:
+    return (
+        row.get("field_label"), row.get("machine_name"), row.get("field_type"),
+        flag(row.get("required"), "Required"), cardinality(row.get("cardinality")), row.get("form_widget"),
+        flag(row.get("translatable"), "Translatable"),
+    )
+
+
+def _field_check(row: SpecRow, bundle: str) -> str:
+    label, machine, field_type, required, values, widget, translatable = map(one_line, _field_cells(row))
+    shown_widget = f'widget "{widget}"' if widget else ""
+    parts = [field_type, required, f"cardinality {values}", shown_widget, translatable]
+    if row.get("help_text"):
+        parts.append(f"help text {_q(row.get('help_text'))}")
+    text = _exactly("fields") + f"{_q(label)} ({machine}) on {bundle} — "
+    text += ", ".join(p for p in parts if p)
+    extras = [
+        f"references {one_line(row.get('ref_bundle'))}" if row.get("ref_bundle") else "",
+        f"in field group {one_line(row.get('field_group'))}" if row.get("field_group") else "",
+        f"settings: {one_line(row.get('settings'))}" if row.get("settings") else "",
+    ]
+    return "; ".join([text, *(e for e in extras if e)])
+
+
+# --- views, image styles, workflows, roles, menus, custom entities -------------------------------------
+# Without its own row the entity exists already (X = x): only the new child rows are checked.
+
+
+def _view(t: _Ticket, out: _Out) -> None:
+    if t.own:
+        status = view_status(t.value("status"))
+        check = (
+            _exactly("views") + f"{_q(t.label)} ({t.machine_name}) — base table "
+            f"{one_line(t.value('base_table'))}, {status}, {_described(t.value('description'))}"
+        )
+        if t.value("bundles"):
+            check += f"; lists {', '.join(split_list(t.value('bundles')))}"
+        out.checks.append(check)
+        out.table(
+            "Then exactly the following views should exist",
+            ("Name", "Machine name", "Base table", "Status", "Description"),
+            [(t.label, t.machine_name, t.value("base_table"), status, t.value("description"))],
+        )
+    displays = t.of(SheetKind.VIEW_DISPLAYS)
+    for row in displays:
+        path = f", path {one_line(row.get('path'))}" if row.get("path") else ""
+        out.checks.append(
+            _exactly("views displays") + f"{_q(row.get('title'))} "
+            f"({one_line(row.get('machine_name'))}) on view {t.label} — {one_line(row.get('display_plugin'))}"
+            + path
+        )
+    out.table(
+        "Then exactly the following views displays should exist",
+        ("View", "Title", "Machine name", "Display plugin"),
+        [(t.label, r.get("title"), r.get("machine_name"), r.get("display_plugin")) for r in displays],
+    )
+
+
+def _image_style(t: _Ticket, out: _Out) -> None:
+    if t.own:
+        out.checks.append(_exactly("image styles") + f"{_q(t.label)} ({t.machine_name})")
+        out.table(
+            "Then exactly the following image styles should exist",
+            ("Style name", "Machine name"),
+            [(t.label, t.machine_name)],
+        )
+    effects = t.of(SheetKind.IMAGE_EFFECTS)
+    for row in effects:
+        summary = f" — {one_line(row.get('summary'))}" if row.get("summary") else ""
+        out.checks.append(
+            _exactly("image effects") + f"{one_line(row.get('effect'))} "
+            f"on image style {t.label}{summary}"
+        )
+    out.table(
+        "Then exactly the following image effects should exist",
+        ("Image style", "Effect", "Summary"),
+        [(t.label, r.get("effect"), r.get("summary")) for r in effects],
+    )
+
+
+def _workflow(t: _Ticket, out: _Out) -> None:
+    if t.own:
+        workflow_type = t.value("type")
+        check = _exactly("workflows") + f"{_q(t.label)} ({t.machine_name}) — "
+        check += one_line(workflow_type)
+        if t.value("bundles"):
+            check += f"; applies to {', '.join(split_list(t.value('bundles')))}"
+        out.checks.append(check)
+        out.table(
+            "Then exactly the following workflows should exist",
+            ("Label", "Machine name", "Type"),
+            [(t.label, t.machine_name, workflow_type)],
+        )
+    states = t.of(SheetKind.WORKFLOW_STATES)
+    for row in states:
+        out.checks.append(
+            _exactly("workflow states") + f"{_q(row.get('name'))} "
+            f"({one_line(row.get('machine_name'))}) in workflow {t.label}"
+        )
+    out.table(
+        "Then exactly the following workflow states should exist",
+        ("Workflow", "Label", "Machine name"),
+        [(t.label, r.get("name"), r.get("machine_name")) for r in states],
+    )
+    # Behat compares state labels, and a spec may name the states of a transition by machine name.
+    labels = {r.get("name") for r in states}
+    by_machine_name = {r.get("machine_name"): r.get("name") for r in states}
+
+    def state(name: str) -> str:
+        return name if name in labels else by_machine_name.get(name, name)
+
+    transitions = t.of(SheetKind.WORKFLOW_TRANSITIONS)
+    grouped: dict[str, list[SpecRow]] = {}
+    for row in transitions:
+        grouped.setdefault(row.get("machine_name") or row.get("name"), []).append(row)
+    for machine, group in grouped.items():
+        sources = dict.fromkeys(one_line(state(r.get("from_state"))) for r in group)
+        out.checks.append(
+            _exactly("workflow transitions") + f"{_q(group[0].get('name'))} "
+            f"({one_line(machine)}) in workflow {t.label} — from {', '.join(sources)} "
+            f"to {one_line(state(group[0].get('to_state')))}"
+        )
+    out.table(
+        "Then exactly the following workflow transitions should exist",
+        ("Workflow", "Label", "Machine name", "From state", "To state"),
+        [
+            (t.label, r.get("name"), r.get("machine_name"), state(r.get("from_state")),
+             state(r.get("to_state")))
+            for r in transitions
+        ],
+    )
+
+
+def _role(t: _Ticket, out: _Out) -> None:
+    role = f"{_q(t.label)} ({t.machine_name})"
+    if t.own:
+        out.checks.append(_exactly("roles") + role)
+        out.table("Then exactly the following roles should exist", ("Name", "Machine name"),
+                  [(t.label, t.machine_name)])
+    permissions = t.of(SheetKind.PERMISSIONS)
+    if not permissions:
+        return
+    # No Behat step checks permissions: these checks are the only guard.
+    out.checks.append(
+        f"Role {role} has exactly the {len(permissions)} permission{'' if len(permissions) == 1 else 's'} "
+        "below and no others "
+        f"(compare /admin/people/permissions/{t.machine_name})"
+    )
+    for row in permissions:
+        provider = f" ({one_line(row.get('provider'))})" if row.get("provider") else ""
+        out.checks.append(f"Role {role} has the permission {_q(row.get('permission'))}{provider}")
+
+
+def _menu(t: _Ticket, out: _Out) -> None:
+    description = t.value("description")
+    out.checks.append(
+        _exactly("menus") + f"{_q(t.label)} ({t.machine_name}) — {_described(description)}"
+    )
+    out.table(
+        "Then exactly the following menus should exist",
+        ("Name", "Machine name", "Description"),
+        [(t.label, t.machine_name, description)],
+    )
+
+
+def _custom_entity(t: _Ticket, out: _Out) -> None:
+    # The stock contexts know five entity types only, so this one is checked by hand.
+    probe = f"var_export(\\Drupal::entityTypeManager()->hasDefinition('{t.machine_name}'));"
+    out.checks.append(
+        f"Custom entity type {_q(t.label)} ({t.machine_name}) exists — {_described(t.value('description'))}: "
+        f'`drush php:eval "{probe}"` prints true'
+    )
+
+
+# --- migrations ----------------------------------------------------------------------------------------
+
+
+def _migration(t: _Ticket, out: _Out) -> None:
+    migration = t.machine_name
+    bundle = one_line(t.value("destination_bundle"))
+    entity_type = one_line(t.value("destination_entity_type"))
+    destination = f"{bundle} ({entity_type})" if bundle and entity_type else bundle or entity_type
+    destination = destination or "the destination"
+    if t.own:
+        facts = [f"source {one_line(t.value('source'))}" if t.value("source") else "", f"into {destination}"]
+        if t.value("dependencies"):
+            facts.append(f"after {', '.join(split_list(t.value('dependencies')))}")
+        out.checks.append(
+            f"`drush migrate:status {migration}` lists the migration {_q(t.label)} ({migration}) — "
+            + ", ".join(f for f in facts if f)
+        )
+    for row in t.of(SheetKind.MIGRATION_MAPPINGS):
+        how = [f"process {one_line(row.get('process'))}" if row.get("process") else ""]
+        if row.get("source_field"):
+            holds = f"the source field {_q(row.get('source_field'))}"
+            how.append(f"default {_q(row.get('default_value'))}" if row.get("default_value") else "")
+        else:
+            holds = f"the default value {_q(row.get('default_value'))}"
+        shown = ", ".join(h for h in how if h)
+        out.checks.append(
+            f"After `drush migrate:import {migration}`, the destination field "
+            f"{one_line(row.get('destination_field'))} of {destination} holds {holds}"
+            + (f" ({shown})" if shown else "")
+        )
+    # Not spec rows, but no Behat step covers migrations, so the import and its undo are checked here.
+    out.checks.append(
+        f"`drush migrate:import {migration}` reports no failed items and "
+        f"`drush migrate:messages {migration}` lists no messages"
+    )
+    out.checks.append(
+        f"`drush migrate:rollback {migration}` removes every imported item: "
+        f"`drush migrate:status {migration}` then shows 0 imported"
+    )
+
+
+_BUILDERS: dict[TicketKind, Callable[[_Ticket, _Out], None]] = {
+    TicketKind.BUNDLE: _bundle,
+    TicketKind.EXISTING_BUNDLE_FIELDS: _fields,
+    TicketKind.VIEW: _view,
+    TicketKind.IMAGE_STYLE: _image_style,
+    TicketKind.ROLE: _role,
+    TicketKind.WORKFLOW: _workflow,
+    TicketKind.MENU: _menu,
+    TicketKind.CUSTOM_ENTITY: _custom_entity,
+    TicketKind.MIGRATION: _migration,
+}
+
+
+# --- text ----------------------------------------------------------------------------------------------
+
+
+def gherkin(step: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A step line and its pipe table, columns aligned, cells escaped as Gherkin requires."""
+    table = [list(header), *([_cell(c) for c in row] for row in rows)]
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    lines = [" | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in table]
+    return "\n".join([step, *(f"  | {line} |" for line in lines)])
+
+
+def _cell(value: str) -> str:
+    text = value.strip().replace("\\", "\\\\").replace("|", "\\|")
+    return text.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n")
+
+
+def _exactly(what: str) -> str:
+    return f"Exactly the following {what} should exist: "
+
+
+def _q(text: str) -> str:
+    return f'"{one_line(text)}"'
+
+
+def _described(description: str) -> str:
+    return f"description {_q(description)}" if description.strip() else "no description"
