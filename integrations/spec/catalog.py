@@ -18,6 +18,7 @@ class Bundle:
     existing: bool  # X = x, or not in the bundles sheet
     skipped: bool = False  # X = w (waiting) or d (to be deleted)
     workflows: list[Workflow] = field(default_factory=list)  # moderated by (Mod.)
+    fields: list[Field] = field(default_factory=list)  # in spec order
 
     @property
     def key(self) -> str:
@@ -90,4 +91,4 @@ class Catalog:
     grants: dict[int, list[Role]] = field(default_factory=dict)  # id(permission row) -> roles it grants
 
     def fields_of(self, bundle: Bundle) -> list[Field]:
-        return [f for f in self.fields if f.bundle is bundle]
+        return list(bundle.fields)

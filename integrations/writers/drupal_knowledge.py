@@ -16,12 +16,16 @@ _NO = {"", "n", "no", "false", "0", "-", "off", "optional", "disabled"}
 _UNLIMITED = {"*", "unlimited", "-1", "∞"}
 
 
+_BREAKING = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u180e\u200b-\u200f"
+                       r"\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]+")
+
+
 def one_line(text: str) -> str:
-    """Collapse every line break, tab and control character into single spaces."""
-    cleaned = "".join(
-        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") or ch.isspace() else ch for ch in text
-    )
-    return re.sub(r" {2,}", " ", cleaned).strip()
+    """Collapse every line break, tab, control and format character into single spaces."""
+    if text.isprintable() and "  " not in text:  # the common cell: nothing to do, and cheap to tell
+        return text.strip()
+    cleaned = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text)
+    return _BREAKING.sub(" ", cleaned).strip()
 
 
 def is_yes(value: str) -> bool:

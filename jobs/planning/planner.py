@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from integrations.spec import drupal
-from integrations.spec.catalog import Catalog, Entity, Migration, Role
+from integrations.spec.catalog import Bundle, Catalog, Entity, Migration, Role, Workflow
 from integrations.spec.problems import Level, Problem
 from integrations.spec.reader import SpecRow
 from integrations.tickets import Dependency, Group, TicketBrief, TicketKind
@@ -142,8 +142,9 @@ class _Planner:
                 self._need(self.creates.get(id(workflow)), bundle, f"the workflow moderates {bundle.display}")
         for migration in self.catalog.migrations:
             self._migration_needs(migration)
+        subjects = self._permission_subjects()
         for role in self.catalog.roles:
-            self._role_needs(role)
+            self._role_needs(role, subjects)
 
     def _migration_needs(self, migration: Migration) -> None:
         draft = self.creates.get(id(migration))
@@ -154,15 +155,21 @@ class _Planner:
         for other in migration.depends_on:
             self._need(draft, other, f"the migration runs after migration {other.machine_name}")
 
-    def _role_needs(self, role: Role) -> None:
-        draft = self.creates.get(id(role))
-        if draft is None:
-            return
+    def _permission_subjects(self) -> tuple[dict[str, Bundle], dict[str, Bundle], dict[str, Workflow]]:
+        """What a permission title can name: a bundle, a media type ('Media: X: …'), a workflow."""
         bundles = {b.label.lower(): b for b in self.catalog.bundles}
         media = {b.label.lower(): b for b in self.catalog.bundles if b.type is drupal.MEDIA_TYPE}
         # Drupal titles transition permissions "<workflow label> workflow: Use <transition> transition."
         workflows = {w.label.lower(): w for w in self.catalog.workflows}
         workflows.update({f"{label} workflow": w for label, w in list(workflows.items())})
+        return bundles, media, workflows
+
+    def _role_needs(self, role: Role,
+                    subjects: tuple[dict[str, Bundle], dict[str, Bundle], dict[str, Workflow]]) -> None:
+        draft = self.creates.get(id(role))
+        if draft is None:
+            return
+        bundles, media, workflows = subjects
         for row in role.children:
             parts = [p.strip() for p in row.get("permission").split(":")]
             if len(parts) < 2:

@@ -125,7 +125,9 @@ class BundleRules(ValidatorBase):
                     targets.append(target)
             if self._failed_since(mark):
                 continue
-            self.catalog.fields.append(Field(row, bundle, machine, targets))
+            fld = Field(row, bundle, machine, targets)
+            self.catalog.fields.append(fld)
+            bundle.fields.append(fld)
 
     def _field_values(self, row: SpecRow) -> bool:
         ok = True

@@ -72,13 +72,13 @@ class MigrationRules(BundleRules):
                 continue
             destination = row.get("destination_field")
             if migration.bundle is not None:
-                target = next((f for f in self.catalog.fields if f.bundle is migration.bundle and (
+                target = next((f for f in migration.bundle.fields if (
                     f.machine_name == destination or f.row.get("field_label").lower() == destination.lower())), None)
                 if target is not None:
                     if target not in migration.fields:
                         migration.fields.append(target)
                 elif destination.split("/")[0] not in drupal.BASE_FIELDS:
-                    candidates = [f.machine_name for f in self.catalog.fields if f.bundle is migration.bundle]
+                    candidates = [f.machine_name for f in migration.bundle.fields]
                     self.warn(row, "destination_field", f"'{destination}' is not a field of "
                               f"{migration.bundle.display} in the fields sheet",
                               did_you_mean(destination, candidates) or "check the field's machine name")
