@@ -80,6 +80,19 @@ class TicketBrief:
 
 
 @dataclass(frozen=True)
+class Usage:
+    """Tokens one ticket cost (zero for the template writer)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(self.prompt_tokens + other.prompt_tokens, self.completion_tokens + other.completion_tokens,
+                     self.cached_tokens + other.cached_tokens)
+
+
+@dataclass(frozen=True)
 class TicketContent:
     """The written ticket. `verification` always contains the brief's code-made checks."""
 
@@ -88,6 +101,10 @@ class TicketContent:
     analysis: str
     verification: tuple[str, ...]
     writer: str  # "template", "openai", or "template-fallback" when the LLM's answer was unusable
+    model: str = ""
+    prompt_version: str = ""
+    usage: Usage = Usage()
+    fallback_reason: str = ""  # why the LLM's answer was replaced by the template's (a temporary error)
 
 
 @dataclass(frozen=True)

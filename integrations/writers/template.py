@@ -6,6 +6,7 @@ from integrations.spec.reader import SpecRow
 from integrations.spec.sheets import SheetKind
 from integrations.tickets import SiteContext, TicketBrief, TicketContent, TicketKind
 from integrations.writers import drupal_knowledge as dk
+from integrations.writers.base import WriterHealth
 from integrations.writers.drupal_knowledge import one_line
 from integrations.writers.rows import TicketRows
 from integrations.writers.template_analysis import build_analysis
@@ -19,6 +20,11 @@ class TemplateWriter:
     """Writes every ticket from the brief: same brief and site, byte-identical ticket."""
 
     name = "template"
+    concurrency = 1  # pure CPU: threads would only contend for the GIL
+    max_seconds_per_ticket = 5.0
+
+    def health(self) -> WriterHealth:
+        return WriterHealth(True, "the template writer works offline")
 
     def write(self, brief: TicketBrief, site: SiteContext) -> TicketContent:
         return TicketContent(
