@@ -2,30 +2,97 @@
 
 from __future__ import annotations
 
+import os
+import socket
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from redis import Redis
+from sqlalchemy import Engine
 
 from bot.settings import Settings
 from integrations.writers.base import TicketWriter
 from integrations.writers.template import TemplateWriter
+from jobs.notify import RunNotifier
+from jobs.processing import GENERATE_JOB, ProcessingConfig, ProcessingService, ProgressCallback
+from jobs.queueing import InlineQueue, JobQueue
+from jobs.rq_queue import RQJobQueue
+from storage.database import make_engine, make_session_factory
+from storage.migrate import upgrade
+from storage.uow import UnitOfWorkFactory, unit_of_work_factory
+
+REDIS_TIMEOUT_S = 5
 
 
 class UnavailableWriter(Exception):
     """The configured LLM provider cannot be used by this build."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class Services:
     settings: Settings
+    engine: Engine
+    uow_factory: UnitOfWorkFactory
     writer: TicketWriter
+    queue: JobQueue
+    processing: ProcessingService
+    redis: Redis | None = None
+    worker_id: str = ""
 
 
 def build_writer(settings: Settings) -> TicketWriter:
+    """The configured ticket writer; nothing is contacted here (health() makes the first call)."""
+    from integrations.writers.openai_writer import OpenAIWriter
+
     if settings.llm_provider == "template":
         return TemplateWriter()
+    if settings.llm_provider == "openai":
+        return OpenAIWriter(
+            api_key=str(settings.openai_api_key),
+            model=settings.openai_model,
+            base_url=settings.openai_base_url or None,
+            concurrency=settings.llm_concurrency,
+        )
     raise UnavailableWriter(
         f"LLM_PROVIDER={settings.llm_provider} is not available in this build; set LLM_PROVIDER=template"
     )
 
 
-def bootstrap(settings: Settings) -> Services:
-    return Services(settings=settings, writer=build_writer(settings))
+def processing_config(settings: Settings) -> ProcessingConfig:
+    return ProcessingConfig(lease_s=settings.lease_seconds, queued_grace_s=settings.queued_grace_seconds)
+
+
+def make_redis(settings: Settings) -> Redis:
+    return Redis.from_url(settings.redis_url, socket_timeout=REDIS_TIMEOUT_S,
+                          socket_connect_timeout=REDIS_TIMEOUT_S, health_check_interval=30)
+
+
+def bootstrap(settings: Settings, *, inline: bool, notifier: RunNotifier | None = None,
+              progress: ProgressCallback | None = None, migrate: bool = True) -> Services:
+    """Wire everything once. `inline` runs jobs in this process (the CLI's embedded default)."""
+    engine = make_engine(settings.database_url)
+    if migrate:
+        upgrade(engine)
+    uow_factory = unit_of_work_factory(make_session_factory(engine))
+    writer = build_writer(settings)
+    worker_id = f"{socket.gethostname()}-{os.getpid()}"
+    redis = None if inline else make_redis(settings)
+    queue: JobQueue
+    runner: list[Callable[[str, int], None]] = []
+    if inline:
+        queue = InlineQueue(lambda function, task_id: runner[0](function, task_id))
+    else:
+        assert redis is not None
+        queue = RQJobQueue(redis, settings.queue_name, settings.retry_intervals)
+    processing = ProcessingService(uow_factory=uow_factory, writer=writer, queue=queue, notifier=notifier,
+                                   config=processing_config(settings))
+
+    def run_inline(function: str, task_id: int) -> None:
+        if function == GENERATE_JOB:
+            processing.execute_ticket_generation(processing.session_of_task(task_id), task_id,
+                                                 progress or (lambda *_: None), worker_id)
+        else:
+            processing.execute_regeneration(task_id, worker_id)
+
+    runner.append(run_inline)
+    return Services(settings, engine, uow_factory, writer, queue, processing, redis, worker_id)

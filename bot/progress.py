@@ -18,8 +18,12 @@ class TerminalProgress:
         self.interactive = stream.isatty()
         self.started = time.monotonic()
         self._last_decile = -1
+        self._last: tuple[int, int] | None = None
 
     def update(self, done: int, total: int, stage: str = "") -> None:
+        if (done, total) == self._last:
+            return
+        self._last = (done, total)
         fraction = done / total if total else 1.0
         line = f"{self.label} {bar(fraction)} {fraction:4.0%} {done}/{total} {stage}"
         if self.interactive:

@@ -57,6 +57,11 @@ class Settings:
     jira_epics: str = ""  # empty: parent on Cloud, epic-link on Server/DC
     jira_link_type: str = "Blocks"
     jira_field_defaults: dict[str, object] = field(default_factory=dict)
+    queue_name: str = "ticketbot"
+    lease_seconds: int = 30
+    sweep_seconds: int = 15
+    queued_grace_seconds: int = 30
+    retry_intervals: tuple[int, ...] = (10, 30, 60)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -120,6 +125,14 @@ class Settings:
                 )
             if not get("JIRA_PROJECT"):
                 problems.append("JIRA_URL is set: also set JIRA_PROJECT (the project key, e.g. RPL)")
+        intervals_text = get("TICKETBOT_RETRY_INTERVALS", "10,30,60")
+        intervals = tuple(int(i) for i in intervals_text.replace(" ", "").split(",") if i.isdigit())
+        if not intervals or len(intervals) != len(intervals_text.split(",")):
+            problems.append(f"TICKETBOT_RETRY_INTERVALS={intervals_text!r}: comma-separated seconds, e.g. 10,30,60")
+            intervals = (10, 30, 60)
+        queue_name = get("TICKETBOT_QUEUE", "ticketbot")
+        if not re.match(r"^[A-Za-z0-9_-]+$", queue_name):
+            problems.append(f"TICKETBOT_QUEUE={queue_name!r}: letters, digits, - and _ only")
         settings = cls(
             database_url=database_url,
             redis_url=url("REDIS_URL", cls.redis_url, ("redis", "rediss", "unix")),
@@ -146,6 +159,11 @@ class Settings:
             jira_epics=epics,
             jira_link_type=get("JIRA_LINK_TYPE", "Blocks"),
             jira_field_defaults=defaults,
+            queue_name=queue_name,
+            lease_seconds=integer("TICKETBOT_LEASE_SECONDS", 30, 2, 3600),
+            sweep_seconds=integer("TICKETBOT_SWEEP_SECONDS", 15, 1, 3600),
+            queued_grace_seconds=integer("TICKETBOT_QUEUED_GRACE_SECONDS", 30, 1, 3600),
+            retry_intervals=intervals,
         )
         if problems:
             raise SettingsError(problems)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from integrations.spec.reader import SpecRow
 
@@ -103,7 +104,7 @@ class TicketContent:
     writer: str  # "template", "openai", or "template-fallback" when the LLM's answer was unusable
     model: str = ""
     prompt_version: str = ""
-    usage: Usage = Usage()
+    usage: Usage = field(default_factory=Usage)
     fallback_reason: str = ""  # why the LLM's answer was replaced by the template's (a temporary error)
 
 
@@ -124,3 +125,46 @@ class WrittenTicket:
             "depends_on": [d.key for d in self.brief.depends_on],
             "sources": [{"file": s.file, "row": s.row} for s in self.brief.sources],
         }
+
+
+def brief_to_dict(brief: TicketBrief) -> dict[str, object]:
+    """A JSON-safe copy of a brief, so a stored ticket can be rewritten or exported later."""
+    return {
+        "key": brief.key,
+        "group": brief.group.value,
+        "kind": brief.kind.value,
+        "label": brief.label,
+        "machine_name": brief.machine_name,
+        "entity_type_label": brief.entity_type_label,
+        "rows": [
+            {"file": r.file, "row": r.row, "sheet": r.sheet.value, "values": r.values, "extras": r.extras}
+            for r in brief.rows
+        ],
+        "depends_on": [{"key": d.key, "label": d.label, "reason": d.reason} for d in brief.depends_on],
+        "checks": list(brief.checks),
+        "behat": list(brief.behat),
+        "notes": list(brief.notes),
+        "position": brief.position,
+    }
+
+
+def brief_from_dict(data: dict[str, Any]) -> TicketBrief:
+    from integrations.spec.sheets import SheetKind
+
+    return TicketBrief(
+        key=data["key"],
+        group=Group(data["group"]),
+        kind=TicketKind(data["kind"]),
+        label=data["label"],
+        machine_name=data["machine_name"],
+        entity_type_label=data["entity_type_label"],
+        rows=tuple(
+            SpecRow(r["file"], r["row"], SheetKind(r["sheet"]), dict(r["values"]), dict(r.get("extras", {})))
+            for r in data["rows"]
+        ),
+        depends_on=tuple(Dependency(d["key"], d["label"], d["reason"]) for d in data["depends_on"]),
+        checks=tuple(data["checks"]),
+        behat=tuple(data["behat"]),
+        notes=tuple(data["notes"]),
+        position=data["position"],
+    )

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.fakes.openai_server import FakeOpenAIServer
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_SPECS = ROOT.parent / "shared" / "specs"
@@ -17,3 +22,82 @@ def shared_specs() -> Path:
     if not SHARED_SPECS.is_dir():
         pytest.skip(f"real spec data not found at {SHARED_SPECS} (the shared/ folder beside the project)")
     return SHARED_SPECS
+
+
+# ---- real PostgreSQL and Redis, each test run in its own database and Redis key space -------------
+
+
+PG_ADMIN_URL = os.environ.get("TICKETBOT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+REDIS_HOST, REDIS_PORT = "127.0.0.1", int(os.environ.get("TICKETBOT_TEST_REDIS_PORT", "6379"))
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A database of this test run's own, migrated to head; dropped at the end of the run."""
+    from sqlalchemy import create_engine, text
+
+    from storage.database import make_engine
+    from storage.migrate import upgrade
+
+    name = f"ticketbot_test_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                           {"n": name})
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+@pytest.fixture
+def pg_url(pg_database: str) -> str:
+    """The run's database, emptied before the test."""
+    from sqlalchemy import create_engine, text
+
+    from storage.models import Base
+
+    engine = create_engine(pg_database)
+    with engine.begin() as connection:
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return pg_database
+
+
+@pytest.fixture(scope="session")
+def redis_db() -> Iterator[int]:
+    """A Redis database number claimed for this run alone (a lock key in db 0 says whose it is)."""
+    from redis import Redis
+
+    lobby = Redis(REDIS_HOST, REDIS_PORT, db=0)
+    token = f"{os.getpid()}-{secrets.token_hex(4)}"
+    for number in range(1, 16):
+        if lobby.set(f"ticketbot:test-db-lock:{number}", token, nx=True, ex=3600):
+            break
+    else:
+        pytest.fail("every Redis database 1-15 is claimed by another test run")
+    yield number
+    if lobby.get(f"ticketbot:test-db-lock:{number}") == token.encode():
+        Redis(REDIS_HOST, REDIS_PORT, db=number).flushdb()
+        lobby.delete(f"ticketbot:test-db-lock:{number}")
+
+
+@pytest.fixture
+def redis_url(redis_db: int) -> str:
+    from redis import Redis
+
+    Redis(REDIS_HOST, REDIS_PORT, db=redis_db).flushdb()
+    return f"redis://{REDIS_HOST}:{REDIS_PORT}/{redis_db}"
+
+
+@pytest.fixture
+def fake_openai() -> Iterator[FakeOpenAIServer]:
+    """A local fake OpenAI-compatible server (tests/fakes/openai_server.py), started and stopped per test."""
+    with FakeOpenAIServer() as server:
+        yield server

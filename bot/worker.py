@@ -1,0 +1,38 @@
+"""`ticketbot worker`: an RQ worker with the scheduler (for retries) and the sweeper (for lost tasks)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+from rq import Worker
+
+from bot.bootstrap import bootstrap
+from bot.settings import Settings
+from jobs import runtime
+from jobs.rq_queue import RQJobQueue
+from jobs.sweeper import Sweeper
+
+log = logging.getLogger(__name__)
+
+
+def run_worker(settings: Settings, *, burst: bool = False) -> int:
+    services = bootstrap(settings, inline=False)  # migrates the database first (serialised)
+    assert services.redis is not None and isinstance(services.queue, RQJobQueue)
+    runtime.configure(runtime.WorkerRuntime(services.processing, services.worker_id, settings.retry_intervals))
+    # The horse is a fork: it must not share the parent's pooled database connections.
+    os.register_at_fork(after_in_child=lambda: services.engine.dispose(close=False))
+    sweeper = Sweeper(uow_factory=services.uow_factory, queue=services.queue, config=services.processing.config,
+                      clock=services.processing.clock, job_timeout_s=services.processing.job_timeout_s(1000))
+    stop = threading.Event()
+    sweeper.sweep_once()  # a restarted worker picks up what its predecessor left at once
+    if not burst:
+        threading.Thread(target=sweeper.run, args=(stop, settings.sweep_seconds), name="sweeper",
+                         daemon=True).start()
+    worker = Worker([services.queue.queue], connection=services.redis, name=f"ticketbot-{services.worker_id}")
+    try:
+        worker.work(burst=burst, with_scheduler=True, logging_level=logging.getLevelName(log.getEffectiveLevel()))
+    finally:
+        stop.set()
+    return 0

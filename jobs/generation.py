@@ -1,0 +1,343 @@
+"""One generation run inside a worker: lease, plan, write with checkpoints, finish or fail cleanly.
+
+Safe to run twice: the lease makes a second copy of the job stop at once, checkpoints (tickets already
+written by this generation) are skipped, and (session, spec key) is unique, so a ticket is never
+duplicated whatever dies when.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from integrations.tickets import SiteContext, TicketBrief, Usage, WrittenTicket, brief_to_dict
+from integrations.writers.errors import WriterError
+from jobs.errors import Category, LeaseLost, ProcessingError, RetryLater
+from jobs.faults import fault_point
+from jobs.lease import LeaseKeeper
+from jobs.notify import ProgressUpdate, RunOutcome
+from jobs.writing import GenerationCancelled, write_tickets
+from storage.models import TicketRecord
+
+if TYPE_CHECKING:
+    from jobs.processing import ProcessingService, ProgressCallback
+
+log = logging.getLogger(__name__)
+
+KEEP_ON_RETRY = ("approved", "pushed")  # a retry never rewrites what a person accepted
+
+
+class GenerationRun:
+    def __init__(self, service: ProcessingService, session_id: int, task_id: int,
+                 progress_callback: ProgressCallback, worker_id: str, retry_in_s: float | None = None) -> None:
+        self.service = service
+        self.retry_in_s = retry_in_s
+        self.session_id = session_id
+        self.task_id = task_id
+        self.progress_callback = progress_callback
+        self.owner = f"{worker_id}:{uuid.uuid4().hex[:8]}"
+        self.cancel_checked_at = 0.0
+        self.cancelled = False
+        self.usage = Usage()
+        self.fallbacks = 0
+        self.lease: LeaseKeeper | None = None
+        self.group_positions: dict[str, tuple[int, int]] = {}
+
+    # ---- the run ----------------------------------------------------------------------------------
+
+    def execute(self) -> None:
+        if not self._claim():
+            return
+        config = self.service.config
+        try:
+            with LeaseKeeper(self.service.uow_factory, self.task_id, self.owner, config.lease_s,
+                             self.service.clock) as lease:
+                self.lease = lease
+                self._run()
+        except LeaseLost:
+            log.warning("task %s: another worker holds the lease now; stopping", self.task_id)
+        except GenerationCancelled:
+            self._finish("cancelled", "Cancelled. Tickets written so far are kept; retry to finish them.")
+        except ProcessingError as exc:
+            self._fail_or_retry(exc)
+        except WriterError as exc:
+            self._fail_or_retry(ProcessingError(str(exc), Category(exc.category), {"writer_error": repr(exc)}))
+        except (OperationalError, InterfaceError) as exc:  # the database went away mid-run
+            self._fail_or_retry(ProcessingError(
+                "the database was unreachable for a moment", Category.TEMPORARY, {"exception": repr(exc)}))
+        except Exception as exc:
+            self._fail(ProcessingError(
+                "something went wrong on our side; an admin can find the details in the logs",
+                Category.ADMIN_REQUIRED, {"exception": repr(exc), "traceback": traceback.format_exc()},
+            ))
+            raise
+
+    def _claim(self) -> bool:
+        service = self.service
+        with service.uow_factory() as uow:
+            task = uow.tasks.get(self.task_id)
+            if task.status not in ("queued", "running"):
+                log.info("task %s is %s; nothing to do", self.task_id, task.status)
+                return False
+            until = service.clock() + timedelta(seconds=service.config.lease_s)
+            if not uow.tasks.claim_lease(self.task_id, self.owner, until, service.clock()):
+                log.info("task %s is leased by another worker", self.task_id)
+                return False
+            uow.commit()
+        fault_point("after_claim")
+        return True
+
+    def _run(self) -> None:
+        service = self.service
+        with service.uow_factory() as uow:
+            session = uow.sessions.get(self.session_id)
+            task = uow.tasks.get(self.task_id)
+            plan = service.plan_session(uow, self.session_id)
+            site = SiteContext(session.site_name or session.channel_id, session.site_description)
+            existing = {t.spec_key: t for t in uow.tickets.for_session(self.session_id, include_withdrawn=True)}
+            generation = task.generation
+            done_keys = {k for k, t in existing.items() if t.generation == generation or t.status in KEEP_ON_RETRY}
+            self.fallbacks = sum(1 for t in existing.values()
+                                 if t.generation == generation and t.writer == "template-fallback")
+            self.usage = Usage(task.prompt_tokens, task.completion_tokens, task.cached_tokens)
+            task.total, task.stage = len(plan.tickets), "Writing tickets"
+            self._position_groups(plan.tickets)
+            uow.commit()
+        if not plan.tickets:
+            raise ProcessingError("the uploaded files hold no row to build a ticket from", Category.USER_FIXABLE)
+        todo = [b for b in plan.tickets if b.key not in done_keys]
+        done = len(plan.tickets) - len(todo)
+        self._report(done, len(plan.tickets), todo[0] if todo else plan.tickets[-1])
+
+        def store(ticket: WrittenTicket) -> None:
+            nonlocal done
+            done += 1
+            self._store(ticket, generation, done, len(plan.tickets))
+
+        write_tickets(todo, service.writer, site, is_cancelled=self._should_stop, on_written=store)
+        self._check_fallbacks(len(plan.tickets))
+        self._complete(plan.tickets, generation)
+
+    # ---- per ticket ---------------------------------------------------------------------------------
+
+    def _store(self, ticket: WrittenTicket, generation: int, done: int, total: int) -> None:
+        brief, content = ticket.brief, ticket.content
+        service = self.service
+        with service.uow_factory() as uow:
+            if not uow.tasks.renew_lease(self.task_id, self.owner,
+                                         service.clock() + timedelta(seconds=service.config.lease_s)):
+                raise LeaseLost(self.task_id)
+            record = uow.tickets.by_key(self.session_id, brief.key)
+            if record is None:
+                record = uow.tickets.add(session_id=self.session_id, spec_key=brief.key, generation=generation,
+                                         position=brief.position, group=brief.group.value, kind=brief.kind.value,
+                                         label=brief.label[:255], title=content.title, user_story="",
+                                         analysis="")
+            else:
+                if record.slack_ts:
+                    record.slack_version += 1  # the posted draft is edited in place
+            _apply_content(record, ticket, generation)
+            if content.fallback_reason:
+                self.fallbacks += 1
+                uow.errors.add(self.session_id, Category.TEMPORARY.value,
+                               f"the LLM's answer for {brief.key} was unusable, so the template writer's "
+                               f"text is used: {content.fallback_reason}",
+                               task_id=self.task_id, ticket_id=record.id, entity=brief.key)
+            self.usage = self.usage + content.usage
+            task = uow.tasks.get(self.task_id)
+            task.done, task.progress = done, round(100.0 * done / total, 1)
+            task.prompt_tokens, task.completion_tokens = self.usage.prompt_tokens, self.usage.completion_tokens
+            task.cached_tokens = self.usage.cached_tokens
+            group_index, group_count = self.group_positions.get(brief.group.value, (0, 0))
+            task.stage = f"{brief.group.value} — group {group_index} of {group_count}"
+            uow.commit()
+            ticket_id = record.id
+        fault_point("after_ticket", done)
+        service.notifier.ticket_written(self.session_id, ticket_id)
+        self._report(done, total, brief)
+
+    def _report(self, done: int, total: int, brief: TicketBrief) -> None:
+        group_index, group_count = self.group_positions.get(brief.group.value, (0, 0))
+        stage = f"{brief.group.value} — group {group_index} of {group_count}"
+        percentage = round(100.0 * done / total, 1) if total else 100.0
+        details: dict[str, object] = {"done": done, "total": total, "group": brief.group.value,
+                                      "ticket": brief.key, "tokens": self.usage.prompt_tokens
+                                      + self.usage.completion_tokens}
+        self.progress_callback(percentage, stage, details)
+        self.service.notifier.progress(ProgressUpdate(self.session_id, self.task_id, percentage, stage, done, total,
+                                                      brief.group.value, group_index, group_count, self.usage))
+
+    def _position_groups(self, briefs: Sequence[TicketBrief]) -> None:
+        groups = list(dict.fromkeys(b.group.value for b in briefs))
+        self.group_positions = {g: (i, len(groups)) for i, g in enumerate(groups, start=1)}
+
+    def _should_stop(self) -> bool:
+        if self.lease is not None and self.lease.lost.is_set():
+            raise LeaseLost(self.task_id)
+        now = time.monotonic()
+        if now - self.cancel_checked_at >= self.service.config.cancel_poll_s:
+            self.cancel_checked_at = now
+            with self.service.uow_factory() as uow:
+                self.cancelled = uow.tasks.get(self.task_id).cancel_requested
+        return self.cancelled
+
+    # ---- endings ------------------------------------------------------------------------------------
+
+    def _check_fallbacks(self, total: int) -> None:
+        if total and self.fallbacks / total > self.service.config.fallback_limit:
+            raise ProcessingError(
+                f"{self.fallbacks} of {total} tickets fell back to the template writer because the LLM's answers "
+                "were unusable; the LLM set-up needs an admin", Category.ADMIN_REQUIRED,
+            )
+
+    def _complete(self, briefs: Sequence[TicketBrief], generation: int) -> None:
+        fault_point("before_complete")
+        keys = {b.key for b in briefs}
+        with self.service.uow_factory() as uow:
+            records = {t.spec_key: t for t in uow.tickets.for_session(self.session_id, include_withdrawn=True)}
+            for key, record in records.items():
+                if key not in keys and record.status not in KEEP_ON_RETRY and record.status != "withdrawn":
+                    record.status = "withdrawn"  # its rows left the spec; the draft is marked, never deleted
+                    record.slack_version += 1
+                elif key in keys and record.status == "withdrawn":
+                    record.status = "draft"
+            for brief in briefs:
+                record = records[brief.key]
+                record.position = brief.position
+                uow.tickets.replace_dependencies(
+                    record, [(records[d.key], d.reason) for d in brief.depends_on if d.key in records]
+                )
+            task = uow.tasks.get(self.task_id)
+            task.status, task.progress, task.stage = "completed", 100.0, "Done"
+            task.finished_at, task.lease_owner = self.service.clock(), None
+            session = uow.sessions.get(self.session_id)
+            session.status = "review"
+            uow.commit()
+        self._notify("completed", "", "", len(briefs))
+
+    def _finish(self, status: str, message: str) -> None:
+        with self.service.uow_factory() as uow:
+            task = uow.tasks.get(self.task_id)
+            task.status, task.stage, task.finished_at, task.lease_owner = status, message, self.service.clock(), None
+            uow.sessions.get(self.session_id).status = status
+            uow.commit()
+        self._notify(status, message, "")
+
+    def _fail_or_retry(self, error: ProcessingError) -> None:
+        if error.category is not Category.TEMPORARY or self.retry_in_s is None:
+            self._fail(error)
+            return
+        wait = timedelta(seconds=self.retry_in_s + self.service.config.queued_grace_s)
+        log.warning("task %s: temporary failure, retrying in %s s: %s", self.task_id, self.retry_in_s, error.message)
+        with self.service.uow_factory() as uow:
+            task = uow.tasks.get(self.task_id)
+            if task.lease_owner == self.owner:
+                # Handed back: RQ runs the job again; until then the sweeper leaves it alone.
+                task.status, task.lease_owner = "queued", None
+                task.lease_expires_at = self.service.clock() + wait
+                task.stage = f"Waiting to retry in {self.retry_in_s:.0f} s: {error.message}"
+                uow.errors.add(self.session_id, error.category.value, error.message, task_id=self.task_id,
+                               technical_details=error.technical_details)
+                uow.commit()
+        raise RetryLater(error.message)
+
+    def _fail(self, error: ProcessingError) -> None:
+        log.error("task %s failed (%s): %s %s", self.task_id, error.category, error.message,
+                  error.technical_details.get("exception", ""))
+        with self.service.uow_factory() as uow:
+            task = uow.tasks.get(self.task_id)
+            if task.status not in ("queued", "running"):
+                return
+            task.status, task.stage, task.finished_at, task.lease_owner = "failed", "Failed", self.service.clock(), None
+            task.error_category, task.error_message = error.category.value, error.message
+            uow.errors.add(self.session_id, error.category.value, error.message, task_id=self.task_id,
+                           technical_details=error.technical_details)
+            uow.sessions.get(self.session_id).status = "failed"
+            uow.commit()
+        self._notify("failed", error.message, error.category.value)
+
+    def _notify(self, status: str, message: str, category: str, tickets: int = 0) -> None:
+        self.service.notifier.run_finished(RunOutcome(self.session_id, self.task_id, status, message, category,
+                                                      tickets, self.fallbacks, self.usage))
+
+
+def _apply_content(record: TicketRecord, ticket: WrittenTicket, generation: int) -> None:
+    brief, content = ticket.brief, ticket.content
+    record.generation = generation
+    record.position = brief.position
+    record.group, record.kind, record.label = brief.group.value, brief.kind.value, brief.label[:255]
+    if record.status not in KEEP_ON_RETRY:
+        record.status = "draft"
+    record.title = content.title[:255]
+    record.user_story, record.analysis = content.user_story, content.analysis
+    record.verification = list(content.verification)
+    record.depends_on = [d.key for d in brief.depends_on]
+    record.sources = [{"file": s.file, "row": s.row} for s in brief.sources]
+    record.brief = brief_to_dict(brief)
+    record.writer, record.model, record.prompt_version = content.writer, content.model, content.prompt_version
+    record.prompt_tokens = content.usage.prompt_tokens
+    record.completion_tokens = content.usage.completion_tokens
+    record.cached_tokens = content.usage.cached_tokens
+
+
+def regenerate(service: ProcessingService, task_id: int, worker_id: str) -> None:
+    """Rewrite one ticket in place from the session's current spec."""
+    owner = f"{worker_id}:{uuid.uuid4().hex[:8]}"
+    with service.uow_factory() as uow:
+        task = uow.tasks.get(task_id)
+        if task.status not in ("queued", "running") or task.ticket_id is None:
+            return
+        if not uow.tasks.claim_lease(task_id, owner, service.clock() + timedelta(seconds=service.config.lease_s),
+                                     service.clock()):
+            return
+        uow.commit()
+    try:
+        with service.uow_factory() as uow:
+            task = uow.tasks.get(task_id)
+            assert task.ticket_id is not None
+            ticket = uow.tickets.get(task.ticket_id)
+            session = uow.sessions.get(ticket.session_id)
+            plan = service.plan_session(uow, ticket.session_id)
+            brief = next((b for b in plan.tickets if b.key == ticket.spec_key), None)
+            site = SiteContext(session.site_name or session.channel_id, session.site_description)
+        if brief is None:
+            raise ProcessingError("this ticket's rows are no longer in the uploaded spec", Category.USER_FIXABLE)
+        content = service.writer.write(brief, site)
+        with service.uow_factory() as uow:
+            task = uow.tasks.get(task_id)
+            assert task.ticket_id is not None
+            ticket = uow.tickets.get(task.ticket_id)
+            _apply_content(ticket, WrittenTicket(brief, content), ticket.generation)
+            ticket.status = "draft"
+            ticket.regeneration_count += 1
+            ticket.slack_version += 1
+            task.status, task.progress, task.done, task.stage = "completed", 100.0, 1, "Done"
+            task.finished_at, task.lease_owner = service.clock(), None
+            u = content.usage
+            task.prompt_tokens, task.completion_tokens, task.cached_tokens = (
+                u.prompt_tokens, u.completion_tokens, u.cached_tokens)
+            session_id, ticket_id = ticket.session_id, ticket.id
+            uow.commit()
+        service.notifier.ticket_written(session_id, ticket_id)
+    except (ProcessingError, WriterError) as exc:
+        category = exc.category if isinstance(exc, ProcessingError) else Category(exc.category)
+        message = exc.message if isinstance(exc, ProcessingError) else str(exc)
+        with service.uow_factory() as uow:
+            task = uow.tasks.get(task_id)
+            task.status, task.error_category, task.error_message = "failed", category.value, message
+            task.finished_at, task.lease_owner = service.clock(), None
+            if task.ticket_id is not None:
+                ticket = uow.tickets.get(task.ticket_id)
+                if ticket.status == "regenerating":
+                    ticket.status = "draft"
+                uow.errors.add(ticket.session_id, category.value, message, task_id=task_id, ticket_id=ticket.id,
+                               entity=ticket.spec_key)
+            uow.commit()
+

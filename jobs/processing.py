@@ -1,0 +1,286 @@
+"""The processing service: public methods validate and enqueue; internal ones run inside a worker.
+
+The split follows the seed (../shared/seed/processing-service-decisions.md) with RQ in place of ARQ:
+Slack listeners and the CLI call the public methods, which return at once; RQ job functions call
+`execute_ticket_generation` and `execute_regeneration`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from integrations.spec.problems import Level
+from integrations.writers.base import TicketWriter, WriterHealth
+from jobs.clock import Clock, system_clock
+from jobs.errors import Category, ProcessingError, SpecHasErrors
+from jobs.notify import RunNotifier, SilentNotifier
+from jobs.planning import Plan, UploadedFile, plan_uploads
+from jobs.queueing import JobQueue, QueueUnavailable
+from storage.models import TaskRecord
+from storage.uow import UnitOfWork, UnitOfWorkFactory
+
+# The seed's progress contract: (percentage, stage, details) after each ticket and each group.
+ProgressCallback = Callable[[float, str, dict[str, object]], None]
+
+GENERATE_JOB = "jobs.rq_jobs.run_generation"
+REGENERATE_JOB = "jobs.rq_jobs.run_regeneration"
+
+
+@dataclass(frozen=True)
+class ProcessingConfig:
+    lease_s: float = 30.0  # a dead worker's task is taken over after this (plus one sweep)
+    max_generations: int = 3  # per session, the first run included
+    max_regenerations: int = 3  # per ticket
+    fallback_limit: float = 0.25  # share of template fallbacks above which the LLM set-up is broken
+    queued_grace_s: float = 30.0  # a queued task with no job in Redis after this is enqueued again
+    cancel_poll_s: float = 0.5  # how often a run reads its cancel flag (between tickets)
+
+
+@dataclass(frozen=True)
+class StartResult:
+    session_id: int
+    task_id: int
+    generation: int
+    estimated_tickets: int
+    already_running: bool = False
+    queue_note: str = ""  # set when the queue was unreachable: the sweeper starts it later
+
+
+@dataclass(frozen=True)
+class ProcessingStatus:
+    session_id: int
+    session_status: str
+    generation: int
+    task_id: int | None = None
+    task_status: str = ""
+    progress: float = 0.0
+    stage: str = ""
+    done: int = 0
+    total: int = 0
+    error_category: str = ""
+    error_message: str = ""
+    tokens: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ErrorView:
+    category: str
+    message: str
+    entity: str
+    task_id: int | None
+    created_at: str
+
+
+def job_id_for(task: TaskRecord) -> str:
+    """Deterministic: the same task enqueued the same time always has the same job id."""
+    prefix = "gen" if task.type == "generate" else "regen"
+    return f"{prefix}-{task.id}-{task.enqueue_count}"
+
+
+class ProcessingService:
+    def __init__(self, *, uow_factory: UnitOfWorkFactory, writer: TicketWriter, queue: JobQueue,
+                 notifier: RunNotifier | None = None, config: ProcessingConfig | None = None,
+                 clock: Clock = system_clock) -> None:
+        self.uow_factory = uow_factory
+        self.writer = writer
+        self.queue = queue
+        self.notifier = notifier or SilentNotifier()
+        self.config = config or ProcessingConfig()
+        self.clock = clock
+
+    # ---- public: validate and enqueue ----------------------------------------------------------
+
+    def generate_tickets(self, session_id: int, *, requested_by: str = "", site_name: str | None = None,
+                         description: str | None = None, start_anyway: bool = False) -> StartResult:
+        """Start the session's first generation; a run already going is answered with its task."""
+        with self.uow_factory() as uow:
+            session = uow.sessions.get(session_id, for_update=True)
+            running = uow.tasks.active_generation(session_id)
+            if running is not None:
+                return self._already_running(running)
+            if session.status != "collecting":
+                raise ProcessingError(
+                    f"this session is {session.status}; use retry to generate again, or new to start over",
+                    Category.USER_FIXABLE,
+                )
+            if site_name:
+                session.site_name = site_name
+            if description is not None:
+                session.site_description = description
+            plan = self._checked_plan(uow, session_id, start_anyway)
+            task = self._start_task(uow, session_id, plan, requested_by, "start")
+            uow.commit()
+            return self._enqueue(task, len(plan.tickets))
+
+    def retry_processing(self, session_id: int, *, requested_by: str = "") -> StartResult:
+        """Generate again (failed, cancelled or in review): tickets not approved or pushed are rewritten."""
+        with self.uow_factory() as uow:
+            session = uow.sessions.get(session_id, for_update=True)
+            running = uow.tasks.active_generation(session_id)
+            if running is not None:
+                return self._already_running(running)
+            if session.status not in ("failed", "cancelled", "review"):
+                raise ProcessingError(f"nothing to retry: this session is {session.status}", Category.USER_FIXABLE)
+            if session.generation_count >= self.config.max_generations:
+                raise ProcessingError(
+                    f"this session has been generated {session.generation_count} times, the most allowed; "
+                    "start a new session with `/generate-tickets new`", Category.USER_FIXABLE,
+                )
+            plan = self._checked_plan(uow, session_id, start_anyway=True)
+            task = self._start_task(uow, session_id, plan, requested_by, "retry")
+            uow.commit()
+            return self._enqueue(task, len(plan.tickets))
+
+    def cancel_processing(self, session_id: int, *, requested_by: str = "") -> int | None:
+        """Ask the running generation to stop after the ticket in hand; returns its task id, if any."""
+        with self.uow_factory() as uow:
+            task = uow.tasks.active_generation(session_id)
+            if task is None:
+                return None
+            task.cancel_requested = True
+            if task.status == "queued":  # no worker has it: stop it here
+                task.status, task.finished_at, task.stage = "cancelled", self.clock(), "Cancelled"
+                uow.sessions.get(session_id).status = "cancelled"
+            uow.audit.record(requested_by, "cancel", session_id=session_id, detail=f"task {task.id}")
+            uow.commit()
+            task_id, status = task.id, task.status
+        if status == "cancelled":
+            from jobs.notify import RunOutcome
+
+            self.notifier.run_finished(RunOutcome(session_id, task_id, "cancelled", "Cancelled before it started."))
+        return task_id
+
+    def regenerate_ticket(self, ticket_id: int, *, requested_by: str = "") -> StartResult:
+        """Rewrite one draft in place (at most `max_regenerations` times per ticket)."""
+        with self.uow_factory() as uow:
+            ticket = uow.tickets.get(ticket_id, for_update=True)
+            existing = uow.tasks.active_for_ticket(ticket_id)
+            if existing is not None:
+                return StartResult(ticket.session_id, existing.id, existing.generation, 1, already_running=True)
+            if ticket.status in ("pushed", "withdrawn"):
+                raise ProcessingError(f"this ticket is {ticket.status} and cannot be regenerated",
+                                      Category.USER_FIXABLE)
+            if ticket.regeneration_count >= self.config.max_regenerations:
+                raise ProcessingError(
+                    f"this ticket was regenerated {ticket.regeneration_count} times, the most allowed; "
+                    "edit it in Jira after approving it", Category.USER_FIXABLE,
+                )
+            self._require_healthy_writer()
+            ticket.status = "regenerating"
+            task = uow.tasks.add(session_id=ticket.session_id, type="regenerate", ticket_id=ticket_id,
+                                 generation=ticket.generation, total=1, requested_by=requested_by,
+                                 stage="Queued")
+            task.job_id = job_id_for(task)
+            uow.audit.record(requested_by, "regenerate", session_id=ticket.session_id, ticket_id=ticket_id)
+            uow.commit()
+            return self._enqueue(task, 1)
+
+    def get_processing_status(self, session_id: int) -> ProcessingStatus:
+        with self.uow_factory() as uow:
+            session = uow.sessions.get(session_id)
+            task = uow.tasks.latest(session_id)
+            if task is None:
+                return ProcessingStatus(session_id, session.status, session.generation_count)
+            return ProcessingStatus(
+                session_id, session.status, session.generation_count, task.id, task.status, task.progress,
+                task.stage, task.done, task.total, task.error_category or "", task.error_message or "",
+                {"prompt": task.prompt_tokens, "completion": task.completion_tokens, "cached": task.cached_tokens},
+            )
+
+    def get_processing_errors(self, session_id: int, *, category: str | None = None, entity: str | None = None,
+                              task_id: int | None = None) -> list[ErrorView]:
+        with self.uow_factory() as uow:
+            return [
+                ErrorView(e.category, e.message, e.entity, e.task_id, e.created_at.isoformat())
+                for e in uow.errors.find(session_id, category=category, entity=entity, task_id=task_id)
+            ]
+
+    def validate_llm_service(self) -> WriterHealth:
+        return self.writer.health()
+
+    # ---- internal: run inside a worker ------------------------------------------------------------
+
+    def execute_ticket_generation(self, session_id: int, task_id: int, progress_callback: ProgressCallback,
+                                  worker_id: str = "inline", retry_in_s: float | None = None) -> None:
+        """Run the generation; with `retry_in_s`, a temporary failure hands the task back and raises RetryLater."""
+        from jobs.generation import GenerationRun
+
+        GenerationRun(self, session_id, task_id, progress_callback, worker_id, retry_in_s).execute()
+
+    def session_of_task(self, task_id: int) -> int:
+        with self.uow_factory() as uow:
+            return uow.tasks.get(task_id).session_id
+
+    def execute_regeneration(self, task_id: int, worker_id: str) -> None:
+        from jobs.generation import regenerate
+
+        regenerate(self, task_id, worker_id)
+
+    # ---- helpers -------------------------------------------------------------------------------
+
+    def plan_session_by_id(self, session_id: int) -> Plan:
+        with self.uow_factory() as uow:
+            return self.plan_session(uow, session_id)
+
+    def plan_session(self, uow: UnitOfWork, session_id: int) -> Plan:
+        return plan_uploads([UploadedFile(u.name, u.data) for u in uow.uploads.active(session_id)])
+
+    def job_timeout_s(self, tickets: int) -> int:
+        """Longer than the sum of the inner timeouts: every write, at the writer's concurrency."""
+        rounds = math.ceil(max(tickets, 1) / max(self.writer.concurrency, 1))
+        return int(rounds * self.writer.max_seconds_per_ticket + 120)
+
+    def _checked_plan(self, uow: UnitOfWork, session_id: int, start_anyway: bool) -> Plan:
+        if uow.uploads.count_active(session_id) == 0:
+            raise ProcessingError("nothing uploaded yet: drop the spec's CSV files in this channel first",
+                                  Category.USER_FIXABLE)
+        plan = self.plan_session(uow, session_id)
+        errors = [p.describe() for p in plan.problems if p.level is not Level.WARNING]
+        if errors and not start_anyway:
+            raise SpecHasErrors(errors)
+        if not plan.tickets:
+            raise ProcessingError("the uploaded files hold no row to build a ticket from", Category.USER_FIXABLE,
+                                  {"problems": errors})
+        self._require_healthy_writer()
+        return plan
+
+    def _require_healthy_writer(self) -> None:
+        health = self.writer.health()
+        if not health.ok:
+            category = Category(health.category) if health.category else Category.TEMPORARY
+            raise ProcessingError(f"the ticket writer is not available: {health.message}", category)
+
+    def _start_task(self, uow: UnitOfWork, session_id: int, plan: Plan, requested_by: str,
+                    action: str) -> TaskRecord:
+        session = uow.sessions.get(session_id)
+        session.generation_count += 1
+        session.status = "processing"
+        task = uow.tasks.add(session_id=session_id, type="generate", generation=session.generation_count,
+                             total=len(plan.tickets), requested_by=requested_by, stage="Queued",
+                             lease_expires_at=self.clock() + timedelta(seconds=self.config.queued_grace_s))
+        task.job_id = job_id_for(task)
+        uow.audit.record(requested_by, action, session_id=session_id,
+                         detail=f"generation {task.generation}, {len(plan.tickets)} tickets")
+        return task
+
+    def _enqueue(self, task: TaskRecord, tickets: int) -> StartResult:
+        function = GENERATE_JOB if task.type == "generate" else REGENERATE_JOB
+        try:
+            self.queue.enqueue(function, task.id, task.job_id, self.job_timeout_s(tickets))
+        except QueueUnavailable:
+            return StartResult(task.session_id, task.id, task.generation, tickets,
+                               queue_note="the job queue is unreachable right now; the run starts by itself "
+                                          "as soon as it is back")
+        return StartResult(task.session_id, task.id, task.generation, tickets)
+
+    @staticmethod
+    def _already_running(task: TaskRecord) -> StartResult:
+        return StartResult(task.session_id, task.id, task.generation, task.total, already_running=True)
+
+
+def describe_problems(problems: Sequence[str], limit: int = 20) -> str:
+    shown = "\n".join(f"• {p}" for p in problems[:limit])
+    return shown + (f"\n… and {len(problems) - limit} more" if len(problems) > limit else "")

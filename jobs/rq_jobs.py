@@ -1,0 +1,35 @@
+"""RQ job functions: thin, taking ids only; the services come from the worker's runtime."""
+
+from __future__ import annotations
+
+import logging
+
+from rq import get_current_job
+
+from jobs import runtime
+
+log = logging.getLogger(__name__)
+
+
+def _retry_in_s() -> float | None:
+    """Seconds until RQ retries this job, or None when this is its last attempt."""
+    job = get_current_job()
+    if job is None or not job.retries_left:
+        return None
+    intervals = runtime.current().retry_intervals_s
+    attempt = (len(intervals) + 1) - job.retries_left
+    return float(intervals[min(max(attempt, 0), len(intervals) - 1)])
+
+
+def run_generation(task_id: int) -> None:
+    rt = runtime.current()
+    session_id = rt.processing.session_of_task(task_id)
+    rt.processing.execute_ticket_generation(
+        session_id, task_id, progress_callback=lambda percentage, stage, details: None,
+        worker_id=rt.worker_id, retry_in_s=_retry_in_s(),
+    )
+
+
+def run_regeneration(task_id: int) -> None:
+    rt = runtime.current()
+    rt.processing.execute_regeneration(task_id, rt.worker_id)

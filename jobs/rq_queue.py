@@ -1,0 +1,42 @@
+"""The RQ side of the job queue: deterministic job ids, bounded retries, and a look at what waits."""
+
+from __future__ import annotations
+
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue, Retry
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job, JobStatus
+
+from jobs.queueing import QueueUnavailable
+
+DEFAULT_QUEUE = "ticketbot"
+WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.STARTED}
+
+
+class RQJobQueue:
+    def __init__(self, redis: Redis, name: str = DEFAULT_QUEUE, retry_intervals_s: tuple[int, ...] = (10, 30, 60)):
+        self.redis = redis
+        self.queue = Queue(name, connection=redis)
+        self.retry_intervals_s = retry_intervals_s
+
+    def enqueue(self, function: str, task_id: int, job_id: str, timeout_s: int) -> None:
+        try:
+            self.queue.enqueue(
+                function, task_id, job_id=job_id, job_timeout=timeout_s, unique=True,
+                retry=Retry(max=len(self.retry_intervals_s), interval=list(self.retry_intervals_s)),
+                result_ttl=3600, failure_ttl=7 * 86400, description=f"{function.rsplit('.', 1)[-1]} task {task_id}",
+            )
+        except DuplicateJobError:
+            pass  # the same job id is already queued: enqueueing again must not run it twice
+        except RedisError as exc:
+            raise QueueUnavailable(str(exc)) from exc
+
+    def is_waiting(self, job_id: str) -> bool:
+        try:
+            job = Job.fetch(job_id, connection=self.redis)
+            return job.get_status(refresh=False) in WAITING
+        except NoSuchJobError:
+            return False
+        except RedisError as exc:
+            raise QueueUnavailable(str(exc)) from exc

@@ -1,0 +1,11 @@
+"""Errors of the storage layer."""
+
+from __future__ import annotations
+
+
+class StorageError(Exception):
+    """Base of storage errors."""
+
+
+class NotFound(StorageError):
+    """The record asked for does not exist."""

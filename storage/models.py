@@ -1,0 +1,237 @@
+"""Database tables. The database, not Redis, is the truth about sessions, runs and tickets."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Named constraints, so migrations can refer to them on PostgreSQL and SQLite alike.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class UTCDateTime(DateTime):
+    """Timezone-aware timestamps on both engines (SQLite drops the zone; we put UTC back)."""
+
+    cache_ok = True
+
+    def __init__(self) -> None:
+        super().__init__(timezone=True)
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        parent = super().result_processor(dialect, coltype)
+
+        def process(value: Any) -> Any:
+            if parent is not None:
+                value = parent(value)
+            if isinstance(value, datetime) and value.tzinfo is None:
+                value = value.replace(tzinfo=UTC)
+            return value
+
+        return process
+
+
+OPEN_SESSION_STATES = ("collecting", "processing")
+ACTIVE_TASK_STATES = ("queued", "running")
+
+
+class SessionRecord(Base):
+    """One spec, one thread: uploads collected, then generated into tickets (DESIGN §8)."""
+
+    __tablename__ = "sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), default="")
+    channel_id: Mapped[str] = mapped_column(String(64))
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="collecting")
+    site_name: Mapped[str] = mapped_column(String(255), default="")
+    site_description: Mapped[str] = mapped_column(Text, default="")
+    generation_count: Mapped[int] = mapped_column(Integer, default=0)
+    progress_ts: Mapped[str | None] = mapped_column(String(32))  # the ONE progress message of the thread
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        # A channel has at most one session collecting or processing at a time.
+        Index(
+            "uq_sessions_open_per_channel", "channel_id", unique=True,
+            postgresql_where=text("status IN ('collecting', 'processing')"),
+            sqlite_where=text("status IN ('collecting', 'processing')"),
+        ),
+    )
+
+
+class UploadRecord(Base):
+    """One uploaded file, kept with its bytes so that any run can plan it again."""
+
+    __tablename__ = "uploads"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    file_id: Mapped[str] = mapped_column(String(64))  # Slack file id, or a content id for the CLI
+    name: Mapped[str] = mapped_column(String(255))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    sheets: Mapped[list[Any]] = mapped_column(default=list)  # [{"kind", "name", "rows"}]
+    problems: Mapped[list[Any]] = mapped_column(default=list)  # Problem.to_dict() items
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("uploads.id"))
+    uploaded_by: Mapped[str] = mapped_column(String(64), default="")
+    reply_ts: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("session_id", "file_id", name="uq_uploads_session_file"),)
+
+
+class TaskRecord(Base):
+    """A queued job: a generation, or one ticket's regeneration. Leased while running."""
+
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    type: Mapped[str] = mapped_column(String(16))  # generate | regenerate
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    generation: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    stage: Mapped[str] = mapped_column(String(255), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    job_id: Mapped[str] = mapped_column(String(64), default="")
+    attempt: Mapped[int] = mapped_column(Integer, default=0)  # times a job was started for it
+    enqueue_count: Mapped[int] = mapped_column(Integer, default=1)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    error_category: Mapped[str | None] = mapped_column(String(16))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cached_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    requested_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        # One generation at a time per session: a second start answers with the running task.
+        Index(
+            "uq_tasks_active_generation", "session_id", unique=True,
+            postgresql_where=text("type = 'generate' AND status IN ('queued', 'running')"),
+            sqlite_where=text("type = 'generate' AND status IN ('queued', 'running')"),
+        ),
+        Index("ix_tasks_status_lease", "status", "lease_expires_at"),
+    )
+
+
+class TicketRecord(Base):
+    """One ticket of a session, rewritten in place by retries (same spec key, same Slack message)."""
+
+    __tablename__ = "tickets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    spec_key: Mapped[str] = mapped_column(String(255))
+    generation: Mapped[int] = mapped_column(Integer)  # the session generation that last wrote it
+    position: Mapped[int] = mapped_column(Integer)
+    group: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    title: Mapped[str] = mapped_column(String(255))
+    user_story: Mapped[str] = mapped_column(Text)
+    analysis: Mapped[str] = mapped_column(Text)
+    verification: Mapped[list[Any]] = mapped_column(default=list)
+    depends_on: Mapped[list[Any]] = mapped_column(default=list)  # spec keys
+    sources: Mapped[list[Any]] = mapped_column(default=list)  # [{"file", "row"}]
+    brief: Mapped[dict[str, Any]] = mapped_column(default=dict)  # what the writer was given
+    writer: Mapped[str] = mapped_column(String(32), default="template")
+    model: Mapped[str] = mapped_column(String(64), default="")
+    prompt_version: Mapped[str] = mapped_column(String(32), default="")
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cached_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    regeneration_count: Mapped[int] = mapped_column(Integer, default=0)
+    slack_ts: Mapped[str | None] = mapped_column(String(32))
+    slack_state: Mapped[str] = mapped_column(String(16), default="none")  # none | posting | posted
+    slack_version: Mapped[int] = mapped_column(Integer, default=0)  # bumps when the draft must be edited
+    jira_key: Mapped[str | None] = mapped_column(String(32))
+    jira_state: Mapped[str] = mapped_column(String(20), default="none")
+    jira_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    jira_next_try_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (UniqueConstraint("session_id", "spec_key", name="uq_tickets_session_spec_key"),)
+
+
+class TicketDependencyRecord(Base):
+    __tablename__ = "ticket_dependencies"
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    depends_on_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    jira_link_state: Mapped[str] = mapped_column(String(16), default="none")
+
+
+class ProcessingErrorRecord(Base):
+    __tablename__ = "processing_errors"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", ondelete="SET NULL"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    category: Mapped[str] = mapped_column(String(16))  # user_fixable | temporary | admin_required
+    message: Mapped[str] = mapped_column(Text)
+    technical_details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    entity: Mapped[str] = mapped_column(String(255), default="")  # spec key, when about one ticket
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ProcessedEventRecord(Base):
+    """Slack retries carry the same event id: the unique key makes each change happen once."""
+
+    __tablename__ = "processed_events"
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AuditRecord(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

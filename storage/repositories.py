@@ -1,0 +1,314 @@
+"""Repositories that speak the domain. They never commit: the unit of work does."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from storage.errors import NotFound
+from storage.models import (
+    ACTIVE_TASK_STATES,
+    OPEN_SESSION_STATES,
+    AuditRecord,
+    ProcessedEventRecord,
+    ProcessingErrorRecord,
+    SessionRecord,
+    TaskRecord,
+    TicketDependencyRecord,
+    TicketRecord,
+    UploadRecord,
+    utcnow,
+)
+
+
+class SessionRepository:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def get(self, session_id: int, *, for_update: bool = False) -> SessionRecord:
+        query = select(SessionRecord).where(SessionRecord.id == session_id)
+        if for_update:
+            query = query.with_for_update()
+        record = self.db.scalars(query).first()
+        if record is None:
+            raise NotFound(f"session {session_id}")
+        return record
+
+    def open_in_channel(self, channel_id: str) -> SessionRecord | None:
+        """The channel's session that is collecting or processing, if any."""
+        return self.db.scalars(
+            select(SessionRecord).where(
+                SessionRecord.channel_id == channel_id, SessionRecord.status.in_(OPEN_SESSION_STATES)
+            )
+        ).first()
+
+    def latest_in_channel(self, channel_id: str) -> SessionRecord | None:
+        return self.db.scalars(
+            select(SessionRecord).where(SessionRecord.channel_id == channel_id).order_by(SessionRecord.id.desc())
+        ).first()
+
+    def by_thread(self, channel_id: str, thread_ts: str) -> SessionRecord | None:
+        return self.db.scalars(
+            select(SessionRecord).where(SessionRecord.channel_id == channel_id, SessionRecord.thread_ts == thread_ts)
+        ).first()
+
+    def add(self, **fields: Any) -> SessionRecord:
+        record = SessionRecord(**fields)
+        self.db.add(record)
+        self.db.flush()
+        return record
+
+
+class UploadRepository:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def active(self, session_id: int) -> list[UploadRecord]:
+        """The files a run plans from: everything uploaded, less files replaced by a same-named one."""
+        return list(self.db.scalars(
+            select(UploadRecord)
+            .where(UploadRecord.session_id == session_id, UploadRecord.replaced_by_id.is_(None))
+            .order_by(UploadRecord.id)
+        ))
+
+    def by_file_id(self, session_id: int, file_id: str) -> UploadRecord | None:
+        return self.db.scalars(
+            select(UploadRecord).where(UploadRecord.session_id == session_id, UploadRecord.file_id == file_id)
+        ).first()
+
+    def add(self, session_id: int, **fields: Any) -> UploadRecord:
+        """Store a file; an active file with the same name is replaced (kept as history)."""
+        record = UploadRecord(session_id=session_id, **fields)
+        self.db.add(record)
+        self.db.flush()
+        self.db.execute(
+            update(UploadRecord)
+            .where(
+                UploadRecord.session_id == session_id,
+                UploadRecord.name == record.name,
+                UploadRecord.id != record.id,
+                UploadRecord.replaced_by_id.is_(None),
+            )
+            .values(replaced_by_id=record.id)
+        )
+        return record
+
+    def count_active(self, session_id: int) -> int:
+        return self.db.scalar(
+            select(func.count()).select_from(UploadRecord).where(
+                UploadRecord.session_id == session_id, UploadRecord.replaced_by_id.is_(None)
+            )
+        ) or 0
+
+
+class TaskRepository:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def get(self, task_id: int, *, for_update: bool = False) -> TaskRecord:
+        query = select(TaskRecord).where(TaskRecord.id == task_id)
+        if for_update:
+            query = query.with_for_update()
+        record = self.db.scalars(query).first()
+        if record is None:
+            raise NotFound(f"task {task_id}")
+        return record
+
+    def active_generation(self, session_id: int) -> TaskRecord | None:
+        return self.db.scalars(
+            select(TaskRecord).where(
+                TaskRecord.session_id == session_id,
+                TaskRecord.type == "generate",
+                TaskRecord.status.in_(ACTIVE_TASK_STATES),
+            )
+        ).first()
+
+    def latest(self, session_id: int, type_: str = "generate") -> TaskRecord | None:
+        return self.db.scalars(
+            select(TaskRecord)
+            .where(TaskRecord.session_id == session_id, TaskRecord.type == type_)
+            .order_by(TaskRecord.id.desc())
+        ).first()
+
+    def active_for_ticket(self, ticket_id: int) -> TaskRecord | None:
+        return self.db.scalars(
+            select(TaskRecord).where(TaskRecord.ticket_id == ticket_id, TaskRecord.status.in_(ACTIVE_TASK_STATES))
+        ).first()
+
+    def add(self, **fields: Any) -> TaskRecord:
+        record = TaskRecord(**fields)
+        self.db.add(record)
+        self.db.flush()
+        return record
+
+    def claim_lease(self, task_id: int, owner: str, until: datetime, now: datetime) -> bool:
+        """Take the task's lease if it is free, expired or already ours (compare-and-set)."""
+        result = self.db.execute(
+            update(TaskRecord)
+            .where(
+                TaskRecord.id == task_id,
+                TaskRecord.status.in_(ACTIVE_TASK_STATES),
+                or_(TaskRecord.lease_owner.is_(None), TaskRecord.lease_owner == owner,
+                    TaskRecord.lease_expires_at.is_(None), TaskRecord.lease_expires_at < now),
+            )
+            .values(lease_owner=owner, lease_expires_at=until, status="running",
+                    attempt=TaskRecord.attempt + 1, started_at=func.coalesce(TaskRecord.started_at, now))
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    def renew_lease(self, task_id: int, owner: str, until: datetime) -> bool:
+        result = self.db.execute(
+            update(TaskRecord)
+            .where(TaskRecord.id == task_id, TaskRecord.lease_owner == owner, TaskRecord.status == "running")
+            .values(lease_expires_at=until)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    def expired(self, now: datetime, queued_grace: timedelta) -> list[TaskRecord]:
+        """Running tasks whose lease ran out, and queued tasks nobody picked up within the grace period."""
+        return list(self.db.scalars(
+            select(TaskRecord).where(or_(
+                (TaskRecord.status == "running") & (TaskRecord.lease_expires_at < now),
+                (TaskRecord.status == "queued") & (TaskRecord.created_at < now - queued_grace)
+                & or_(TaskRecord.lease_expires_at.is_(None), TaskRecord.lease_expires_at < now),
+            )).order_by(TaskRecord.id)
+        ))
+
+    def take_over(self, task: TaskRecord, job_id: str, now: datetime, hold: timedelta) -> bool:
+        """Mark an expired task as re-enqueued under `job_id`, once, whichever sweeper gets there first."""
+        result = self.db.execute(
+            update(TaskRecord)
+            .where(
+                TaskRecord.id == task.id,
+                TaskRecord.status.in_(ACTIVE_TASK_STATES),
+                TaskRecord.job_id == task.job_id,
+            )
+            .values(job_id=job_id, status="queued", lease_owner=None, lease_expires_at=now + hold,
+                    enqueue_count=TaskRecord.enqueue_count + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+class TicketRepository:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def get(self, ticket_id: int, *, for_update: bool = False) -> TicketRecord:
+        query = select(TicketRecord).where(TicketRecord.id == ticket_id)
+        if for_update:
+            query = query.with_for_update()
+        record = self.db.scalars(query).first()
+        if record is None:
+            raise NotFound(f"ticket {ticket_id}")
+        return record
+
+    def by_key(self, session_id: int, spec_key: str) -> TicketRecord | None:
+        return self.db.scalars(
+            select(TicketRecord).where(TicketRecord.session_id == session_id, TicketRecord.spec_key == spec_key)
+        ).first()
+
+    def for_session(self, session_id: int, *, include_withdrawn: bool = False) -> list[TicketRecord]:
+        query = select(TicketRecord).where(TicketRecord.session_id == session_id)
+        if not include_withdrawn:
+            query = query.where(TicketRecord.status != "withdrawn")
+        return list(self.db.scalars(query.order_by(TicketRecord.position, TicketRecord.id)))
+
+    def by_slack_message(self, session_id: int, ts: str) -> TicketRecord | None:
+        return self.db.scalars(
+            select(TicketRecord).where(TicketRecord.session_id == session_id, TicketRecord.slack_ts == ts)
+        ).first()
+
+    def written_in(self, session_id: int, generation: int) -> set[str]:
+        """Spec keys already written by this generation: the checkpoints a resumed run skips."""
+        return set(self.db.scalars(
+            select(TicketRecord.spec_key).where(
+                TicketRecord.session_id == session_id, TicketRecord.generation == generation
+            )
+        ))
+
+    def add(self, **fields: Any) -> TicketRecord:
+        record = TicketRecord(**fields)
+        self.db.add(record)
+        self.db.flush()
+        return record
+
+    def replace_dependencies(self, ticket: TicketRecord, depends_on: Sequence[tuple[TicketRecord, str]]) -> None:
+        self.db.execute(delete(TicketDependencyRecord).where(TicketDependencyRecord.ticket_id == ticket.id))
+        for target, reason in depends_on:
+            self.db.add(TicketDependencyRecord(ticket_id=ticket.id, depends_on_id=target.id, reason=reason))
+        self.db.flush()
+
+    def dependencies(self, session_id: int) -> list[TicketDependencyRecord]:
+        return list(self.db.scalars(
+            select(TicketDependencyRecord).join(TicketRecord, TicketRecord.id == TicketDependencyRecord.ticket_id)
+            .where(TicketRecord.session_id == session_id)
+        ))
+
+
+class ErrorRepository:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def add(self, session_id: int, category: str, message: str, **fields: Any) -> ProcessingErrorRecord:
+        record = ProcessingErrorRecord(session_id=session_id, category=category, message=message, **fields)
+        self.db.add(record)
+        self.db.flush()
+        return record
+
+    def find(self, session_id: int, *, category: str | None = None, entity: str | None = None,
+             task_id: int | None = None) -> list[ProcessingErrorRecord]:
+        query = select(ProcessingErrorRecord).where(ProcessingErrorRecord.session_id == session_id)
+        if category:
+            query = query.where(ProcessingErrorRecord.category == category)
+        if entity:
+            query = query.where(ProcessingErrorRecord.entity == entity)
+        if task_id is not None:
+            query = query.where(ProcessingErrorRecord.task_id == task_id)
+        return list(self.db.scalars(query.order_by(ProcessingErrorRecord.id)))
+
+
+class EventRepository:
+    """Slack event ids seen; a second delivery of the same id is recognised and changes nothing."""
+
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def first_time(self, event_id: str, kind: str = "") -> bool:
+        """Record the event; False when it was already recorded (by this or another process)."""
+        if self.db.get(ProcessedEventRecord, event_id) is not None:
+            return False
+        savepoint = self.db.begin_nested()
+        try:
+            self.db.add(ProcessedEventRecord(event_id=event_id, kind=kind))
+            self.db.flush()
+        except Exception as exc:  # the unique key: another process recorded it between our read and write
+            savepoint.rollback()
+            from sqlalchemy.exc import IntegrityError
+
+            if isinstance(exc, IntegrityError):
+                return False
+            raise
+        savepoint.commit()
+        return True
+
+
+class AuditRepository:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def record(self, actor: str, action: str, *, session_id: int | None = None, ticket_id: int | None = None,
+               detail: str = "") -> None:
+        self.db.add(AuditRecord(actor=actor, action=action, session_id=session_id, ticket_id=ticket_id,
+                                detail=detail, created_at=utcnow()))
+
+    def for_session(self, session_id: int) -> list[AuditRecord]:
+        return list(self.db.scalars(
+            select(AuditRecord).where(AuditRecord.session_id == session_id).order_by(AuditRecord.id)
+        ))

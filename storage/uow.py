@@ -1,0 +1,56 @@
+"""The unit of work: one database transaction with the repositories that work inside it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.repositories import (
+    AuditRepository,
+    ErrorRepository,
+    EventRepository,
+    SessionRepository,
+    TaskRepository,
+    TicketRepository,
+    UploadRepository,
+)
+
+
+class UnitOfWork:
+    """`with uow_factory() as uow: …; uow.commit()` — anything not committed is rolled back."""
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._session_factory = session_factory
+
+    def __enter__(self) -> UnitOfWork:
+        self.db = self._session_factory()
+        self.sessions = SessionRepository(self.db)
+        self.uploads = UploadRepository(self.db)
+        self.tasks = TaskRepository(self.db)
+        self.tickets = TicketRepository(self.db)
+        self.errors = ErrorRepository(self.db)
+        self.events = EventRepository(self.db)
+        self.audit = AuditRepository(self.db)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            self.db.rollback()
+        finally:
+            self.db.close()
+
+    def commit(self) -> None:
+        self.db.commit()
+
+    def rollback(self) -> None:
+        self.db.rollback()
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+def unit_of_work_factory(session_factory: sessionmaker[Session]) -> UnitOfWorkFactory:
+    return lambda: UnitOfWork(session_factory)

@@ -1,0 +1,85 @@
+"""The `ticketbot` command line as a user runs it: a real process, real files, real exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import EXAMPLE_SPEC
+from tests.support.workers import ROOT, WorkerProcess, worker_env
+
+
+def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_generate_on_the_embedded_default(tmp_path: Path) -> None:
+    env = worker_env(f"sqlite:///{tmp_path / 'ticketbot.db'}", "redis://127.0.0.1:1/0")
+    result = run(["generate", *map(str, sorted(EXAMPLE_SPEC.glob("*.csv"))), "--site", "Acme Outdoors",
+                  "--out", str(tmp_path / "out")], env, ROOT)
+    assert result.returncode == 0, result.stderr
+    assert "Acme Outdoors: 33 tickets" in result.stdout
+    assert "100%" in result.stderr
+    tickets = json.loads((tmp_path / "out" / "tickets.json").read_text())
+    assert len(tickets) == 33
+    assert set(tickets[0]) == {"key", "group", "title", "user_story", "analysis", "verification", "depends_on",
+                               "sources"}
+
+
+def test_exit_codes(tmp_path: Path) -> None:
+    env = worker_env(f"sqlite:///{tmp_path / 'ticketbot.db'}", "redis://127.0.0.1:1/0")
+    bad = tmp_path / "bundles.csv"
+    bad.write_text("Name,Machine name,Type\nArticle,article,Content type\nBad,Bad Name,Content type\n")
+    errors = run(["generate", str(bad), "--out", str(tmp_path / "o1")], env, ROOT)
+    assert errors.returncode == 1
+    assert "error: bundles.csv row 3, Machine name: invalid machine name 'Bad Name'" in errors.stderr
+    assert (tmp_path / "o1" / "tickets.json").exists()  # the valid part is still written
+    junk = tmp_path / "notes.csv"
+    junk.write_text("Colour,Size\nRed,M\n")
+    assert run(["generate", str(junk), "--out", str(tmp_path / "o2")], env, ROOT).returncode == 2
+    assert run(["generate", str(tmp_path / "missing.csv")], env, ROOT).returncode == 2
+    assert run(["frobnicate"], env, ROOT).returncode == 2
+    broken = dict(env, PORT="not-a-port", LLM_CONCURRENCY="0")
+    misconfigured = run(["generate", str(bad)], broken, ROOT)
+    assert misconfigured.returncode == 2
+    assert "PORT" in misconfigured.stderr and "LLM_CONCURRENCY" in misconfigured.stderr
+
+
+def test_db_upgrade_twice_is_harmless(pg_url: str, tmp_path: Path) -> None:
+    env = worker_env(pg_url, "redis://127.0.0.1:1/0")
+    for _ in range(2):
+        result = run(["db", "upgrade"], env, ROOT)
+        assert result.returncode == 0, result.stderr
+        assert "database at revision 0001" in result.stdout
+
+
+def test_generate_through_the_queue_and_a_worker(pg_url: str, redis_url: str, tmp_path: Path) -> None:
+    env = worker_env(pg_url, redis_url)
+    worker = WorkerProcess(env, tmp_path / "worker.log")
+    try:
+        result = run(["generate", str(EXAMPLE_SPEC), "--queue", "--out", str(tmp_path / "out")], env, ROOT)
+    finally:
+        worker.stop()
+    assert result.returncode == 0, result.stderr + worker.output()
+    assert "Acme: 33 tickets" in result.stdout
+    assert len(json.loads((tmp_path / "out" / "tickets.json").read_text())) == 33
+
+
+def test_burst_worker_drains_the_queue_and_stops(pg_url: str, redis_url: str, tmp_path: Path) -> None:
+    from redis import Redis
+
+    from jobs.rq_queue import RQJobQueue
+    from tests.support.engine import build_engine, new_session
+
+    engine = build_engine(pg_url, queue=RQJobQueue(Redis.from_url(redis_url), "ticketbot-test"))
+    sessions = [new_session(engine.uow_factory, channel=f"C0{i}") for i in range(2)]
+    for session_id in sessions:
+        engine.service.generate_tickets(session_id)
+    worker = WorkerProcess(worker_env(pg_url, redis_url), tmp_path / "burst.log", burst=True)
+    assert worker.process.wait(timeout=120) == 0
+    worker.stop()
+    for session_id in sessions:
+        assert engine.service.get_processing_status(session_id).task_status == "completed"
