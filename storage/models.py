@@ -79,6 +79,7 @@ class SessionRecord(Base):
     site_description: Mapped[str] = mapped_column(Text, default="")
     generation_count: Mapped[int] = mapped_column(Integer, default=0)
     progress_ts: Mapped[str | None] = mapped_column(String(32))  # the ONE progress message of the thread
+    jira_project: Mapped[str | None] = mapped_column(String(32))  # chosen at first push
     created_by: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -189,6 +190,8 @@ class TicketRecord(Base):
     jira_state: Mapped[str] = mapped_column(String(20), default="none")
     jira_attempts: Mapped[int] = mapped_column(Integer, default=0)
     jira_next_try_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    jira_project: Mapped[str | None] = mapped_column(String(32))  # where it was pushed
+    jira_error: Mapped[str | None] = mapped_column(Text)
     decided_by: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -235,3 +238,59 @@ class AuditRecord(Base):
     action: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SlackMessageRecord(Base):
+    """The outbox of every bot message: the intent is stored before chat.postMessage, the ts after.
+
+    `key` names what the message is (e.g. `progress:s12`, `draft:t345`, `upload:s12:F0123`) and is sent
+    as message metadata, so a post that may have happened is found again instead of being repeated.
+    """
+
+    __tablename__ = "slack_messages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(128))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    channel_id: Mapped[str] = mapped_column(String(64))
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16), default="intent")  # intent | posted | failed
+    version_posted: Mapped[int] = mapped_column(Integer, default=0)  # content version last shown in Slack
+    version_wanted: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (UniqueConstraint("key", name="uq_slack_messages_key"),)
+
+
+class ChannelSettingsRecord(Base):
+    """Per-channel settings set with `/generate-tickets config`; the environment gives the defaults."""
+
+    __tablename__ = "channel_settings"
+    channel_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    jira_project: Mapped[str | None] = mapped_column(String(32))
+    approvers: Mapped[list[Any] | None] = mapped_column(JSON)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_by: Mapped[str] = mapped_column(String(64), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class JiraEpicRecord(Base):
+    """One epic per (project, site, group), reused by later sessions of the same site (DESIGN §10)."""
+
+    __tablename__ = "jira_epics"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_key: Mapped[str] = mapped_column(String(32))
+    site_name: Mapped[str] = mapped_column(String(255))
+    group: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String(255))  # unique label on the epic, for reconciliation
+    issue_key: Mapped[str | None] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(20), default="none")  # none | creating | created | needs_reconcile
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (UniqueConstraint("project_key", "site_name", "group", name="uq_jira_epics_site_group"),)
