@@ -1,0 +1,1 @@
+"""Local fake servers speaking real wire formats (see each module's docstring)."""
