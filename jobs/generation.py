@@ -208,12 +208,12 @@ class GenerationRun:
                     record.slack_version += 1
                 elif key in keys and record.status == "withdrawn":
                     record.status = "draft"
+            edges: list[tuple[TicketRecord, TicketRecord, str]] = []
             for brief in briefs:
                 record = records[brief.key]
                 record.position = brief.position
-                uow.tickets.replace_dependencies(
-                    record, [(records[d.key], d.reason) for d in brief.depends_on if d.key in records]
-                )
+                edges.extend((record, records[d.key], d.reason) for d in brief.depends_on if d.key in records)
+            uow.tickets.replace_dependencies(self.session_id, edges)
             task = uow.tasks.get(self.task_id)
             task.status, task.progress, task.stage = "completed", 100.0, "Done"
             task.finished_at, task.lease_owner = self.service.clock(), None

@@ -19,7 +19,7 @@ from jobs.errors import Category, ProcessingError, SpecHasErrors
 from jobs.notify import RunNotifier, SilentNotifier
 from jobs.planning import Plan, UploadedFile, plan_uploads
 from jobs.queueing import JobQueue, QueueUnavailable
-from storage.models import TaskRecord
+from storage.models import TaskRecord, utcnow
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 # The seed's progress contract: (percentage, stage, details) after each ticket and each group.
@@ -75,9 +75,14 @@ class ErrorView:
 
 
 def job_id_for(task: TaskRecord) -> str:
-    """Deterministic: the same task enqueued the same time always has the same job id."""
-    prefix = "gen" if task.type == "generate" else "regen"
-    return f"{prefix}-{task.id}-{task.enqueue_count}"
+    """Deterministic: the same task enqueued the n-th time always has the same job id.
+
+    The task's creation time is part of it, so a task id reused by another database (a restored
+    backup, a second deployment on the same Redis) never collides with an old job of the same id.
+    """
+    prefix = {"generate": "gen", "regenerate": "regen"}.get(task.type, task.type)
+    created = task.created_at or utcnow()
+    return f"{prefix}-{task.id}-{task.enqueue_count}-{int(created.timestamp() * 1000) % 10**10}"
 
 
 class ProcessingService:
@@ -171,6 +176,7 @@ class ProcessingService:
             self._require_healthy_writer()
             ticket.status = "regenerating"
             task = uow.tasks.add(session_id=ticket.session_id, type="regenerate", ticket_id=ticket_id,
+                                 created_at=self.clock(),
                                  generation=ticket.generation, total=1, requested_by=requested_by,
                                  stage="Queued")
             task.job_id = job_id_for(task)
@@ -259,6 +265,7 @@ class ProcessingService:
         session.generation_count += 1
         session.status = "processing"
         task = uow.tasks.add(session_id=session_id, type="generate", generation=session.generation_count,
+                             created_at=self.clock(),
                              total=len(plan.tickets), requested_by=requested_by, stage="Queued",
                              lease_expires_at=self.clock() + timedelta(seconds=self.config.queued_grace_s))
         task.job_id = job_id_for(task)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.errors import NotFound
@@ -96,6 +96,13 @@ class UploadRepository:
             .values(replaced_by_id=record.id)
         )
         return record
+
+    def for_reply(self, session_id: int, reply_ts: str) -> list[UploadRecord]:
+        """The files one Slack upload reply is about, in the order they were stored."""
+        return list(self.db.scalars(
+            select(UploadRecord).where(UploadRecord.session_id == session_id, UploadRecord.reply_ts == reply_ts)
+            .order_by(UploadRecord.id)
+        ))
 
     def count_active(self, session_id: int) -> int:
         return self.db.scalar(
@@ -225,6 +232,14 @@ class TicketRepository:
             select(TicketRecord).where(TicketRecord.session_id == session_id, TicketRecord.slack_ts == ts)
         ).first()
 
+    def counts(self, session_id: int) -> dict[str, int]:
+        """How many tickets of the session are in each state."""
+        rows = self.db.execute(
+            select(TicketRecord.status, func.count()).where(TicketRecord.session_id == session_id)
+            .group_by(TicketRecord.status)
+        )
+        return {status: count for status, count in rows}
+
     def written_in(self, session_id: int, generation: int) -> set[str]:
         """Spec keys already written by this generation: the checkpoints a resumed run skips."""
         return set(self.db.scalars(
@@ -239,10 +254,22 @@ class TicketRepository:
         self.db.flush()
         return record
 
-    def replace_dependencies(self, ticket: TicketRecord, depends_on: Sequence[tuple[TicketRecord, str]]) -> None:
-        self.db.execute(delete(TicketDependencyRecord).where(TicketDependencyRecord.ticket_id == ticket.id))
-        for target, reason in depends_on:
-            self.db.add(TicketDependencyRecord(ticket_id=ticket.id, depends_on_id=target.id, reason=reason))
+    def replace_dependencies(self, session_id: int, edges: Sequence[tuple[TicketRecord, TicketRecord, str]]) -> None:
+        """The session's dependency edges become exactly `edges` (ticket, depends on, reason).
+
+        Edges that stay keep their Jira link state; only vanished ones are deleted.
+        """
+        wanted = {(t.id, d.id): reason for t, d, reason in edges}
+        existing = {(e.ticket_id, e.depends_on_id): e for e in self.dependencies(session_id)}
+        for pair, edge in existing.items():
+            if pair not in wanted:
+                self.db.delete(edge)
+            else:
+                edge.reason = wanted[pair]
+        self.db.add_all(
+            TicketDependencyRecord(ticket_id=t, depends_on_id=d, reason=reason)
+            for (t, d), reason in wanted.items() if (t, d) not in existing
+        )
         self.db.flush()
 
     def dependencies(self, session_id: int) -> list[TicketDependencyRecord]:

@@ -16,6 +16,7 @@ from storage.repositories import (
     TicketRepository,
     UploadRepository,
 )
+from storage.slack_repositories import ChannelSettingsRepository, SlackMessageRepository
 
 
 class UnitOfWork:
@@ -33,6 +34,8 @@ class UnitOfWork:
         self.errors = ErrorRepository(self.db)
         self.events = EventRepository(self.db)
         self.audit = AuditRepository(self.db)
+        self.messages = SlackMessageRepository(self.db)  # the Slack outbox
+        self.channels = ChannelSettingsRepository(self.db)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
