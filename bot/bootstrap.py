@@ -59,7 +59,8 @@ def build_writer(settings: Settings) -> TicketWriter:
 
 
 def processing_config(settings: Settings) -> ProcessingConfig:
-    return ProcessingConfig(lease_s=settings.lease_seconds, queued_grace_s=settings.queued_grace_seconds)
+    return ProcessingConfig(lease_s=settings.lease_seconds, queued_grace_s=settings.queued_grace_seconds,
+                            max_job_s=settings.job_timeout_seconds)
 
 
 def make_redis(settings: Settings) -> Redis:

@@ -62,6 +62,7 @@ class Settings:
     sweep_seconds: int = 15
     queued_grace_seconds: int = 30
     retry_intervals: tuple[int, ...] = (10, 30, 60)
+    job_timeout_seconds: int = 0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -164,6 +165,7 @@ class Settings:
             sweep_seconds=integer("TICKETBOT_SWEEP_SECONDS", 15, 1, 3600),
             queued_grace_seconds=integer("TICKETBOT_QUEUED_GRACE_SECONDS", 30, 1, 3600),
             retry_intervals=intervals,
+            job_timeout_seconds=integer("TICKETBOT_JOB_TIMEOUT_SECONDS", 0, 0, 7 * 86400),
         )
         if problems:
             raise SettingsError(problems)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from rq.timeouts import JobTimeoutException
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from integrations.tickets import SiteContext, TicketBrief, Usage, WrittenTicket, brief_to_dict
@@ -72,6 +73,9 @@ class GenerationRun:
         except (OperationalError, InterfaceError) as exc:  # the database went away mid-run
             self._fail_or_retry(ProcessingError(
                 "the database was unreachable for a moment", Category.TEMPORARY, {"exception": repr(exc)}))
+        except JobTimeoutException as exc:  # RQ's time limit: what is stored stays, a retry does the rest
+            self._fail_or_retry(ProcessingError(
+                "the run took longer than its time limit", Category.TEMPORARY, {"exception": repr(exc)}))
         except Exception as exc:
             self._fail(ProcessingError(
                 "something went wrong on our side; an admin can find the details in the logs",

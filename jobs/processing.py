@@ -37,6 +37,7 @@ class ProcessingConfig:
     fallback_limit: float = 0.25  # share of template fallbacks above which the LLM set-up is broken
     queued_grace_s: float = 30.0  # a queued task with no job in Redis after this is enqueued again
     cancel_poll_s: float = 0.5  # how often a run reads its cancel flag (between tickets)
+    max_job_s: int = 0  # a fixed RQ job time limit; 0 sizes it from the writer's worst case
 
 
 @dataclass(frozen=True)
@@ -236,6 +237,8 @@ class ProcessingService:
 
     def job_timeout_s(self, tickets: int) -> int:
         """Longer than the sum of the inner timeouts: every write, at the writer's concurrency."""
+        if self.config.max_job_s:
+            return self.config.max_job_s
         rounds = math.ceil(max(tickets, 1) / max(self.writer.concurrency, 1))
         return int(rounds * self.writer.max_seconds_per_ticket + 120)
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 CONNECT_TIMEOUT_S = 5
 STATEMENT_TIMEOUT_MS = 30_000
+TCP_USER_TIMEOUT_MS = 20_000
 
 
 def make_engine(url: str) -> Engine:
@@ -25,6 +26,13 @@ def make_engine(url: str) -> Engine:
                 "connect_timeout": CONNECT_TIMEOUT_S,
                 "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
                 "application_name": "ticketbot",
+                # A peer that vanishes without closing (a dead host, a dropped network) must not hang a
+                # worker forever: the kernel gives up on unacknowledged data and on silent idle links.
+                "tcp_user_timeout": TCP_USER_TIMEOUT_MS,
+                "keepalives": 1,
+                "keepalives_idle": 10,
+                "keepalives_interval": 5,
+                "keepalives_count": 3,
             },
         )
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
