@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from bot.bootstrap import UnavailableWriter, bootstrap
+from bot.logging_setup import configure_logging
 from bot.progress import TerminalProgress
 from bot.settings import Settings, SettingsError
 
@@ -31,6 +31,12 @@ def build_parser() -> argparse.ArgumentParser:
                           help="run through Redis and `ticketbot worker` processes instead of in this process")
     worker = commands.add_parser("worker", help="run an RQ worker (with the scheduler and the sweeper)")
     worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    commands.add_parser("serve", help="run the Slack app (HTTP on $PORT, or Socket Mode with SLACK_APP_TOKEN)")
+    commands.add_parser("doctor", help="check the database, Redis, Slack, the LLM and Jira, in plain words")
+    health = commands.add_parser("health", help="liveness for container health checks (exit 0 when alive)")
+    which = health.add_mutually_exclusive_group(required=True)
+    which.add_argument("--serve", action="store_true", help="the Slack app answers /healthz on $PORT")
+    which.add_argument("--worker", action="store_true", help="a worker of this host is registered in Redis")
     db = commands.add_parser("db", help="database commands")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="bring the database to the newest schema")
@@ -39,8 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING").upper(),
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(os.environ.get("LOG_LEVEL", "WARNING"), os.environ.get("LOG_FORMAT", "text"))
     try:
         settings = Settings.from_env(os.environ)
     except SettingsError as exc:
@@ -63,6 +68,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.worker import run_worker
 
             return run_worker(settings, burst=args.burst)
+        if args.command == "serve":
+            from bot.serve import run_serve
+
+            return run_serve(settings)
+        if args.command == "doctor":
+            from bot.doctor import run_doctor
+
+            return run_doctor(settings)
+        if args.command == "health":
+            from bot.doctor import serve_is_healthy, worker_is_healthy
+
+            alive = serve_is_healthy(settings) if args.serve else worker_is_healthy(settings)
+            return EXIT_OK if alive else 1
         if args.command == "db":
             from storage.database import make_engine
             from storage.migrate import current_revision, upgrade

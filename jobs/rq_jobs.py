@@ -6,7 +6,7 @@ import logging
 
 from rq import get_current_job
 
-from jobs import runtime
+from jobs import log_context, runtime
 
 log = logging.getLogger(__name__)
 
@@ -21,15 +21,29 @@ def _retry_in_s() -> float | None:
     return float(intervals[min(max(attempt, 0), len(intervals) - 1)])
 
 
+def _job_id() -> str | None:
+    job = get_current_job()
+    return job.id if job is not None else None
+
+
 def run_generation(task_id: int) -> None:
     rt = runtime.current()
     session_id = rt.processing.session_of_task(task_id)
-    rt.processing.execute_ticket_generation(
-        session_id, task_id, progress_callback=lambda percentage, stage, details: None,
-        worker_id=rt.worker_id, retry_in_s=_retry_in_s(),
-    )
+    with log_context.bound(session_id=session_id, task_id=task_id, job_id=_job_id()):
+        rt.processing.execute_ticket_generation(
+            session_id, task_id, progress_callback=lambda percentage, stage, details: None,
+            worker_id=rt.worker_id, retry_in_s=_retry_in_s(),
+        )
 
 
 def run_regeneration(task_id: int) -> None:
     rt = runtime.current()
-    rt.processing.execute_regeneration(task_id, rt.worker_id)
+    with log_context.bound(task_id=task_id, job_id=_job_id()):
+        rt.processing.execute_regeneration(task_id, rt.worker_id)
+
+
+def run_push(task_id: int) -> None:
+    rt = runtime.current()
+    if rt.publishing is None:
+        raise RuntimeError("this worker has no Jira publisher")
+    rt.publishing.execute_push(task_id, rt.worker_id)
