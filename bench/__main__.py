@@ -54,6 +54,12 @@ def worker_generation(results: dict[str, Any]) -> list[Row]:
         ("worker peak RSS, VA.gov", f"{one['worker_peak_rss_mb']:.0f} MB", f"≤ {TARGET_WORKER_MB:.0f} MB",
          one["worker_peak_rss_mb"] <= TARGET_WORKER_MB),
     ]
+    llm = results["worker_generation_va_gov_llm"] = run_json(
+        "bench.worker_generation", "--llm-latency", "0.2", "--concurrency", "8")
+    if "error" not in llm:
+        rows.append(("generation through a real worker, VA.gov, fake LLM L = 0.2 s, C = 8",
+                     f"{llm['wall_s']:.1f} s (ideal {llm['ideal_s']:.1f} s)",
+                     f"≤ 1.15·⌈N/C⌉·L + 2 s = {llm['target_s']:.1f} s", llm["wall_s"] <= llm["target_s"]))
     if "error" not in ten:
         growth = ten["worker_peak_rss_mb"] / max(one["worker_peak_rss_mb"], 1e-9)
         rows.append((f"worker peak RSS, 10× VA.gov ({ten['tickets']} tickets)",
