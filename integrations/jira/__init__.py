@@ -1,1 +1,1 @@
-"""Jira: description rendering in wiki markup (Server/DC and the CSV importer); the gateway comes later."""
+"""Jira: the gateway (Cloud and Server/DC), preflight, and descriptions in ADF and wiki markup, all input inert."""

@@ -25,8 +25,9 @@ auto-link them, which shows the address in full and so hides nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
+from integrations.jira.source_rows import sheet_tables
 from integrations.spec.reader import SpecRow
 from integrations.tickets import WrittenTicket
 
@@ -34,9 +35,6 @@ from integrations.tickets import WrittenTicket
 WIKI_SPECIAL = frozenset("!#%()*+-?@[]^_{|}~")
 # Jira refuses text fields over 32,767 characters; keep a margin for the importer's own additions.
 WIKI_DESCRIPTION_LIMIT = 32_000
-# Bookkeeping columns of the full sheet: who built and tested it says nothing about what to build.
-_HIDDEN_COLUMNS = frozenset({"id", "x", "dev", "qa"})
-_COLUMN_TITLES = {"url_alias_pattern": "URL alias pattern", "ref_bundle": "Ref. bundle"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Java's multi-line "^", which Jira's block parsing uses, also starts a line after these.
 _OTHER_LINE_ENDS = re.compile("\r\n|[\r\x85\u2028\u2029]")
@@ -105,29 +103,14 @@ def _source_tables(rows: Sequence[SpecRow]) -> list[str]:
     """One table per sheet, in the order the sheets first appear; only columns with a value."""
     if not rows:
         return ["No spec rows."]
-    by_sheet: dict[str, list[SpecRow]] = {}
-    for row in rows:
-        by_sheet.setdefault(row.sheet.value.replace("_", " ").capitalize(), []).append(row)
     lines: list[str] = []
-    for title, sheet_rows in by_sheet.items():
-        columns = _used(c for r in sheet_rows for c, v in r.values.items() if v and c not in _HIDDEN_COLUMNS)
-        extras = _used(h for r in sheet_rows for h, v in r.extras.items() if v)
-        headers = ["File", "Row", *(_column_title(c) for c in columns), *extras]
-        lines.append(f"*{escape_wiki_inline(title)}*")
-        lines.append("||" + "||".join(escape_wiki_inline(h) for h in headers) + "||")
-        for r in sheet_rows:
-            cells = [r.file, str(r.row), *(r.get(c) for c in columns), *(r.extras.get(h, "") for h in extras)]
+    for table in sheet_tables(rows):
+        lines.append(f"*{escape_wiki_inline(table.title)}*")
+        lines.append("||" + "||".join(escape_wiki_inline(h) for h in table.headers) + "||")
+        for cells in table.rows:
             # An empty cell must hold a space: "||" would be read as a header cell.
             lines.append("|" + "|".join(escape_wiki_inline(c) or " " for c in cells) + "|")
     return lines
-
-
-def _used(names: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(names))
-
-
-def _column_title(column: str) -> str:
-    return _COLUMN_TITLES.get(column, column.replace("_", " ").capitalize())
 
 
 def _fit(lines: list[str], max_chars: int) -> str:

@@ -1,0 +1,352 @@
+"""The Jira gateway: intent-level calls for publishing tickets, on Jira Cloud or Server/Data Center.
+
+The `jira` library does what it does well (connecting and telling Cloud from Server by
+`serverInfo.deploymentType`, the account, project, permission, field and link-type reads); direct REST
+through its session does what it falls short on: bulk create of at most 50 issues with per-issue
+errors, create metadata per project and issue type on Cloud, `search/jql` with explicit fields, and
+creates in REST v3 with ADF descriptions. Writes are never retried once they may have reached Jira
+(see integrations/jira/transport.py); a create whose answer was lost is found again by its label.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from integrations.jira.adf import render_adf_description, render_adf_text
+from integrations.jira.errors import (
+    JiraError,
+    JiraNotFound,
+    JiraOutcomeUnknown,
+    JiraTemporary,
+    JiraUserFixable,
+)
+from integrations.jira.setup import JiraOptions, PreflightResult, ProjectSetup, preflight, setup_or_raise
+from integrations.jira.transport import (
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_MAX_RETRY_AFTER_S,
+    DEFAULT_TIMEOUT_S,
+    JiraTransport,
+    Sleep,
+)
+from integrations.jira.wiki import escape_wiki, render_wiki_description
+from integrations.tickets import WrittenTicket
+
+log = logging.getLogger(__name__)
+
+BULK_LIMIT = 50  # Jira's most issues per bulk create request
+SEARCH_PAGE = 100
+MAX_SEARCH_PAGES = 10
+SUMMARY_LIMIT = 255
+_CONTROL = re.compile("[\x00-\x1f\x7f\u200b-\u200d\u2060\ufeff\U000e0000-\U000e007f]")
+
+
+# ---- the link direction: decided here and nowhere else --------------------------------------------------
+
+
+def blocks_link(blocker: str | None, blocked: str | None) -> dict[str, dict[str, str]]:
+    """The two sides of a dependency link "blocker blocks blocked" (DESIGN §10), for any link request.
+
+    For `POST issueLink` with type Blocks, `{"inwardIssue": A, "outwardIssue": B}` is what Jira shows as
+    "A blocks B" (observed behaviour, the opposite of a literal reading of the REST reference;
+    jira-python documents inwardIssue as "the issue to link from"). So the blocker goes in
+    `inwardIssue` and the blocked issue in `outwardIssue`. In a create payload's `update.issuelinks`
+    the issue being created takes the side given as None.
+    """
+    sides: dict[str, dict[str, str]] = {}
+    if blocker is not None:
+        sides["inwardIssue"] = {"key": blocker}
+    if blocked is not None:
+        sides["outwardIssue"] = {"key": blocked}
+    return sides
+
+
+def link_in_issue(issue_key: str, entry: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(blocker, blocked) of one `fields.issuelinks` entry of `issue_key`, read the same way as `blocks_link`.
+
+    On issue X, an entry holding `outwardIssue: Y` is X's outward relation ("X blocks Y"); one holding
+    `inwardIssue: Z` is "Z blocks X".
+    """
+    if isinstance(entry.get("outwardIssue"), Mapping):
+        return issue_key, str(entry["outwardIssue"].get("key"))
+    if isinstance(entry.get("inwardIssue"), Mapping):
+        return str(entry["inwardIssue"].get("key")), issue_key
+    return None
+
+
+# ---- what to create, and what came back ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JiraConfig:
+    url: str
+    project: str
+    email: str = ""
+    api_token: str = field(default="", repr=False)
+    pat: str = field(default="", repr=False)
+    issue_type: str = "Story"
+    epic_type: str = "Epic"
+    epics: str = ""  # parent | epic-link | none; empty: parent on Cloud, epic-link on Server/DC
+    link_type: str = "Blocks"
+    field_defaults: Mapping[str, object] = field(default_factory=dict)
+    timeout_s: tuple[float, float] = DEFAULT_TIMEOUT_S
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    max_retry_after_s: float = DEFAULT_MAX_RETRY_AFTER_S
+
+    def options(self) -> JiraOptions:
+        return JiraOptions(self.project, self.issue_type, self.epic_type, self.epics, self.link_type,
+                           self.field_defaults)
+
+    def for_project(self, project: str) -> JiraConfig:
+        return replace(self, project=project)
+
+
+@dataclass(frozen=True)
+class IssueDraft:
+    """One issue to create: a ticket's issue (with `ticket`) or an epic (`is_epic`, with `text`)."""
+
+    summary: str
+    labels: tuple[str, ...]
+    ticket: WrittenTicket | None = None
+    text: str = ""
+    is_epic: bool = False
+    epic_key: str | None = None  # the epic this issue goes under
+    blocked_by: tuple[str, ...] = ()  # existing issues that block this one: linked in the create payload
+    blocks: tuple[str, ...] = ()  # existing issues this one blocks: linked in the create payload
+
+
+@dataclass(frozen=True)
+class CreatedIssue:
+    key: str
+    id: str
+
+
+@dataclass(frozen=True)
+class BulkItem:
+    """One draft of a bulk create: created (`issue`) or refused (`error`), by position in the request."""
+
+    index: int
+    issue: CreatedIssue | None = None
+    error: JiraError | None = None
+
+
+@dataclass(frozen=True)
+class FoundIssue:
+    key: str
+    id: str
+    labels: frozenset[str]
+    links: frozenset[tuple[str, str]]  # (blocker, blocked) pairs of the configured link type
+
+
+class JiraGateway:
+    """One Jira project; connects lazily, discovers the project's set-up once, and counts its requests."""
+
+    def __init__(self, config: JiraConfig, *, sleep: Sleep = time.sleep) -> None:
+        self.config = config
+        self.transport = JiraTransport(config.url, email=config.email, api_token=config.api_token, pat=config.pat,
+                                       timeout=config.timeout_s, max_attempts=config.max_attempts,
+                                       max_retry_after_s=config.max_retry_after_s, sleep=sleep)
+        self._setup: ProjectSetup | None = None
+
+    @property
+    def project(self) -> str:
+        return self.config.project
+
+    @property
+    def deployment(self) -> str:
+        return "Cloud" if self.transport.is_cloud else "Server"
+
+    @property
+    def requests_sent(self) -> int:
+        return self.transport.requests_sent
+
+    def browse_url(self, key: str) -> str:
+        return f"{self.config.url.rstrip('/')}/browse/{key}"
+
+    def close(self) -> None:
+        self.transport.close()
+
+    # ---- set-up ---------------------------------------------------------------------------------------
+
+    def preflight(self) -> PreflightResult:
+        """Everything a push needs, checked, with every problem in plain words."""
+        result = preflight(self.transport, self.config.options())
+        if result.setup is not None:
+            self._setup = result.setup
+        return result
+
+    def setup(self) -> ProjectSetup:
+        """The project's issue types and fields (discovered once); SetupFailed when unusable."""
+        if self._setup is None:
+            self._setup = setup_or_raise(self.transport, self.config.options())
+        return self._setup
+
+    @property
+    def epics_enabled(self) -> bool:
+        return self.setup().epic_mode != "none"
+
+    # ---- creating ---------------------------------------------------------------------------------------
+
+    def payload(self, draft: IssueDraft) -> dict[str, Any]:
+        """The create request body for `draft` (fields, and its links to existing issues)."""
+        setup = self.setup()
+        meta = setup.epic_type if draft.is_epic and setup.epic_type is not None else setup.issue_type
+        fields: dict[str, Any] = {k: v for k, v in setup.field_defaults.items() if k in meta.fields}
+        summary = one_line(draft.summary)
+        fields.update(project={"key": setup.project}, issuetype={"id": meta.id}, summary=summary,
+                      labels=list(draft.labels), description=self._description(draft))
+        if draft.is_epic and setup.epic_name_field:
+            fields[setup.epic_name_field] = summary
+        if draft.epic_key and not draft.is_epic:
+            if setup.epic_mode == "parent":
+                fields["parent"] = {"key": draft.epic_key}
+            elif setup.epic_mode == "epic-link" and setup.epic_link_field:
+                fields[setup.epic_link_field] = draft.epic_key
+        links = [blocks_link(b, None) for b in draft.blocked_by] + [blocks_link(None, b) for b in draft.blocks]
+        body: dict[str, Any] = {"fields": fields}
+        if links:
+            body["update"] = {"issuelinks": [{"add": {"type": {"name": setup.link_type}, **s}} for s in links]}
+        return body
+
+    def create_issue(self, draft: IssueDraft) -> CreatedIssue:
+        """POST one issue. Raises JiraOutcomeUnknown when the answer was lost (never retried here)."""
+        body = self.payload(draft)
+        answer = self.transport.post("issue", f"creating the issue “{one_line(draft.summary)[:80]}”", body)
+        if not isinstance(answer, dict) or not answer.get("key"):
+            raise JiraOutcomeUnknown("Jira answered the create without an issue key; ticketbot checks by label",
+                                     details={"answer": str(answer)[:200]})
+        return CreatedIssue(str(answer["key"]), str(answer.get("id", "")))
+
+    def create_issues(self, drafts: Sequence[IssueDraft]) -> list[BulkItem]:
+        """POST at most 50 issues at once; each draft comes back created or refused (partial failures)."""
+        if not 0 < len(drafts) <= BULK_LIMIT:
+            raise ValueError(f"a bulk create takes 1 to {BULK_LIMIT} issues, not {len(drafts)}")
+        body = {"issueUpdates": [self.payload(d) for d in drafts]}
+        answer = self.transport.post("issue/bulk", f"creating {len(drafts)} issues", body, accept=frozenset({400}))
+        if not isinstance(answer, dict):
+            raise JiraOutcomeUnknown("Jira's answer to a bulk create was unreadable; ticketbot checks by label")
+        errors = {int(e.get("failedElementNumber", -1)): e for e in answer.get("errors") or [] if isinstance(e, dict)}
+        issues = [i for i in answer.get("issues") or [] if isinstance(i, dict) and i.get("key")]
+        if len(issues) != len(drafts) - len(errors) or any(not 0 <= i < len(drafts) for i in errors):
+            raise JiraOutcomeUnknown(
+                f"Jira's answer to a bulk create of {len(drafts)} did not add up ({len(issues)} created, "
+                f"{len(errors)} refused); ticketbot checks by label")
+        created = iter(issues)
+        items = []
+        for index in range(len(drafts)):
+            if index in errors:
+                items.append(BulkItem(index, error=_element_error(errors[index], drafts[index])))
+            else:
+                issue = next(created)
+                items.append(BulkItem(index, issue=CreatedIssue(str(issue["key"]), str(issue.get("id", "")))))
+        return items
+
+    # ---- links ------------------------------------------------------------------------------------------
+
+    def link(self, blocker: str, blocked: str) -> None:
+        """Record "blocker blocks blocked" with the configured link type."""
+        body = {"type": {"name": self.setup().link_type}, **blocks_link(blocker, blocked)}
+        self.transport.post("issueLink", f"linking {blocker} to {blocked}", body)
+
+    def linked(self, blocker: str, blocked: str) -> bool:
+        """Whether "blocker blocks blocked" exists already (read from the blocked issue)."""
+        raw = self.transport.call(f"reading the links of {blocked}",
+                                  lambda client: client.issue(blocked, fields="issuelinks").raw)
+        return (blocker, blocked) in self._links(blocked, (raw or {}).get("fields") or {})
+
+    def exists(self, key: str) -> bool:
+        """Whether the issue is there (a read by key: consistent, unlike search)."""
+        try:
+            self.transport.call(f"reading {key}", lambda client: client.issue(key, fields="summary"))
+        except JiraNotFound:
+            return False
+        return True
+
+    # ---- finding by label ------------------------------------------------------------------------------
+
+    def find_by_labels(self, labels: Sequence[str]) -> dict[str, FoundIssue]:
+        """The issue carrying each label, for those found (the oldest one if a label is on several)."""
+        found: dict[str, FoundIssue] = {}
+        wanted = set(labels)
+        for start in range(0, len(labels), BULK_LIMIT):
+            chunk = list(labels[start:start + BULK_LIMIT])
+            jql = "labels in (" + ", ".join(_jql_string(label) for label in chunk) + ") ORDER BY created ASC"
+            for issue in self._search(jql):
+                for label in issue.labels & wanted:
+                    if label in found and found[label].key != issue.key:
+                        log.warning("label %s is on %s and %s; keeping the older", label, found[label].key, issue.key)
+                        continue
+                    found[label] = issue
+        return found
+
+    def _search(self, jql: str) -> list[FoundIssue]:
+        """Every issue matching `jql`: search/jql with explicit fields on Cloud, search on Server/DC."""
+        fields = "labels,issuelinks"
+        issues: list[FoundIssue] = []
+        token: str | None = None
+        for page in range(MAX_SEARCH_PAGES):
+            if self.transport.is_cloud:
+                params: dict[str, Any] = {"jql": jql, "fields": fields, "maxResults": SEARCH_PAGE}
+                if token:
+                    params["nextPageToken"] = token
+                answer = self.transport.get("search/jql", "searching Jira by label", params=params) or {}
+            else:
+                params = {"jql": jql, "fields": fields, "maxResults": SEARCH_PAGE, "startAt": page * SEARCH_PAGE}
+                answer = self.transport.get("search", "searching Jira by label", params=params) or {}
+            batch = [i for i in answer.get("issues") or [] if isinstance(i, dict)]
+            for raw in batch:
+                raw_fields = raw.get("fields") or {}
+                issues.append(FoundIssue(str(raw.get("key")), str(raw.get("id", "")),
+                                         frozenset(str(x) for x in raw_fields.get("labels") or []),
+                                         self._links(str(raw.get("key")), raw_fields)))
+            token = answer.get("nextPageToken")
+            total = answer.get("total")
+            if self.transport.is_cloud and (answer.get("isLast", True) or not token):
+                break
+            if not self.transport.is_cloud and (not batch or not isinstance(total, int)
+                                                or (page + 1) * SEARCH_PAGE >= total):
+                break
+        return issues
+
+    def _links(self, key: str, fields: Mapping[str, Any]) -> frozenset[tuple[str, str]]:
+        link_type = self.config.link_type.lower()
+        pairs = set()
+        for entry in fields.get("issuelinks") or []:
+            if isinstance(entry, Mapping) and str((entry.get("type") or {}).get("name", "")).lower() == link_type:
+                pair = link_in_issue(key, entry)
+                if pair is not None:
+                    pairs.add(pair)
+        return frozenset(pairs)
+
+    # ---- descriptions -------------------------------------------------------------------------------------
+
+    def _description(self, draft: IssueDraft) -> Any:
+        if self.transport.is_cloud:
+            return render_adf_description(draft.ticket) if draft.ticket is not None else render_adf_text(draft.text)
+        return render_wiki_description(draft.ticket) if draft.ticket is not None else escape_wiki(draft.text)
+
+
+def one_line(text: str) -> str:
+    """A summary: one line, no control characters, at most 255 characters (never empty)."""
+    line = " ".join(_CONTROL.sub(" ", text).split())
+    return (line[:SUMMARY_LIMIT - 1] + "…" if len(line) > SUMMARY_LIMIT else line) or "(untitled)"
+
+
+def _jql_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _element_error(error: Mapping[str, Any], draft: IssueDraft) -> JiraError:
+    element = error.get("elementErrors") or {}
+    messages = [str(m) for m in element.get("errorMessages") or []]
+    fields = {str(k): str(v) for k, v in (element.get("errors") or {}).items()}
+    said = "; ".join(messages + [f"{k}: {v}" for k, v in fields.items()]) or "no reason given"
+    status = int(error.get("status") or 400)
+    message = f"Jira refused the issue “{one_line(draft.summary)[:80]}”: {said}"
+    if status == 429 or status >= 500:
+        return JiraTemporary(message, status=status, details={"jira": said})
+    return JiraUserFixable(message, field_errors=fields, status=status, details={"jira": said})

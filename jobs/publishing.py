@@ -1,0 +1,462 @@
+"""The publishing service: approved tickets become Jira issues, under epics, linked, exactly once.
+
+Public methods (called by the Slack bot and the CLI) validate, record the decision and enqueue a push
+task (`tasks.type = "push"`, one active per session); they return at once. `execute_push` runs inside a
+worker under the task's lease (jobs/pushing.py). When Jira is not configured, decisions are still
+recorded and `push_pending` says so in plain words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol, runtime_checkable
+
+from integrations.jira.gateway import JiraGateway
+from integrations.jira.setup import PreflightProblem, PreflightResult
+from jobs.clock import Clock, system_clock
+from jobs.errors import Category, ProcessingError
+from jobs.processing import job_id_for
+from jobs.queueing import JobQueue, QueueUnavailable
+from storage.models import TaskRecord, TicketRecord
+from storage.uow import UnitOfWork, UnitOfWorkFactory
+
+PUSH_JOB = "jobs.rq_jobs.run_push"
+APPROVABLE = ("draft", "rejected")  # ✅ re-approves a rejected draft
+REJECTABLE = ("draft", "approved")
+NOT_CONFIGURED = ("Jira is not configured: approved tickets wait until an admin sets JIRA_URL, JIRA_PROJECT and "
+                  "the credentials (JIRA_EMAIL + JIRA_API_TOKEN for Jira Cloud, JIRA_PAT for Server/Data Center)")
+
+GatewayFactory = Callable[[str], JiraGateway]  # project key → a gateway for it (connects lazily)
+
+
+@dataclass(frozen=True)
+class PublishingConfig:
+    default_project: str = ""  # JIRA_PROJECT; a channel's `config jira_project` wins over it
+    jira_url: str = ""  # for browse links
+    lease_s: float = 30.0
+    queued_grace_s: float = 30.0
+    bulk_size: int = 50  # Jira's most issues per bulk create
+    reconcile_window_s: float = 600.0  # how long an undecided create is searched for before a person is asked
+    reconcile_first_delay_s: float = 5.0  # then doubling, up to reconcile_max_delay_s
+    reconcile_max_delay_s: float = 120.0
+    wait_in_job_s: float = 60.0  # shorter waits are slept in the job; longer ones hand the task back
+    temporary_delays_s: tuple[float, ...] = (10.0, 30.0, 60.0, 120.0, 300.0)  # then the push fails
+    job_timeout_s: int = 1800
+
+
+# ---- what the public methods answer ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A ticket after approve, reject or confirm; `changed` is False when it already was so."""
+
+    ticket_id: int
+    session_id: int
+    status: str
+    changed: bool
+    jira_key: str | None = None
+    jira_url: str | None = None
+    task_id: int | None = None
+    note: str = ""  # plain words for the user: Jira not configured, queue unreachable …
+
+
+@dataclass(frozen=True)
+class BulkDecision:
+    session_id: int
+    approved: list[int]  # tickets that changed to approved, in dependency order
+    to_push: int  # approved tickets not in Jira yet (these included)
+    task_id: int | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class PushStart:
+    session_id: int
+    task_id: int | None
+    to_push: int
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class PushSummary:
+    """Where a session's tickets stand in Jira: "42 issues in RPL under 6 epics, 37 links"."""
+
+    session_id: int
+    project: str
+    issues: int
+    epics: int
+    links: int
+    waiting: int = 0  # approved, not yet pushed (queued or being reconciled)
+    failed: int = 0  # refused by Jira: see the session's errors
+    needs_person: int = 0  # undecided after the reconcile window: a person must look
+
+    @property
+    def text(self) -> str:
+        text = (f"{_count(self.issues, 'issue')} in {self.project or 'Jira'} under {_count(self.epics, 'epic')}, "
+                f"{_count(self.links, 'link')}")
+        extras = [f"{self.failed} refused by Jira" if self.failed else "",
+                  f"{self.needs_person} need a person to check Jira" if self.needs_person else "",
+                  f"{self.waiting} still waiting" if self.waiting else ""]
+        return text + "".join(f"; {e}" for e in extras if e)
+
+
+@dataclass(frozen=True)
+class PushStatus:
+    task_id: int
+    status: str  # queued | running | waiting (handed back, resumes by itself) | completed | failed
+    stage: str
+    done: int
+    total: int
+    error_category: str = ""
+    error_message: str = ""
+
+
+# ---- what a push tells the world (the Slack thread in the bot, the terminal in the CLI) ------------------
+
+
+@dataclass(frozen=True)
+class PushProgress:
+    session_id: int
+    task_id: int
+    done: int
+    total: int
+    stage: str
+
+
+@dataclass(frozen=True)
+class PushOutcome:
+    session_id: int
+    task_id: int
+    status: str  # completed | failed | waiting (handed back to the queue, resumes by itself)
+    summary: PushSummary
+    message: str = ""  # plain words: the summary, or what went wrong and what to do
+    category: str = ""  # of a failure: temporary | admin_required | user_fixable
+
+
+@dataclass(frozen=True)
+class NeedsPerson:
+    """A create that may or may not have happened, still unconfirmed after the reconcile window."""
+
+    session_id: int
+    ticket_id: int | None  # None for an epic
+    spec_key: str
+    label: str
+    message: str
+
+
+@runtime_checkable
+class PublishNotifier(Protocol):
+    def ticket_pushed(self, session_id: int, ticket_id: int, key: str, url: str) -> None: ...
+
+    def push_progress(self, progress: PushProgress) -> None: ...
+
+    def push_finished(self, outcome: PushOutcome) -> None: ...
+
+    def needs_person(self, notice: NeedsPerson) -> None: ...
+
+
+class SilentPublishNotifier:
+    def ticket_pushed(self, session_id: int, ticket_id: int, key: str, url: str) -> None:
+        pass
+
+    def push_progress(self, progress: PushProgress) -> None:
+        pass
+
+    def push_finished(self, outcome: PushOutcome) -> None:
+        pass
+
+    def needs_person(self, notice: NeedsPerson) -> None:
+        pass
+
+
+class PublishingService:
+    def __init__(self, *, uow_factory: UnitOfWorkFactory, gateway_factory: GatewayFactory | None, queue: JobQueue,
+                 notifier: PublishNotifier | None = None, config: PublishingConfig | None = None,
+                 clock: Clock = system_clock) -> None:
+        self.uow_factory = uow_factory
+        self.gateway_factory = gateway_factory
+        self.queue = queue
+        self.notifier: PublishNotifier = notifier or SilentPublishNotifier()
+        self.config = config or PublishingConfig()
+        self.clock = clock
+
+    @property
+    def jira_configured(self) -> bool:
+        return self.gateway_factory is not None
+
+    # ---- public: decide and enqueue ------------------------------------------------------------------
+    # Lock order everywhere: a session's ticket rows first, then its session row.
+
+    def approve(self, ticket_id: int, actor: str) -> Decision:
+        """Approve a draft (or a rejected one) and push it; approving twice changes nothing."""
+        with self.uow_factory() as uow:
+            ticket = uow.tickets.get(ticket_id, for_update=True)
+            if ticket.status == "pushed" or (ticket.status == "approved" and ticket.jira_state != "none"):
+                return self._decision(ticket, changed=False, note=self._pending_note(ticket))
+            changed = ticket.status != "approved"
+            if changed and ticket.status not in APPROVABLE:
+                raise ProcessingError(_cannot("approve", ticket.status), Category.USER_FIXABLE)
+            if changed:
+                ticket.status, ticket.decided_by = "approved", actor
+                uow.audit.record(actor, "approve", session_id=ticket.session_id, ticket_id=ticket_id)
+            task, enqueue = self._push_task(uow, ticket.session_id, actor)  # approved, not pushed: push it
+            uow.commit()
+            decision = self._decision(ticket, changed=changed, task=task)
+        return self._started(decision, task, enqueue)
+
+    def reject(self, ticket_id: int, actor: str) -> Decision:
+        """Reject a draft, or an approved ticket not yet on its way to Jira."""
+        with self.uow_factory() as uow:
+            ticket = uow.tickets.get(ticket_id, for_update=True)
+            if ticket.status == "rejected":
+                return self._decision(ticket, changed=False)
+            if ticket.status not in REJECTABLE or ticket.jira_state not in ("none", "failed"):
+                raise ProcessingError(_cannot("reject", ticket.status, ticket.jira_key), Category.USER_FIXABLE)
+            ticket.status, ticket.decided_by = "rejected", actor
+            ticket.jira_state, ticket.jira_error = "none", None
+            uow.audit.record(actor, "reject", session_id=ticket.session_id, ticket_id=ticket_id)
+            uow.commit()
+            return self._decision(ticket, changed=True)
+
+    def approve_all(self, session_id: int, actor: str) -> BulkDecision:
+        """Approve every draft not rejected, in dependency order, and push all approved tickets."""
+        with self.uow_factory() as uow:
+            approved = []
+            for ticket in uow.tickets.for_session(session_id, for_update=True):  # in dependency order
+                if ticket.status == "draft":
+                    ticket.status, ticket.decided_by = "approved", actor
+                    approved.append(ticket.id)
+            uow.audit.record(actor, "approve_all", session_id=session_id, detail=f"{len(approved)} drafts")
+            to_push = len(_awaiting(uow, session_id))
+            task, enqueue = self._push_task(uow, session_id, actor) if to_push else (None, False)
+            uow.commit()
+        note = "" if self.jira_configured else NOT_CONFIGURED
+        if task is not None and enqueue:
+            note = self._enqueue(task) or note
+        return BulkDecision(session_id, approved, to_push, task.id if task else None, note)
+
+    def push_pending(self, session_id: int, actor: str) -> PushStart:
+        """`/generate-tickets push`: push what is approved and not in Jira yet, refused ones included.
+
+        Tickets Jira refused before are tried again; tickets waiting for a person are searched for once
+        more (never created blind).
+        """
+        if not self.jira_configured:
+            raise ProcessingError(NOT_CONFIGURED, Category.ADMIN_REQUIRED)
+        with self.uow_factory() as uow:
+            now = self.clock()
+            for ticket in uow.tickets.for_session(session_id, for_update=True):
+                if ticket.status != "approved":
+                    continue
+                if ticket.jira_state == "failed":
+                    ticket.jira_state, ticket.jira_error = "none", None
+                if ticket.jira_state in ("none", "needs_reconcile"):
+                    ticket.jira_next_try_at = now
+            session = uow.sessions.get(session_id)
+            site = session.site_name or session.channel_id
+            for epic in uow.epics.unresolved(self.project_for(uow, session_id), site):
+                if self.reconcile_delay_s(epic.attempts) is None:
+                    epic.state = "creating"  # raised for a person: searched for once more
+            to_push = len(_awaiting(uow, session_id))
+            if not to_push:
+                return PushStart(session_id, None, 0, "Nothing to push: every approved ticket is in Jira.")
+            uow.audit.record(actor, "push", session_id=session_id, detail=f"{to_push} tickets")
+            task, enqueue = self._push_task(uow, session_id, actor)
+            uow.commit()
+        note = self._enqueue(task) if task is not None and enqueue else ""
+        return PushStart(session_id, task.id if task else None, to_push, note)
+
+    def confirm_not_in_jira(self, ticket_id: int, actor: str) -> Decision:
+        """A person looked in Jira for the ticket's label and found nothing: create it after all."""
+        with self.uow_factory() as uow:
+            ticket = uow.tickets.get(ticket_id, for_update=True)
+            if ticket.status != "approved" or ticket.jira_state != "needs_reconcile":
+                return self._decision(ticket, changed=False)
+            ticket.jira_state, ticket.jira_attempts, ticket.jira_error = "none", 0, None
+            ticket.jira_next_try_at = None
+            uow.audit.record(actor, "confirm_not_in_jira", session_id=ticket.session_id, ticket_id=ticket_id,
+                             detail=issue_label(ticket))
+            task, enqueue = self._push_task(uow, ticket.session_id, actor)
+            uow.commit()
+            decision = self._decision(ticket, changed=True, task=task)
+        return self._started(decision, task, enqueue)
+
+    def confirm_epic_not_in_jira(self, session_id: int, group: str, actor: str) -> bool:
+        """A person found no issue with the epic's label in Jira: the group's epic is created after all."""
+        with self.uow_factory() as uow:
+            session = uow.sessions.get(session_id)
+            epic = uow.epics.find(self.project_for(uow, session_id), session.site_name or session.channel_id, group)
+            if epic is None or epic.state != "needs_reconcile":
+                return False
+            epic.state, epic.attempts = "none", 0
+            uow.audit.record(actor, "confirm_not_in_jira", session_id=session_id, detail=epic.label)
+            uow.commit()
+        self.push_pending(session_id, actor)
+        return True
+
+    def preflight(self, project: str | None = None) -> PreflightResult:
+        """The Jira checks of DESIGN §10 for `project` (default JIRA_PROJECT), in plain words."""
+        project = project or self.config.default_project
+        if self.gateway_factory is None:
+            return PreflightResult("", project, (PreflightProblem(NOT_CONFIGURED),))
+        gateway = self.gateway_factory(project)
+        try:
+            return gateway.preflight()
+        except Exception as exc:  # a health check reports every failure in words, never raises
+            message = getattr(exc, "message", "") or "ticketbot could not reach Jira; see the logs"
+            return PreflightResult("", project, (PreflightProblem(message, getattr(exc, "category",
+                                                                                   Category.TEMPORARY.value)),))
+        finally:
+            gateway.close()
+
+    def push_status(self, session_id: int) -> PushStatus | None:
+        """The session's latest push task, for following it (None: never pushed)."""
+        with self.uow_factory() as uow:
+            task = uow.tasks.latest(session_id, "push")
+            if task is None:
+                return None
+            waiting = task.status == "queued" and task.started_at is not None
+            return PushStatus(task.id, "waiting" if waiting else task.status, task.stage, task.done, task.total,
+                              task.error_category or "", task.error_message or "")
+
+    def summary(self, session_id: int) -> PushSummary:
+        with self.uow_factory() as uow:
+            return push_summary(uow, session_id, self.project_for(uow, session_id))
+
+    def project_for(self, uow: UnitOfWork, session_id: int) -> str:
+        """The session's project: fixed at its first push; before that the channel's setting or JIRA_PROJECT."""
+        session = uow.sessions.get(session_id)
+        if session.jira_project:
+            return session.jira_project
+        channel = uow.channels.get(session.channel_id)
+        return (channel.jira_project if channel is not None and channel.jira_project else None) or \
+            self.config.default_project
+
+    def browse_url(self, key: str | None) -> str | None:
+        return f"{self.config.jira_url.rstrip('/')}/browse/{key}" if key and self.config.jira_url else None
+
+    # ---- internal: runs inside a worker -------------------------------------------------------------------
+
+    def execute_push(self, task_id: int, worker_id: str = "inline") -> None:
+        from jobs.pushing import PushRun
+
+        PushRun(self, task_id, worker_id).execute()
+
+    def reconcile_delay_s(self, searches: int) -> float | None:
+        """Seconds from the `searches`-th unsuccessful label search to the next; None once the window is over.
+
+        The delays double from `reconcile_first_delay_s` up to `reconcile_max_delay_s`, the last one cut
+        so that the searches end `reconcile_window_s` after the first.
+        """
+        c = self.config
+        delays = [min(c.reconcile_first_delay_s * 2 ** k, c.reconcile_max_delay_s) for k in range(max(searches, 1))]
+        remaining = c.reconcile_window_s - sum(delays[:-1])
+        return min(delays[-1], remaining) if remaining > 1e-9 else None
+
+    # ---- helpers ---------------------------------------------------------------------------------------
+
+    def _push_task(self, uow: UnitOfWork, session_id: int, actor: str) -> tuple[TaskRecord | None, bool]:
+        """The session's push task, created if none is active; True when it must be (re-)enqueued."""
+        if not self.jira_configured:
+            return None, False
+        session = uow.sessions.get(session_id, for_update=True)  # one active push task per session
+        now = self.clock()
+        grace = timedelta(seconds=self.config.queued_grace_s)
+        task = uow.tasks.active(session_id, "push")
+        if task is not None:
+            if task.status == "queued" and not self._waiting_in_queue(task.job_id):
+                # Handed back to wait (Jira's search lag, a rate limit): new work wakes it now.
+                task.enqueue_count += 1
+                task.job_id, task.lease_expires_at = job_id_for(task), now + grace
+                return task, True
+            return task, False
+        task = uow.tasks.add(session_id=session_id, type="push", generation=max(session.generation_count, 1),
+                             total=len(_awaiting(uow, session_id)), requested_by=actor, stage="Queued",
+                             lease_expires_at=now + grace)
+        task.job_id = job_id_for(task)
+        return task, True
+
+    def _waiting_in_queue(self, job_id: str) -> bool:
+        try:
+            return bool(job_id) and self.queue.is_waiting(job_id)
+        except QueueUnavailable:
+            return True  # cannot tell: leave it to the sweeper
+
+    def _enqueue(self, task: TaskRecord) -> str:
+        try:
+            self.queue.enqueue(PUSH_JOB, task.id, task.job_id, self.config.job_timeout_s)
+        except QueueUnavailable:
+            return "the job queue is unreachable right now; the push starts by itself as soon as it is back"
+        return ""
+
+    def _started(self, decision: Decision, task: TaskRecord | None, enqueue: bool) -> Decision:
+        note = decision.note
+        if task is not None and enqueue:
+            note = self._enqueue(task) or note
+        if note == decision.note:
+            return decision
+        return Decision(decision.ticket_id, decision.session_id, decision.status, decision.changed,
+                        decision.jira_key, decision.jira_url, decision.task_id, note)
+
+    def _decision(self, ticket: TicketRecord, *, changed: bool, task: TaskRecord | None = None,
+                  note: str = "") -> Decision:
+        if not note and ticket.status == "approved" and not self.jira_configured:
+            note = NOT_CONFIGURED
+        return Decision(ticket.id, ticket.session_id, ticket.status, changed, ticket.jira_key,
+                        self.browse_url(ticket.jira_key), task.id if task is not None else None, note)
+
+    def _pending_note(self, ticket: TicketRecord) -> str:
+        if ticket.status == "pushed":
+            return f"Already in Jira as {ticket.jira_key}."
+        if ticket.jira_state == "needs_reconcile" and ticket.jira_next_try_at is None:
+            return ticket.jira_error or "ticketbot cannot tell whether this ticket reached Jira; a person must check"
+        if ticket.jira_state == "failed":
+            return f"Jira refused this ticket: {ticket.jira_error}; `/generate-tickets push` tries again"
+        return ""
+
+
+def issue_label(ticket: TicketRecord) -> str:
+    """The label unique to a ticket's issue (DESIGN §10), by which a lost create is found again."""
+    return f"ticketbot-t{ticket.id}"
+
+
+def session_label(session_id: int) -> str:
+    return f"ticketbot-s{session_id}"
+
+
+def _awaiting(uow: UnitOfWork, session_id: int) -> list[TicketRecord]:
+    """Approved tickets not in Jira yet and not refused by it."""
+    return [t for t in uow.tickets.for_session(session_id) if t.status == "approved" and t.jira_state != "failed"]
+
+
+def push_summary(uow: UnitOfWork, session_id: int, project: str) -> PushSummary:
+    tickets = uow.tickets.for_session(session_id)
+    site = uow.sessions.get(session_id)
+    groups = {t.group for t in tickets if t.status == "pushed"}
+    epics = sum(1 for g in groups if (e := uow.epics.find(project, site.site_name or site.channel_id, g)) is not None
+                and e.issue_key)
+    links = sum(1 for d in uow.tickets.dependencies(session_id) if d.jira_link_state == "created")
+    approved = [t for t in tickets if t.status == "approved"]
+    needs_person = sum(1 for t in approved if t.jira_state == "needs_reconcile" and t.jira_next_try_at is None)
+    failed = sum(1 for t in approved if t.jira_state == "failed")
+    return PushSummary(session_id, project, sum(1 for t in tickets if t.status == "pushed"), epics, links,
+                       len(approved) - failed - needs_person, failed, needs_person)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _cannot(action: str, status: str, key: str | None = None) -> str:
+    if status == "regenerating":
+        return f"this draft is being rewritten; {action} it once the new text is in"
+    if status == "pushed" or key:
+        return f"this ticket is in Jira already ({key}); {action} it there" if key else \
+            f"this ticket is in Jira already; {action} it there"
+    if status == "approved":
+        return "this ticket is on its way to Jira and can no longer be rejected here"
+    return f"this ticket is {status} and cannot be {'approved' if action == 'approve' else 'rejected'}"
+

@@ -1,0 +1,101 @@
+"""The links of a push: every dependency whose two ends are in Jira, linked blocker → blocked, once.
+
+A link is `none → creating → created` like an issue, `creating` committed before `POST issueLink`. One
+whose answer was lost is checked on the blocked issue (a read by key, consistent unlike search) before
+it is sent again; Jira keeps one link per type and direction between two issues anyway. A link Jira
+refuses for a reason of its own (an issue deleted since) is `failed` and reported; nothing else stops.
+Links to issues already in Jira when an issue is created travel in its create payload instead
+(jobs/push_steps.py), so approve-all sends a link request only for dependencies created together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from integrations.jira.errors import USER_FIXABLE, JiraError, JiraOutcomeUnknown
+from integrations.jira.gateway import JiraGateway
+from storage.models import TicketDependencyRecord
+from storage.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from jobs.publishing import PublishingService
+
+Keys = dict[int, str | None]  # ticket id → Jira key
+
+
+@dataclass
+class PushContext:
+    """What the steps of a push share with the run that drives them."""
+
+    service: PublishingService
+    task_id: int
+    session_id: int
+    project: str
+    site: str
+    gateway: JiraGateway
+    renew: Callable[[UnitOfWork], None]  # renews the task's lease in this transaction, or raises LeaseLost
+    announce: Callable[[Sequence[tuple[int, str]]], None]  # tickets just recorded as pushed: (id, key)
+    creates: int = 0  # create requests answered in this run (the fault point counts them)
+
+
+def keys_and_deps(uow: UnitOfWork, session_id: int) -> tuple[Keys, list[TicketDependencyRecord]]:
+    keys: Keys = {t.id: t.jira_key for t in uow.tickets.states_for(session_id)}
+    return keys, uow.tickets.dependencies(session_id)
+
+
+def linkable(dep: TicketDependencyRecord, keys: Keys) -> bool:
+    """Not linked yet (or maybe linked: its answer was lost), and both ends are in Jira."""
+    return dep.jira_link_state in ("none", "creating") and bool(keys.get(dep.ticket_id)) and \
+        bool(keys.get(dep.depends_on_id))
+
+
+class LinkSteps:
+    def __init__(self, ctx: PushContext) -> None:
+        self.ctx = ctx
+        self.uow_factory = ctx.service.uow_factory
+
+    def create_links(self) -> None:
+        """Every dependency whose two ends are in Jira, linked blocker → blocked, once."""
+        with self.uow_factory() as uow:
+            keys, deps = keys_and_deps(uow, self.ctx.session_id)
+            todo = [(d.ticket_id, d.depends_on_id, d.jira_link_state, str(keys[d.depends_on_id]),
+                     str(keys[d.ticket_id])) for d in deps if linkable(d, keys)]
+        gateway = self.ctx.gateway
+        for ticket_id, depends_on_id, state, blocker, blocked in todo:
+            if state == "creating" and gateway.linked(blocker, blocked):
+                self._link_state(ticket_id, depends_on_id, "created")
+                continue
+            with self.uow_factory() as uow:
+                self.ctx.renew(uow)
+                dep = uow.tickets.dependency(ticket_id, depends_on_id, for_update=True)
+                if dep is None or dep.jira_link_state != state:
+                    continue
+                dep.jira_link_state = "creating"
+                uow.commit()
+            try:
+                gateway.link(blocker, blocked)
+            except JiraOutcomeUnknown:
+                if not gateway.linked(blocker, blocked):  # a consistent read: it is not there, send it later
+                    self._link_state(ticket_id, depends_on_id, "none")
+                    raise
+            except JiraError as exc:
+                if exc.category != USER_FIXABLE:
+                    self._link_state(ticket_id, depends_on_id, "none")
+                    raise
+                self._link_state(ticket_id, depends_on_id, "failed", f"{blocker} could not be linked to {blocked}: "
+                                                                     f"{exc.message}", exc.details)
+                continue
+            self._link_state(ticket_id, depends_on_id, "created")
+
+    def _link_state(self, ticket_id: int, depends_on_id: int, state: str, error: str = "",
+                    details: dict[str, object] | None = None) -> None:
+        with self.uow_factory() as uow:
+            dep = uow.tickets.dependency(ticket_id, depends_on_id, for_update=True)
+            if dep is not None:
+                dep.jira_link_state = state
+            if error:
+                uow.errors.add(self.ctx.session_id, USER_FIXABLE, error, task_id=self.ctx.task_id,
+                               ticket_id=ticket_id, technical_details=dict(details or {}))
+            uow.commit()

@@ -1,0 +1,246 @@
+"""One push of a session's approved tickets to Jira, inside a worker under the task's lease.
+
+The run claims the task, runs the session's first-push preflight, then goes round: reconcile, epics,
+issues, links (jobs/push_steps.py, where the exactly-once rules live) until nothing is left — sleeping
+through short waits (Jira's search lag, a Retry-After) and handing the task back to the queue for long
+ones, so that the sweeper or the next approval starts it again. Temporary failures are retried with
+backoff a bounded number of times; admin_required and user_fixable ones fail the push with Jira's
+problem in plain words.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from integrations.jira.errors import ADMIN_REQUIRED, TEMPORARY, JiraError, JiraTemporary
+from integrations.jira.gateway import JiraGateway
+from integrations.jira.setup import SetupFailed
+from jobs.errors import Category, LeaseLost, ProcessingError
+from jobs.lease import LeaseKeeper
+from jobs.publishing import NOT_CONFIGURED, PushOutcome, PushProgress, push_summary
+from jobs.push_links import PushContext
+from jobs.push_steps import PushSteps
+from storage.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from jobs.publishing import PublishingService
+
+log = logging.getLogger(__name__)
+
+MAX_ROUNDS = 200  # a round makes progress or waits; this only bounds a bug
+
+
+class PushRun:
+    def __init__(self, service: PublishingService, task_id: int, worker_id: str) -> None:
+        self.service = service
+        self.config = service.config
+        self.task_id = task_id
+        self.owner = f"{worker_id}:{uuid.uuid4().hex[:8]}"
+        self.lease: LeaseKeeper | None = None
+        self.gateway: JiraGateway | None = None
+        self.steps: PushSteps | None = None
+        self.session_id = 0
+        self.project = ""
+
+    # ---- the run ----------------------------------------------------------------------------------------
+
+    def execute(self) -> None:
+        if not self._claim():
+            return
+        try:
+            with LeaseKeeper(self.service.uow_factory, self.task_id, self.owner, self.config.lease_s,
+                             self.service.clock) as lease:
+                self.lease = lease
+                self._run()
+        except LeaseLost:
+            log.warning("push task %s: another worker holds the lease now; stopping", self.task_id)
+        except SetupFailed as exc:
+            self._fail(exc.message, exc.category, exc.details)
+        except JiraError as exc:
+            self._fail(exc.message, exc.category, exc.details)
+        except ProcessingError as exc:
+            self._fail(exc.message, exc.category.value, exc.technical_details)
+        except (OperationalError, InterfaceError) as exc:  # the database went away: the sweeper resumes it
+            log.warning("push task %s: the database was unreachable (%r); its lease runs out and it resumes",
+                        self.task_id, exc)
+        except Exception as exc:
+            self._fail("something went wrong on our side; an admin can find the details in the logs",
+                       ADMIN_REQUIRED, {"exception": repr(exc), "traceback": traceback.format_exc()})
+            raise
+        finally:
+            if self.gateway is not None:
+                self.gateway.close()
+
+    def _claim(self) -> bool:
+        service = self.service
+        with service.uow_factory() as uow:
+            task = uow.tasks.get(self.task_id)
+            if task.type != "push" or task.status not in ("queued", "running"):
+                log.info("push task %s is %s; nothing to do", self.task_id, task.status)
+                return False
+            self.session_id = task.session_id
+            until = service.clock() + timedelta(seconds=self.config.lease_s)
+            if not uow.tasks.claim_lease(self.task_id, self.owner, until, service.clock()):
+                log.info("push task %s is leased by another worker", self.task_id)
+                return False
+            uow.commit()
+        return True
+
+    def _run(self) -> None:
+        if self.service.gateway_factory is None:
+            raise ProcessingError(NOT_CONFIGURED, Category.ADMIN_REQUIRED)
+        first_push, site = self._load_context()
+        gateway = self.gateway = self.service.gateway_factory(self.project)
+        while first_push:
+            try:
+                self._preflight(gateway)
+                break
+            except JiraTemporary as exc:  # Jira unreachable or busy: like any temporary failure
+                if self._wait(self._after_temporary(exc), exc.message):
+                    return
+        steps = self.steps = PushSteps(PushContext(self.service, self.task_id, self.session_id, self.project, site,
+                                                   gateway, self._renew, self._announce))
+        self._progress("Pushing to Jira")
+        for _ in range(MAX_ROUNDS):
+            try:
+                steps.round()
+            except JiraTemporary as exc:  # rate limited, unavailable, unreachable (a lost create is not raised)
+                if self._wait(self._after_temporary(exc), exc.message):
+                    return
+                continue
+            with self.service.uow_factory() as uow:
+                wait = steps.next_wait_s(uow)
+            if wait is None:
+                if self._complete():
+                    return
+            elif wait > 0 and self._wait(wait, "waiting for Jira's search to show issues whose create got no answer"):
+                return
+        self._hand_back(self.service.clock() + timedelta(seconds=1), "resuming")
+
+    def _load_context(self) -> tuple[bool, str]:
+        """The session's project; whether this is its first push (preflight first), and its site."""
+        with self.service.uow_factory() as uow:
+            session = uow.sessions.get(self.session_id)
+            self.project = self.service.project_for(uow, self.session_id)
+            if not self.project:
+                raise ProcessingError("no Jira project is set: an admin sets JIRA_PROJECT, or the channel sets one "
+                                      "with `/generate-tickets config jira_project KEY`", Category.ADMIN_REQUIRED)
+            return not session.jira_project, session.site_name or session.channel_id
+
+    def _preflight(self, gateway: JiraGateway) -> None:
+        result = gateway.preflight()
+        if not result.ok:
+            raise SetupFailed(result)
+        with self.service.uow_factory() as uow:
+            session = uow.sessions.get(self.session_id)
+            session.jira_project = session.jira_project or self.project  # fixed from now on
+            uow.commit()
+
+    # ---- waiting, finishing ------------------------------------------------------------------------------
+
+    def _wait(self, seconds: float, reason: str) -> bool:
+        """Sleep here when the wait is short; else hand the task back to the queue. True when handed back."""
+        if seconds > self.config.wait_in_job_s:
+            self._hand_back(self.service.clock() + timedelta(seconds=seconds), reason)
+            return True
+        self._progress(f"Waiting {f'{seconds:.0f} s' if seconds >= 1 else 'a moment'}: {reason}")
+        assert self.lease is not None
+        if self.lease.lost.wait(seconds):
+            raise LeaseLost(self.task_id)
+        return False
+
+    def _after_temporary(self, error: JiraError) -> float:
+        """Record a temporary failure; the seconds to wait, or ProcessingError once the retries are used up."""
+        delays = self.config.temporary_delays_s
+        with self.service.uow_factory() as uow:
+            task = uow.tasks.get(self.task_id)
+            failures = int(task.details.get("temporary_failures", 0)) + 1
+            task.details = {**task.details, "temporary_failures": failures}
+            uow.errors.add(self.session_id, TEMPORARY, error.message, task_id=self.task_id,
+                           technical_details=error.details)
+            uow.commit()
+        if failures > len(delays):
+            raise ProcessingError(f"Jira kept failing, so the push stopped: {error.message}. "
+                                  "`/generate-tickets push` tries again.", Category.TEMPORARY, error.details)
+        return max(delays[failures - 1], getattr(error, "retry_after_s", None) or 0.0)
+
+    def _hand_back(self, until: datetime, reason: str) -> None:
+        """Give the task back to the queue until `until`; the sweeper (or new work) starts it again."""
+        with self.service.uow_factory() as uow:
+            task = uow.tasks.get(self.task_id)
+            if task.lease_owner != self.owner:
+                return
+            task.status, task.lease_owner, task.lease_expires_at = "queued", None, until
+            task.stage = f"Waiting until {until:%H:%M:%S} UTC: {reason}"[:255]
+            uow.commit()
+        log.info("push task %s waits until %s: %s", self.task_id, until, reason)
+        self._progress(f"Waiting: {reason}")
+
+    def _complete(self) -> bool:
+        """Finish, unless new work came in (checked under the session lock approvals also take)."""
+        with self.service.uow_factory() as uow:
+            session = uow.sessions.get(self.session_id, for_update=True)
+            assert self.steps is not None
+            if self.steps.next_wait_s(uow) is not None:
+                return False
+            summary = push_summary(uow, self.session_id, self.project)
+            task = uow.tasks.get(self.task_id)
+            task.status, task.progress, task.stage = "completed", 100.0, summary.text[:255]
+            task.done, task.finished_at, task.lease_owner = summary.issues, self.service.clock(), None
+            task.details = {**task.details, "summary": summary.text}
+            tickets = uow.tickets.for_session(self.session_id)
+            if tickets and all(t.status in ("pushed", "rejected") for t in tickets):
+                session.status = "done"
+            uow.commit()
+        log.info("push task %s: %s", self.task_id, summary.text)
+        self.service.notifier.push_finished(PushOutcome(self.session_id, self.task_id, "completed", summary,
+                                                        summary.text))
+        return True
+
+    def _fail(self, message: str, category: str, details: dict[str, object] | None = None) -> None:
+        log.error("push task %s failed (%s): %s", self.task_id, category, message)
+        with self.service.uow_factory() as uow:
+            task = uow.tasks.get(self.task_id)
+            if task.status not in ("queued", "running"):
+                return
+            task.status, task.stage, task.finished_at, task.lease_owner = "failed", "Failed", self.service.clock(), None
+            task.error_category, task.error_message = category, message
+            uow.errors.add(task.session_id, category, message, task_id=self.task_id,
+                           technical_details=dict(details or {}))
+            summary = push_summary(uow, task.session_id, self.project)
+            uow.commit()
+        self.service.notifier.push_finished(PushOutcome(self.session_id, self.task_id, "failed", summary, message,
+                                                        category))
+
+    # ---- small helpers ------------------------------------------------------------------------------------
+
+    def _renew(self, uow: UnitOfWork) -> None:
+        """Only the lease holder commits intents: a worker that lost its lease stops before any request."""
+        until = self.service.clock() + timedelta(seconds=self.config.lease_s)
+        if not uow.tasks.renew_lease(self.task_id, self.owner, until):
+            raise LeaseLost(self.task_id)
+
+    def _announce(self, pushed: Sequence[tuple[int, str]]) -> None:
+        for ticket_id, key in pushed:
+            url = self.service.browse_url(key) or (self.gateway.browse_url(key) if self.gateway else "")
+            self.service.notifier.ticket_pushed(self.session_id, ticket_id, key, url)
+        if pushed:
+            self._progress("Pushing to Jira")
+
+    def _progress(self, stage: str) -> None:
+        with self.service.uow_factory() as uow:
+            tickets = [t for t in uow.tickets.for_session(self.session_id) if t.status in ("approved", "pushed")]
+            done = sum(1 for t in tickets if t.status == "pushed")
+            task = uow.tasks.get(self.task_id)
+            task.done, task.total, task.stage = done, len(tickets), stage[:255]
+            task.progress = round(100.0 * done / len(tickets), 1) if tickets else 100.0
+            uow.commit()
+        self.service.notifier.push_progress(PushProgress(self.session_id, self.task_id, done, len(tickets), stage))
+
