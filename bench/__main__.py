@@ -79,7 +79,44 @@ def llm_writer(results: dict[str, Any]) -> list[Row]:
     ]
 
 
-BENCHMARKS: list[Callable[[dict[str, Any]], list[Row]]] = [parse_plan, worker_generation, llm_writer]
+def slack(results: dict[str, Any]) -> list[Row]:
+    data = results["slack"] = run_json("bench.slack_ack")
+    if "error" in data:
+        return [("Slack", "not run", str(data["error"]), True)]
+    ack = data["ack"]
+    rows: list[Row] = [
+        (f"Slack ack, {kind}, 50 concurrent signed requests", f"p50 {ack[kind]['p50_ms']:.0f} ms, "
+         f"p99 {ack[kind]['p99_ms']:.0f} ms", f"p99 ≤ {ack['target_p99_ms']} ms",
+         ack[kind]["p99_ms"] <= ack["target_p99_ms"])
+        for kind in ("commands", "events")
+    ]
+    run = data.get("va_gov_run", {})
+    if "tickets" in run:
+        rows.append((f"Slack, VA.gov run ({run['tickets']} drafts): progress edits", f"{run['progress_chat_updates']} "
+                     f"chat.update, smallest gap {run['min_gap_between_progress_edits_s']} s", "≤ 1 per 2 s",
+                     (run["min_gap_between_progress_edits_s"] or 2) >= 2))
+        rows.append(("Slack, VA.gov run: draft posting rate", f"{run['draft_posts_per_s']}/s, "
+                     f"{run['drafts_doubled']} doubled", "≈ 1/s, none lost or doubled",
+                     run["drafts_in_thread"] == run["tickets"] and not run["drafts_doubled"]))
+    limited = data.get("rate_limited_run", {})
+    if "tickets" in limited:
+        rows.append((f"Slack, drafts with every 10th post answered 429 ({limited['tickets']} drafts)",
+                     f"{limited['draft_posts_per_s']}/s, {limited['rate_limited_posts']}× 429",
+                     "none lost or doubled",
+                     limited["drafts_in_thread"] == limited["tickets"] and not limited["drafts_doubled"]))
+    return rows
+
+
+def jira(results: dict[str, Any]) -> list[Row]:
+    data = results["jira_approve_all"] = run_json("bench.jira_approve_all")
+    if "error" in data or "skipped" in data:
+        return [("Jira approve-all", "not run", str(data.get("error") or data.get("skipped")), True)]
+    return [(f"Jira approve-all, VA.gov ({data['tickets']} tickets, {data['wall_s']:.1f} s)",
+             f"{data['create_requests']} creates, {data['link_requests']} links, {data['duplicates']} dup.",
+             f"≤ {data['create_budget']} creates + links", bool(data["met"]) and not data["duplicates"])]
+
+
+BENCHMARKS: list[Callable[[dict[str, Any]], list[Row]]] = [parse_plan, worker_generation, llm_writer, slack, jira]
 
 
 def main() -> int:

@@ -8,10 +8,12 @@ Run alone: python -m bench.worker_generation [--copies N] [--writer template|ope
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -107,7 +109,8 @@ def measure(copies: int, extra_env: dict[str, str], writer_concurrency: int) -> 
                 "wall_s": wall, "worker_peak_rss_mb": peak_kb / 1024, "concurrency": writer_concurrency}
     finally:
         if worker is not None:
-            worker.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(worker.pid, signal.SIGKILL)  # the worker, its scheduler and its work horse
             worker.wait()
         Redis.from_url(REDIS).delete(*(Redis.from_url(REDIS).keys(f"rq:*{queue_name}*") or ["-"]))
         with admin.connect() as connection:

@@ -10,11 +10,15 @@ from dataclasses import dataclass
 from redis import Redis
 from sqlalchemy import Engine
 
+from bot.jira_wiring import build_publisher
 from bot.settings import Settings
+from bot.slack_wiring import SlackWiring, build_slack
 from integrations.writers.base import TicketWriter
 from integrations.writers.template import TemplateWriter
+from jobs.approvals import TicketPublisher
 from jobs.notify import RunNotifier
 from jobs.processing import GENERATE_JOB, ProcessingConfig, ProcessingService, ProgressCallback
+from jobs.publishing import PUSH_JOB, PublishingService
 from jobs.queueing import InlineQueue, JobQueue
 from jobs.rq_queue import RQJobQueue
 from storage.database import make_engine, make_session_factory
@@ -38,6 +42,9 @@ class Services:
     processing: ProcessingService
     redis: Redis | None = None
     worker_id: str = ""
+    slack: SlackWiring | None = None  # set when SLACK_BOT_TOKEN is (and jobs are not inline)
+    publisher: TicketPublisher | None = None  # what approval hands a ticket to
+    publishing: PublishingService | None = None  # the same, for what only the Jira publisher does (push jobs)
 
 
 def build_writer(settings: Settings) -> TicketWriter:
@@ -85,15 +92,24 @@ def bootstrap(settings: Settings, *, inline: bool, notifier: RunNotifier | None 
     else:
         assert redis is not None
         queue = RQJobQueue(redis, settings.queue_name, settings.retry_intervals)
+    config = processing_config(settings)
+    slack = None
+    if settings.slack_bot_token and not inline and notifier is None:
+        slack = build_slack(settings, uow_factory, redis, config.max_generations)
+        notifier = slack.notifier
     processing = ProcessingService(uow_factory=uow_factory, writer=writer, queue=queue, notifier=notifier,
-                                   config=processing_config(settings))
+                                   config=config)
+    publishing = build_publisher(settings, uow_factory=uow_factory, queue=queue, inline=inline, notifier=notifier)
 
     def run_inline(function: str, task_id: int) -> None:
         if function == GENERATE_JOB:
             processing.execute_ticket_generation(processing.session_of_task(task_id), task_id,
                                                  progress or (lambda *_: None), worker_id)
+        elif function == PUSH_JOB:
+            publishing.execute_push(task_id, worker_id)
         else:
             processing.execute_regeneration(task_id, worker_id)
 
     runner.append(run_inline)
-    return Services(settings, engine, uow_factory, writer, queue, processing, redis, worker_id)
+    return Services(settings, engine, uow_factory, writer, queue, processing, redis, worker_id, slack=slack,
+                    publisher=publishing, publishing=publishing)

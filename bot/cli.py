@@ -29,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out/)")
     generate.add_argument("--queue", action="store_true",
                           help="run through Redis and `ticketbot worker` processes instead of in this process")
+    generate.add_argument("--jira", action="store_true",
+                          help="push the tickets to the configured Jira (JIRA_URL, JIRA_PROJECT and credentials)")
     worker = commands.add_parser("worker", help="run an RQ worker (with the scheduler and the sweeper)")
     worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     commands.add_parser("serve", help="run the Slack app (HTTP on $PORT, or Socket Mode with SLACK_APP_TOKEN)")

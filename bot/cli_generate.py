@@ -70,6 +70,11 @@ def run_generate(args: argparse.Namespace, services: Services, progress: Termina
     if missing:
         print(f"ticketbot: no such file: {', '.join(missing)}", file=err)
         return EXIT_UNUSABLE
+    if getattr(args, "jira", False) and not (services.publishing and services.publishing.jira_configured):
+        from jobs.publishing import NOT_CONFIGURED
+
+        print(f"ticketbot: --jira: {NOT_CONFIGURED}", file=err)
+        return EXIT_UNUSABLE
     site = SiteContext(args.site or default_site(args.files), args.description)
     session_id = create_session(services, files, site)
     plan = services.processing.plan_session_by_id(session_id)
@@ -92,6 +97,12 @@ def run_generate(args: argparse.Namespace, services: Services, progress: Termina
     paths = write_outputs(args.out, tickets, site, plan.problems)
     usage = Usage(status.tokens.get("prompt", 0), status.tokens.get("completion", 0), status.tokens.get("cached", 0))
     print_summary(site, [t.brief.group for t in tickets], plan.problems, paths, usage, out)
+    if getattr(args, "jira", False):
+        from bot.cli_jira import push_to_jira
+
+        pushed = push_to_jira(services, session_id, progress, out, err)
+        if pushed != EXIT_OK:
+            return pushed
     return EXIT_ERRORS if plan.errors else EXIT_OK
 
 

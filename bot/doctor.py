@@ -86,7 +86,14 @@ def check_llm(settings: Settings) -> Check:
     return Check(f"LLM ({settings.llm_provider})", health.ok, health.message)
 
 
-CHECKS: list[Callable[[Settings], Check]] = [check_database, check_redis, check_slack, check_llm]
+def check_jira(settings: Settings) -> Check:
+    from bot.jira_wiring import jira_check
+
+    ok, detail, skipped = jira_check(settings)
+    return Check("Jira", ok, detail, skipped)
+
+
+CHECKS: list[Callable[[Settings], Check]] = [check_database, check_redis, check_slack, check_llm, check_jira]
 
 
 def run_doctor(settings: Settings, checks: list[Callable[[Settings], Check]] | None = None) -> int:

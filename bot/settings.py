@@ -63,6 +63,9 @@ class Settings:
     queued_grace_seconds: int = 30
     retry_intervals: tuple[int, ...] = (10, 30, 60)
     job_timeout_seconds: int = 0
+    slack_post_interval_ms: int = 1000  # chat.postMessage pacing per channel (Slack: about 1 message/s)
+    slack_progress_interval_ms: int = 2000  # progress message edits at most this often
+    slack_quiet_seconds: int = 60  # the Slack sweeper leaves a thread alone while it changed this recently
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -166,6 +169,9 @@ class Settings:
             queued_grace_seconds=integer("TICKETBOT_QUEUED_GRACE_SECONDS", 30, 1, 3600),
             retry_intervals=intervals,
             job_timeout_seconds=integer("TICKETBOT_JOB_TIMEOUT_SECONDS", 0, 0, 7 * 86400),
+            slack_post_interval_ms=integer("TICKETBOT_SLACK_POST_INTERVAL_MS", 1000, 0, 60_000),
+            slack_progress_interval_ms=integer("TICKETBOT_SLACK_PROGRESS_INTERVAL_MS", 2000, 100, 60_000),
+            slack_quiet_seconds=integer("TICKETBOT_SLACK_QUIET_SECONDS", 60, 1, 3600),
         )
         if problems:
             raise SettingsError(problems)

@@ -12,6 +12,7 @@ from bot.bootstrap import bootstrap
 from bot.settings import Settings
 from jobs import runtime
 from jobs.rq_queue import RQJobQueue
+from jobs.slack_sweeper import SlackSweeper
 from jobs.sweeper import Sweeper
 
 log = logging.getLogger(__name__)
@@ -20,7 +21,8 @@ log = logging.getLogger(__name__)
 def run_worker(settings: Settings, *, burst: bool = False) -> int:
     services = bootstrap(settings, inline=False)  # migrates the database first (serialised)
     assert services.redis is not None and isinstance(services.queue, RQJobQueue)
-    runtime.configure(runtime.WorkerRuntime(services.processing, services.worker_id, settings.retry_intervals))
+    runtime.configure(runtime.WorkerRuntime(services.processing, services.worker_id, settings.retry_intervals,
+                                            publishing=services.publishing))
     # The horse is a fork: it must not share the parent's pooled database connections.
     os.register_at_fork(after_in_child=lambda: services.engine.dispose(close=False))
     sweeper = Sweeper(uow_factory=services.uow_factory, queue=services.queue, config=services.processing.config,
@@ -30,6 +32,11 @@ def run_worker(settings: Settings, *, burst: bool = False) -> int:
     if not burst:
         threading.Thread(target=sweeper.run, args=(stop, settings.sweep_seconds), name="sweeper",
                          daemon=True).start()
+        if services.slack is not None:  # threads behind the database (a worker died mid-posting …)
+            slack_sweeper = SlackSweeper(uow_factory=services.uow_factory, thread=services.slack.thread,
+                                         quiet_s=settings.slack_quiet_seconds)
+            threading.Thread(target=slack_sweeper.run, args=(stop, settings.sweep_seconds), name="slack-sweeper",
+                             daemon=True).start()
     worker = Worker([services.queue.queue], connection=services.redis, name=f"ticketbot-{services.worker_id}")
     try:
         worker.work(burst=burst, with_scheduler=True, logging_level=logging.getLevelName(log.getEffectiveLevel()))

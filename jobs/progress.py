@@ -55,6 +55,14 @@ class ThrottledPublisher(Generic[T]):
                 self._flush_locked()
             self._closed = True
 
+    def cancel(self) -> None:
+        """Drop what is pending and stop: nothing more is published (the caller shows the end itself)."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            self._pending, self._has_pending, self._closed = None, False, True
+
     def _on_timer(self) -> None:
         with self._lock:
             self._timer = None

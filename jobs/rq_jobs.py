@@ -46,4 +46,5 @@ def run_push(task_id: int) -> None:
     rt = runtime.current()
     if rt.publishing is None:
         raise RuntimeError("this worker has no Jira publisher")
-    rt.publishing.execute_push(task_id, rt.worker_id)
+    with log_context.bound(task_id=task_id, job_id=_job_id()):
+        rt.publishing.execute_push(task_id, rt.worker_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from jobs.processing import ProcessingService
+from jobs.publishing import PublishingService
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,7 @@ class WorkerRuntime:
     processing: ProcessingService
     worker_id: str
     retry_intervals_s: tuple[int, ...] = (10, 30, 60)
+    publishing: PublishingService | None = None  # the Jira publisher (push jobs)
 
 
 _current: WorkerRuntime | None = None

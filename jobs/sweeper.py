@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from jobs.clock import Clock
 from jobs.processing import GENERATE_JOB, REGENERATE_JOB, ProcessingConfig, job_id_for
+from jobs.publishing import PUSH_JOB
 from jobs.queueing import JobQueue, QueueUnavailable
 from storage.uow import UnitOfWorkFactory
 
@@ -50,7 +51,7 @@ class Sweeper:
                     if not uow.tasks.take_over(task, new_job_id, now, grace):
                         continue  # another sweeper was first
                     uow.commit()
-                    function = GENERATE_JOB if task.type == "generate" else REGENERATE_JOB
+                    function = {"generate": GENERATE_JOB, "push": PUSH_JOB}.get(task.type, REGENERATE_JOB)
                 self.queue.enqueue(function, task_id, new_job_id, self.job_timeout_s)
                 log.warning("task %s was %s with no live worker; enqueued again as %s", task_id, status, new_job_id)
                 resumed.append(task_id)

@@ -7,13 +7,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, load_only
 
 from storage.errors import NotFound
 from storage.models import (
     ACTIVE_TASK_STATES,
     OPEN_SESSION_STATES,
     AuditRecord,
+    JiraEpicRecord,
     ProcessedEventRecord,
     ProcessingErrorRecord,
     SessionRecord,
@@ -134,6 +136,15 @@ class TaskRepository:
             )
         ).first()
 
+    def active(self, session_id: int, type_: str) -> TaskRecord | None:
+        """The session's queued or running task of this type (the oldest, should there be two)."""
+        return self.db.scalars(
+            select(TaskRecord)
+            .where(TaskRecord.session_id == session_id, TaskRecord.type == type_,
+                   TaskRecord.status.in_(ACTIVE_TASK_STATES))
+            .order_by(TaskRecord.id)
+        ).first()
+
     def latest(self, session_id: int, type_: str = "generate") -> TaskRecord | None:
         return self.db.scalars(
             select(TaskRecord)
@@ -221,11 +232,24 @@ class TicketRepository:
             select(TicketRecord).where(TicketRecord.session_id == session_id, TicketRecord.spec_key == spec_key)
         ).first()
 
-    def for_session(self, session_id: int, *, include_withdrawn: bool = False) -> list[TicketRecord]:
+    def for_session(self, session_id: int, *, include_withdrawn: bool = False,
+                    for_update: bool = False) -> list[TicketRecord]:
         query = select(TicketRecord).where(TicketRecord.session_id == session_id)
         if not include_withdrawn:
             query = query.where(TicketRecord.status != "withdrawn")
+        if for_update:  # lock order: a session's ticket rows before its session row
+            query = query.with_for_update()
         return list(self.db.scalars(query.order_by(TicketRecord.position, TicketRecord.id)))
+
+    def states_for(self, session_id: int) -> list[TicketRecord]:
+        """The session's tickets (withdrawn included) with their state columns only: no text, no brief."""
+        return list(self.db.scalars(
+            select(TicketRecord).where(TicketRecord.session_id == session_id)
+            .options(load_only(TicketRecord.id, TicketRecord.spec_key, TicketRecord.group, TicketRecord.position,
+                               TicketRecord.status, TicketRecord.jira_key, TicketRecord.jira_state,
+                               TicketRecord.jira_attempts, TicketRecord.jira_next_try_at))
+            .order_by(TicketRecord.position, TicketRecord.id)
+        ))
 
     def by_slack_message(self, session_id: int, ts: str) -> TicketRecord | None:
         return self.db.scalars(
@@ -272,11 +296,69 @@ class TicketRepository:
         )
         self.db.flush()
 
+    def dependency(self, ticket_id: int, depends_on_id: int, *,
+                   for_update: bool = False) -> TicketDependencyRecord | None:
+        query = select(TicketDependencyRecord).where(TicketDependencyRecord.ticket_id == ticket_id,
+                                                     TicketDependencyRecord.depends_on_id == depends_on_id)
+        if for_update:
+            query = query.with_for_update()
+        return self.db.scalars(query).first()
+
     def dependencies(self, session_id: int) -> list[TicketDependencyRecord]:
         return list(self.db.scalars(
             select(TicketDependencyRecord).join(TicketRecord, TicketRecord.id == TicketDependencyRecord.ticket_id)
             .where(TicketRecord.session_id == session_id)
         ))
+
+
+class JiraEpicRepository:
+    """One epic per (project, site, group), shared by every session of the site (DESIGN §10)."""
+
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def get(self, epic_id: int) -> JiraEpicRecord:
+        record = self.db.get(JiraEpicRecord, epic_id)
+        if record is None:
+            raise NotFound(f"jira epic {epic_id}")
+        return record
+
+    def find(self, project_key: str, site_name: str, group: str) -> JiraEpicRecord | None:
+        return self.db.scalars(select(JiraEpicRecord).where(
+            JiraEpicRecord.project_key == project_key, JiraEpicRecord.site_name == site_name,
+            JiraEpicRecord.group == group)).first()
+
+    def get_or_add(self, project_key: str, site_name: str, group: str, label: str) -> JiraEpicRecord:
+        """The epic's record, added (state none) if this is the site's first push of the group."""
+        found = self.find(project_key, site_name, group)
+        if found is not None:
+            return found
+        savepoint = self.db.begin_nested()
+        try:
+            self.db.add(JiraEpicRecord(project_key=project_key, site_name=site_name, group=group, label=label))
+            self.db.flush()
+        except IntegrityError:  # another process added it between our read and write
+            savepoint.rollback()
+        else:
+            savepoint.commit()
+        record = self.find(project_key, site_name, group)
+        assert record is not None
+        return record
+
+    def claim_creation(self, epic_id: int) -> bool:
+        """Move the epic from none to creating, once, whichever process gets there first."""
+        result = self.db.execute(
+            update(JiraEpicRecord).where(JiraEpicRecord.id == epic_id, JiraEpicRecord.state == "none")
+            .values(state="creating", attempts=0, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    def unresolved(self, project_key: str, site_name: str) -> list[JiraEpicRecord]:
+        """The site's epics whose create may or may not have happened (creating, needs_reconcile)."""
+        return list(self.db.scalars(select(JiraEpicRecord).where(
+            JiraEpicRecord.project_key == project_key, JiraEpicRecord.site_name == site_name,
+            JiraEpicRecord.state.in_(("creating", "needs_reconcile"))).order_by(JiraEpicRecord.id)))
 
 
 class ErrorRepository:

@@ -36,6 +36,11 @@ class SlackMessageRepository:
             select(SlackMessageRecord).where(SlackMessageRecord.channel_id == channel_id, SlackMessageRecord.ts == ts)
         ).first()
 
+    def for_tickets(self, ticket_ids: list[int]) -> list[SlackMessageRecord]:
+        if not ticket_ids:
+            return []
+        return list(self.db.scalars(select(SlackMessageRecord).where(SlackMessageRecord.ticket_id.in_(ticket_ids))))
+
     def claim(self, key: str, **fields: Any) -> tuple[SlackMessageRecord, bool]:
         """The row for `key`; True when this call stored the intent (so this caller posts)."""
         existing = self.get(key)
@@ -92,7 +97,8 @@ class SlackMessageRepository:
                               limit: int = 20) -> list[int]:
         """Slack threads behind the database: drafts not posted or not up to date, stale intents.
 
-        Sessions with a generation running under a live lease are left to that run's worker.
+        Sessions with a generation running under a live lease are left to that run's worker, and
+        sessions whose messages changed since `quiet_since` to whoever is changing them.
         """
         running = select(TaskRecord.session_id).where(
             TaskRecord.type == "generate", TaskRecord.status.in_(("queued", "running")),
@@ -116,7 +122,7 @@ class SlackMessageRepository:
         )
         others = select(SlackMessageRecord.session_id).where(
             SlackMessageRecord.session_id.is_not(None),
-            SlackMessageRecord.ticket_id.is_(None),
+            SlackMessageRecord.key.like("progress:%"),
             SlackMessageRecord.updated_at < quiet_since,
             or_(
                 (SlackMessageRecord.state == "intent") & (SlackMessageRecord.attempts < max_attempts),
@@ -124,9 +130,14 @@ class SlackMessageRepository:
                 & (SlackMessageRecord.version_posted < SlackMessageRecord.version_wanted),
             ),
         )
+        # A session whose messages changed lately has a process at work on it (a run's end posting its
+        # drafts, a reaction being shown): leave it alone until it has been quiet for a while.
+        busy = select(SlackMessageRecord.session_id).where(SlackMessageRecord.updated_at >= quiet_since,
+                                                           SlackMessageRecord.session_id.is_not(None))
         ids: set[int] = set()
         for query in (drafts, others):
-            ids.update(i for i in self.db.scalars(query.where(~query.selected_columns[0].in_(running))
+            column = query.selected_columns[0]
+            ids.update(i for i in self.db.scalars(query.where(~column.in_(running), ~column.in_(busy))
                                                   .distinct().limit(limit)) if i is not None)
         return sorted(ids)[:limit]
 

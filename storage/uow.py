@@ -11,6 +11,7 @@ from storage.repositories import (
     AuditRepository,
     ErrorRepository,
     EventRepository,
+    JiraEpicRepository,
     SessionRepository,
     TaskRepository,
     TicketRepository,
@@ -34,6 +35,7 @@ class UnitOfWork:
         self.errors = ErrorRepository(self.db)
         self.events = EventRepository(self.db)
         self.audit = AuditRepository(self.db)
+        self.epics = JiraEpicRepository(self.db)
         self.messages = SlackMessageRepository(self.db)  # the Slack outbox
         self.channels = ChannelSettingsRepository(self.db)
         return self

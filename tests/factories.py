@@ -193,9 +193,9 @@ def problems() -> list[Problem]:
     ]
 
 
-def assert_golden(name: str, text: str) -> None:
-    """`text` equals tests/golden/exports/NAME byte for byte; UPDATE_GOLDEN=1 rewrites the file."""
-    path = GOLDEN_DIR / name
+def assert_golden(name: str, text: str, directory: Path = GOLDEN_DIR) -> None:
+    """`text` equals tests/golden/exports/NAME (or directory/NAME) byte for byte; UPDATE_GOLDEN=1 rewrites it."""
+    path = directory / name
     if os.environ.get("UPDATE_GOLDEN") == "1":
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8", newline="")

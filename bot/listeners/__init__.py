@@ -1,0 +1,1 @@
+"""Bolt listeners, grouped by what Slack sends; each module has `register(app, bot)`."""

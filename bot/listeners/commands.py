@@ -1,0 +1,52 @@
+"""`/generate-tickets`: parsed and acknowledged at once; the work runs after the acknowledgement."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot.app import SlackBot
+from bot.command_handlers import CommandRequest
+from bot.slash import parse_command
+from integrations.slack.blocks import help_message, notice
+
+COMMAND = "/generate-tickets"
+MAX_ANSWERS = 5  # a response_url takes five answers
+
+
+def register(app: App, bot: SlackBot) -> None:
+    def acknowledge(ack: Ack, command: dict[str, Any]) -> None:
+        """Within Slack's 3 s (in fact ~ms): usage mistakes and help answered here, the rest acknowledged."""
+        parsed = parse_command(command.get("text", ""))
+        channel = command.get("channel_id", "")
+        if not bot.access.allowed(channel):
+            allowed = ", ".join(f"<#{c}>" for c in bot.access.channels)
+            answer = notice(f"I only work in these channels: {allowed}.")
+        elif parsed.name == "help":
+            answer = help_message()
+        elif parsed.name == "usage":
+            answer = notice(f"That did not work: {parsed.problem}. Type `{COMMAND} help` for the commands.")
+        else:
+            ack()
+            return
+        ack(text=answer.text, blocks=answer.blocks, response_type="ephemeral")
+
+    def run(command: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
+        parsed = parse_command(command.get("text", ""))
+        channel = command.get("channel_id", "")
+        if not bot.access.allowed(channel) or parsed.name in ("help", "usage"):
+            return  # answered in the acknowledgement
+        if not bot.first_time(f"command:{command.get('trigger_id', '')}", "command"):
+            return  # the same request delivered again
+        request = CommandRequest(channel, command.get("channel_name", ""), command.get("user_id", ""),
+                                 command.get("team_id", ""))
+        try:
+            answers = bot.commands.run(parsed, request)
+        except Exception as exc:  # the one error handler answers, with a reference for unknown errors
+            bot.report_error(exc, body)
+            return
+        for answer in answers[:MAX_ANSWERS]:
+            respond(text=answer.text, blocks=answer.blocks, response_type="ephemeral", replace_original=False)
+
+    app.command(COMMAND)(ack=acknowledge, lazy=[run])

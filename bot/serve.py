@@ -1,0 +1,132 @@
+"""`ticketbot serve`: the Slack app over HTTP (waitress: POST /slack/events, GET /healthz) or Socket Mode.
+
+This process only verifies and acknowledges; the listener processes (bot/listener_pool.py) do the
+work, so acknowledgements stay in milliseconds under bursts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.listener_pool import LISTENER_PROCESSES, ListenerPool
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+HTTP_THREADS = 8  # waitress threads (TICKETBOT_HTTP_THREADS); an acknowledgement is about a millisecond of work
+SWITCH_INTERVAL_S = 0.001
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+def _shutdown(pool: ListenerPool) -> None:
+    pool.stop()
+    raise SystemExit(0)
+
+
+def serve_problems(settings: Settings) -> list[str]:
+    """What `serve` needs beyond the common settings, all named at once."""
+    problems = []
+    if not settings.slack_bot_token:
+        problems.append("SLACK_BOT_TOKEN: the bot token (xoxb-…) from the app's OAuth & Permissions page")
+    elif not str(settings.slack_bot_token).startswith("xoxb-"):
+        problems.append("SLACK_BOT_TOKEN: must be a bot token starting with xoxb-")
+    if settings.slack_app_token:
+        if not str(settings.slack_app_token).startswith("xapp-"):
+            problems.append("SLACK_APP_TOKEN: must be an app-level token starting with xapp- (connections:write)")
+    elif not settings.slack_signing_secret:
+        problems.append("SLACK_SIGNING_SECRET: needed in HTTP mode (Basic Information → Signing Secret); "
+                        "or set SLACK_APP_TOKEN for Socket Mode")
+    return problems
+
+
+def wsgi_app(app: App, is_healthy: Callable[[], bool]) -> WSGIApp:
+    """Slack's requests to Bolt; /healthz answered here; anything else 404."""
+    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
+        if path == EVENTS_PATH and method == "POST":
+            return slack(environ, start_response)
+        if path == HEALTH_PATH and method in ("GET", "HEAD"):
+            ok = is_healthy()
+            body = json.dumps({"ok": ok}).encode()
+            start_response("200 OK" if ok else "503 Service Unavailable",
+                           [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+        body = b"Not Found"
+        start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    return application
+
+
+def run_serve(settings: Settings) -> int:
+    from bot.app import build_app, build_bot
+    from bot.bootstrap import bootstrap
+
+    problems = serve_problems(settings)
+    if problems:
+        print("ticketbot serve cannot start; fix these settings:\n" + "\n".join(f"  - {p}" for p in problems),
+              file=sys.stderr)
+        return 2
+    socket_mode = bool(settings.slack_app_token)
+    pool = ListenerPool(_env_int("TICKETBOT_LISTENER_PROCESSES", LISTENER_PROCESSES), socket_mode=socket_mode)
+    if socket_mode:
+        services = bootstrap(settings, inline=False)  # migrates the database first (serialised)
+        app = build_app(build_bot(services), socket_mode=True)
+        pool.attach(app)  # this process acknowledges; the listener processes do the work
+        pool.start()
+        signal.signal(signal.SIGTERM, lambda *_: _shutdown(pool))
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        log.warning("ticketbot serve: Socket Mode")
+        SocketModeHandler(app, app_token=str(settings.slack_app_token)).start()
+        return 0
+
+    services = bootstrap(settings, inline=False)  # migrates the database first (serialised)
+    app = build_app(build_bot(services))
+    pool.attach(app)  # this process acknowledges; the listener processes do the work
+    pool.start()
+    signal.signal(signal.SIGTERM, lambda *_: _shutdown(pool))
+
+    def is_healthy() -> bool:
+        if not pool.alive():
+            return False
+        try:
+            with services.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return True
+        except SQLAlchemyError:
+            return False
+
+    import waitress
+
+    # Acknowledgements are short and threads hand them to each other: switching the GIL more often than
+    # every 5 ms keeps a burst of them from waiting on one another.
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" at every burst
+    host = os.environ.get("TICKETBOT_HOST", "0.0.0.0")
+    threads = _env_int("TICKETBOT_HTTP_THREADS", HTTP_THREADS)
+    log.warning("ticketbot serve: HTTP on %s:%s (POST %s, GET %s)", host, settings.port, EVENTS_PATH, HEALTH_PATH)
+    waitress.serve(wsgi_app(app, is_healthy), host=host, port=settings.port, threads=threads,
+                   connection_limit=500, channel_timeout=30, ident="ticketbot")
+    return 0
+
+
+def _env_int(name: str, default: int) -> int:
+    text_value = os.environ.get(name, "").strip()
+    return int(text_value) if text_value.isdigit() and int(text_value) > 0 else default

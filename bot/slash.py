@@ -1,0 +1,88 @@
+"""`/generate-tickets`: the text parsed into a subcommand (pure), and each subcommand carried out.
+
+Only a leading subcommand word is a subcommand; anything else is the site name and description
+(`SITE NAME | DESCRIPTION`). Answers are ephemeral messages for the person who typed the command.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+SUBCOMMANDS = ("start", "status", "cancel", "retry", "errors", "push", "new", "health", "help", "config")
+NO_ARGUMENTS = ("status", "cancel", "retry", "errors", "new", "health")
+MAX_SITE_CHARS = 255
+MAX_DESCRIPTION_CHARS = 2000
+# What Slack sends for mentions, channels and links in command text (with should_escape on).
+_SLACK_MARKUP = re.compile(r"<([@#!])?([^>|]*)(?:\|([^>]*))?>")
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str  # one of SUBCOMMANDS, or "usage" for a mistake
+    site: str = ""
+    description: str = ""
+    anyway: bool = False
+    key: str = ""
+    value: str = ""
+    problem: str = ""  # what was wrong with the text (name == "usage")
+
+
+def parse_command(text: str) -> Command:
+    """The subcommand and its arguments; a usage mistake becomes Command("usage", problem=…)."""
+    raw = (text or "").strip()
+    first, _, rest = raw.partition(" ")
+    word = first.lower()
+    rest = rest.strip()
+    if word not in SUBCOMMANDS:
+        return _start(raw, anyway=False)
+    if word == "start":
+        after, _, remainder = rest.partition(" ")
+        if after.lower() == "anyway":
+            return _start(remainder.strip(), anyway=True)
+        return _start(rest, anyway=False)
+    if word in NO_ARGUMENTS and rest:
+        return Command("usage", problem=f"`{word}` takes nothing after it (you wrote `{_shown(rest)}`); "
+                                        f"for a site whose name starts with it, type `start {_shown(raw)}`")
+    if word == "push":
+        if not rest:
+            return Command("push")
+        verb, _, target = rest.partition(" ")
+        if verb.lower() != "confirm" or not target.strip():
+            return Command("usage", problem="`push` alone sends approved tickets; after searching Jira for a "
+                                            "ticket's label and finding nothing, `push confirm SPEC_KEY` (or "
+                                            "`push confirm epic GROUP`) creates it")
+        return Command("push", key="confirm", value=target.strip())
+    if word == "config":
+        if not rest:
+            return Command("config")
+        key, _, value = rest.partition(" ")
+        if not value.strip():
+            return Command("usage", problem="`config` needs a setting and a value, e.g. `config jira_project RPL`")
+        return Command("config", key=key.strip(), value=value.strip())
+    return Command(word)
+
+
+def _start(text: str, *, anyway: bool) -> Command:
+    site, _, description = plain_text(text).partition("|")
+    site, description = site.strip(), description.strip()
+    if len(site) > MAX_SITE_CHARS:
+        return Command("usage", problem=f"the site name is longer than {MAX_SITE_CHARS} characters; put the rest "
+                                        "after a `|` as the description")
+    return Command("start", site=site, description=description[:MAX_DESCRIPTION_CHARS], anyway=anyway)
+
+
+def plain_text(text: str) -> str:
+    """Slack's markup in command text made readable: `<@U1|ann>` → `@ann`, `<https://x|x>` → `x`, `&amp;` → `&`."""
+    def readable(match: re.Match[str]) -> str:
+        sigil, target, label = match.group(1) or "", match.group(2), match.group(3)
+        if label:
+            return (sigil if sigil in "@#" else "") + label
+        return (sigil if sigil in "@#" else "") + target
+
+    return html.unescape(_SLACK_MARKUP.sub(readable, text))
+
+
+def _shown(text: str) -> str:
+    return plain_text(text)[:40].replace("`", "'")

@@ -1,0 +1,19 @@
+"""What approval hands a ticket to: the Jira publisher, seen by the Slack side through this interface.
+
+jobs/publishing.py `PublishingService` is the implementation (wired in bot/bootstrap.py): without Jira
+settings, approved tickets wait in `approved` and `push` says Jira is not configured.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class TicketPublisher(Protocol):
+    def approve(self, ticket_id: int, actor: str) -> object: ...
+
+    def approve_all(self, session_id: int, actor: str) -> object: ...
+
+    def push_pending(self, session_id: int, actor: str) -> object: ...
+
+    def reject(self, ticket_id: int, actor: str) -> object: ...

@@ -1,0 +1,134 @@
+"""Channels the bot works in: which are allowed, who may approve, their settings and open sessions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from jobs.errors import Category, ProcessingError
+from storage.models import SessionRecord
+from storage.uow import UnitOfWorkFactory
+
+USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+MENTION = re.compile(r"<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>")
+PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{1,31}$")
+CONFIG_KEYS = {
+    "jira_project": "the Jira project key new tickets go to, e.g. `RPL`",
+    "approvers": "who may approve, reject, regenerate, retry, cancel, push and configure: "
+                 "`@someone @other`, or `-` for the default",
+}
+KEY_ALIASES = {"jira-project": "jira_project", "project": "jira_project", "approver": "approvers"}
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    channel_id: str
+    jira_project: str  # empty: the JIRA_PROJECT default
+    approvers: tuple[str, ...]  # effective list; empty: anyone in the channel
+    approvers_from_channel: bool
+    updated_by: str = ""
+
+
+class ChannelAccess:
+    """The allow-list (TICKETBOT_CHANNELS), approvers (per channel, else TICKETBOT_APPROVERS), settings."""
+
+    def __init__(self, *, uow_factory: UnitOfWorkFactory, channels: Sequence[str] = (),
+                 approvers: Sequence[str] = (), default_project: str = "") -> None:
+        self.uow_factory = uow_factory
+        self.channels = tuple(channels)
+        self.default_approvers = tuple(approvers)
+        self.default_project = default_project
+
+    def allowed(self, channel_id: str) -> bool:
+        return not self.channels or channel_id in self.channels
+
+    def config(self, channel_id: str) -> ChannelConfig:
+        with self.uow_factory() as uow:
+            record = uow.channels.get(channel_id)
+            if record is None:
+                return ChannelConfig(channel_id, self.default_project, self.default_approvers, False)
+            from_channel = record.approvers is not None
+            approvers = tuple(record.approvers or ()) if from_channel else self.default_approvers
+            return ChannelConfig(channel_id, record.jira_project or self.default_project, approvers, from_channel,
+                                 record.updated_by)
+
+    def may_change(self, channel_id: str, user_id: str) -> bool:
+        """Anyone, unless approvers are set; then only they change state (approve, retry, config …)."""
+        approvers = self.config(channel_id).approvers
+        return not approvers or user_id in approvers
+
+    def set_config(self, channel_id: str, key: str, value: str, actor: str) -> ChannelConfig:
+        """Store one per-channel setting; ProcessingError (user_fixable) explains a bad key or value."""
+        name = KEY_ALIASES.get(key.lower(), key.lower())
+        if name not in CONFIG_KEYS:
+            raise ProcessingError(f"unknown setting '{key}'; settings are: {', '.join(CONFIG_KEYS)}",
+                                  Category.USER_FIXABLE)
+        with self.uow_factory() as uow:
+            if name == "jira_project":
+                project = value.strip().upper()
+                if project in ("", "-"):
+                    uow.channels.set(channel_id, actor, jira_project=None)
+                elif not PROJECT_KEY.match(project):
+                    raise ProcessingError(f"'{value}' is not a Jira project key (like RPL)", Category.USER_FIXABLE)
+                else:
+                    uow.channels.set(channel_id, actor, jira_project=project)
+            else:
+                uow.channels.set(channel_id, actor, approvers=parse_approvers(value))
+            uow.audit.record(actor, "config", detail=f"{channel_id} {name}={value.strip()[:200]}")
+            uow.commit()
+        return self.config(channel_id)
+
+    def close_open_session(self, channel_id: str, actor: str) -> SessionRecordView | None:
+        """`new`: the open session stops collecting; the next upload starts a new session and thread."""
+        with self.uow_factory() as uow:
+            session = uow.sessions.open_in_channel(channel_id)
+            if session is None:
+                return None
+            if session.status == "processing":
+                raise ProcessingError("a run is going in this channel's session; cancel it first "
+                                      "(`/generate-tickets cancel`)", Category.USER_FIXABLE)
+            session.status = "cancelled"
+            uow.audit.record(actor, "new", session_id=session.id, detail="closed by /generate-tickets new")
+            uow.commit()
+            return SessionRecordView.of(session)
+
+    def session_for_commands(self, channel_id: str) -> SessionRecordView | None:
+        """The channel's open session, else its latest one."""
+        with self.uow_factory() as uow:
+            session = uow.sessions.open_in_channel(channel_id) or uow.sessions.latest_in_channel(channel_id)
+            return SessionRecordView.of(session) if session is not None else None
+
+
+@dataclass(frozen=True)
+class SessionRecordView:
+    id: int
+    channel_id: str
+    status: str
+    site_name: str
+    thread_ts: str | None
+    progress_ts: str | None
+
+    @classmethod
+    def of(cls, record: SessionRecord) -> SessionRecordView:
+        return cls(record.id, record.channel_id, record.status, record.site_name, record.thread_ts,
+                   record.progress_ts)
+
+
+def parse_approvers(value: str) -> list[str] | None:
+    """`@a @b`, `<@U1> <@U2>`, `U1,U2` → user ids; `-` or `default` → None (the environment's list)."""
+    text = value.strip()
+    if text.lower() in ("-", "default", "none", ""):
+        return None
+    ids = MENTION.findall(text)
+    rest = MENTION.sub(" ", text)
+    for word in re.split(r"[\s,]+", rest):
+        if not word:
+            continue
+        if not USER_ID.match(word):
+            raise ProcessingError(
+                f"'{word}' is not a Slack user: mention people (`@name`) or give their user ids (like U0123ABCD)",
+                Category.USER_FIXABLE,
+            )
+        ids.append(word)
+    return list(dict.fromkeys(ids))

@@ -1,0 +1,150 @@
+"""Reactions in a session's thread: approve, regenerate, reject a draft; approve all, retry, cancel a run."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from integrations.slack.errors import SlackError
+from integrations.slack.text import escape
+from jobs.approvals import TicketPublisher
+from jobs.channels import ChannelAccess
+from jobs.errors import ProcessingError
+from jobs.processing import ProcessingService
+from jobs.slack_thread import SlackThread
+from storage.uow import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+APPROVE = frozenset({"white_check_mark", "heavy_check_mark", "+1", "thumbsup", "ballot_box_with_check"})
+REGENERATE = frozenset({"repeat", "arrows_counterclockwise"})
+REJECT = frozenset({"x"})
+DRAFT_ACTIONS = {**dict.fromkeys(APPROVE, "approve"), **dict.fromkeys(REGENERATE, "regenerate"),
+                 **dict.fromkeys(REJECT, "reject")}
+RUN_ACTIONS = {**dict.fromkeys(APPROVE, "approve_all"), **dict.fromkeys(REGENERATE, "retry"),
+               **dict.fromkeys(REJECT, "cancel")}
+ACTION_VERBS = {"approve": "approve drafts", "reject": "reject drafts", "regenerate": "regenerate drafts",
+                "approve_all": "approve all drafts", "retry": "retry a generation", "cancel": "cancel a run"}
+
+
+def normalise(reaction: str) -> str:
+    """`+1::skin-tone-3` → `+1`: skin tones do not change what a reaction means."""
+    return reaction.split("::", 1)[0].strip(":").lower()
+
+
+@dataclass(frozen=True)
+class Reaction:
+    channel: str
+    ts: str  # the message reacted to
+    user: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ReactionOutcome:
+    action: str = ""  # what was done ("" when the reaction meant nothing here)
+    session_id: int | None = None
+    ticket_id: int | None = None
+    ephemeral: str = ""  # a private note for the reactor (not allowed, not possible …)
+
+
+class ReviewService:
+    def __init__(self, *, uow_factory: UnitOfWorkFactory, processing: ProcessingService, publisher: TicketPublisher,
+                 thread: SlackThread, access: ChannelAccess) -> None:
+        self.uow_factory = uow_factory
+        self.processing = processing
+        self.publisher = publisher
+        self.thread = thread
+        self.access = access
+
+    def react(self, reaction: Reaction) -> ReactionOutcome:
+        """Act on a reaction to one of our drafts or progress messages; anything else is ignored."""
+        name = normalise(reaction.name)
+        if name not in DRAFT_ACTIONS or not self.access.allowed(reaction.channel):
+            return ReactionOutcome()
+        with self.uow_factory() as uow:
+            record = uow.messages.by_ts(reaction.channel, reaction.ts)
+            key = record.key if record is not None else ""
+            ticket_id = record.ticket_id if record is not None else None
+            session_id = record.session_id if record is not None else None
+        if key.startswith("draft:") and ticket_id is not None:
+            action = DRAFT_ACTIONS[name]
+        elif key.startswith("progress:") and session_id is not None:
+            action = RUN_ACTIONS[name]
+        else:
+            return ReactionOutcome()  # not a message of ours that takes reactions
+        if not self.access.may_change(reaction.channel, reaction.user):
+            return ReactionOutcome(session_id=session_id, ticket_id=ticket_id,
+                                   ephemeral=self.not_allowed(reaction.channel, ACTION_VERBS[action]))
+        try:
+            if ticket_id is not None:
+                self._on_draft(action, ticket_id, reaction.user)
+            else:
+                assert session_id is not None
+                note = self._on_run(action, session_id, reaction.user)
+                if note:
+                    return ReactionOutcome(action, session_id, None, note)
+        except ProcessingError as exc:
+            return ReactionOutcome("", session_id, ticket_id, escape(_sentence(exc.message)))
+        return ReactionOutcome(action, session_id, ticket_id)
+
+    def not_allowed(self, channel: str, what: str) -> str:
+        approvers = self.access.config(channel).approvers
+        people = ", ".join(f"<@{a}>" for a in approvers)
+        return f"Only the approvers of this channel may {what}: {people}."
+
+    # ---- drafts -----------------------------------------------------------------------------------
+
+    def _on_draft(self, action: str, ticket_id: int, actor: str) -> None:
+        if action == "approve":
+            self.publisher.approve(ticket_id, actor)
+        elif action == "reject":
+            self.publisher.reject(ticket_id, actor)
+        else:
+            self.processing.regenerate_ticket(ticket_id, requested_by=actor)
+        self._show(lambda: self.thread.show_draft(ticket_id, bump=True))
+        with self.uow_factory() as uow:
+            session_id = uow.tickets.get(ticket_id).session_id
+        self._show(lambda: self.thread.show_progress(session_id, bump=True))  # its counts changed
+
+    # ---- the run ----------------------------------------------------------------------------------
+
+    def _on_run(self, action: str, session_id: int, actor: str) -> str:
+        if action == "approve_all":
+            before = self._statuses(session_id)
+            self.publisher.approve_all(session_id, actor)
+            changed = [t for t, status in self._statuses(session_id).items() if before.get(t) != status]
+            with self.uow_factory() as uow:
+                for ticket_id in changed:
+                    uow.tickets.get(ticket_id).slack_version += 1
+                uow.commit()
+            self._show(lambda: self.thread.show_progress(session_id, bump=True))
+            self._show(lambda: self.thread.sync_drafts(session_id))
+            return ""
+        if action == "retry":
+            started = self.processing.retry_processing(session_id, requested_by=actor)
+            self._show(lambda: self.thread.show_progress(session_id, bump=True))
+            if started.already_running:
+                return "A generation is already running for this session; its progress is in the thread."
+            return started.queue_note
+        task_id = self.processing.cancel_processing(session_id, requested_by=actor)
+        self._show(lambda: self.thread.show_progress(session_id, bump=True))
+        return "" if task_id is not None else "No generation is running in this session."
+
+    def _statuses(self, session_id: int) -> dict[int, str]:
+        with self.uow_factory() as uow:
+            return {t.id: t.status for t in uow.tickets.for_session(session_id)}
+
+    @staticmethod
+    def _show(action: Callable[[], object]) -> None:
+        """Slack being unreachable must not undo a decision already stored; the sweeper shows it later."""
+        try:
+            action()
+        except SlackError as exc:
+            log.warning("Slack: could not show a change: %s", exc.message)
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return (text[:1].upper() + text[1:]).rstrip(".") + "."

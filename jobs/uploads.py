@@ -1,0 +1,177 @@
+"""Uploads from Slack: each file fetched once, read, stored in the channel's open session, answered.
+
+A message with files and the `file_shared` events for the same files arrive separately (and may be
+retried); a file is claimed once by its id, so whichever delivery comes first handles it. Every
+upload gets ONE reply in the session's thread, edited as its files are read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import IntegrityError
+
+from integrations.slack.blocks import Message, notice, upload_reply_message
+from integrations.slack.errors import DownloadRefused, SlackError
+from integrations.slack.files import FileDownloader
+from integrations.slack.gateway import SlackFile, SlackGateway
+from integrations.slack.text import mention
+from integrations.spec.reader import read_upload
+from jobs.channels import ChannelAccess
+from jobs.planning import Plan, UploadedFile, plan_uploads
+from jobs.slack_thread import Outgoing, SlackThread
+from jobs.slack_views import upload_key, upload_reply_view
+from storage.uow import UnitOfWork, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+EDIT_INTERVAL_S = 1.0  # the reply is edited at most this often while files are read (and always at the end)
+
+
+@dataclass(frozen=True)
+class SharedFiles:
+    """Files shared into a channel: from a `message` (with its ts) or a `file_shared` event (without)."""
+
+    channel: str
+    user: str
+    file_ids: tuple[str, ...]
+    message_ts: str | None = None
+    thread_ts: str | None = None  # set when the files were shared inside a thread
+    team: str = ""
+
+
+@dataclass
+class _Upload:
+    session_id: int
+    key: str
+    reading: list[str] = field(default_factory=list)
+    plan: Plan | None = None
+    edited_at: float = 0.0
+
+
+class UploadService:
+    def __init__(self, *, uow_factory: UnitOfWorkFactory, gateway: SlackGateway, downloader: FileDownloader,
+                 thread: SlackThread, access: ChannelAccess) -> None:
+        self.uow_factory = uow_factory
+        self.gateway = gateway
+        self.downloader = downloader
+        self.thread = thread
+        self.access = access
+
+    def handle(self, shared: SharedFiles) -> int | None:
+        """Read the files not seen before into the channel's open session; returns the session id."""
+        if not self.access.allowed(shared.channel):
+            return None
+        with self.uow_factory() as uow:
+            new = [f for f in dict.fromkeys(shared.file_ids) if uow.events.first_time(f"file:{shared.channel}:{f}",
+                                                                                      "file")]
+            uow.commit()
+        if not new:
+            return None
+        infos: dict[str, SlackFile | SlackError] = {}
+        for file_id in new:
+            try:
+                infos[file_id] = self.gateway.file_info(file_id)
+            except SlackError as exc:
+                infos[file_id] = exc
+        shares = [i.shares[shared.channel] for i in infos.values()
+                  if isinstance(i, SlackFile) and shared.channel in i.shares]
+        share_ts = shared.message_ts or (shares[0] if shares else None)
+        session_id, thread_ts = self._session_for(shared, shared.thread_ts or share_ts)
+        if thread_ts is None:
+            thread_ts = self._root_thread(session_id, shared)
+        upload = _Upload(session_id, upload_key(session_id, share_ts or new[0]),
+                         [i.name if isinstance(i, SlackFile) else f for f, i in infos.items()])
+        self._reply(upload, shared.channel, thread_ts)
+        for file_id, info in infos.items():
+            self._read_one(upload, shared, file_id, info)
+            if time.monotonic() - upload.edited_at >= EDIT_INTERVAL_S:  # big files: show each as it is read
+                self._reply(upload, shared.channel, thread_ts)
+        with self.uow_factory() as uow:
+            files = [UploadedFile(u.name, u.data) for u in uow.uploads.active(session_id)]
+        upload.plan = plan_uploads(files)
+        self._reply(upload, shared.channel, thread_ts)
+        return session_id
+
+    # ---- steps --------------------------------------------------------------------------------------
+
+    def _session_for(self, shared: SharedFiles, root_ts: str | None) -> tuple[int, str | None]:
+        """The channel's open session, or a new one rooted on the message that shared the files."""
+        for _ in range(3):
+            with self.uow_factory() as uow:
+                session = uow.sessions.open_in_channel(shared.channel)
+                if session is not None:
+                    return session.id, session.thread_ts
+                try:
+                    session = uow.sessions.add(channel_id=shared.channel, thread_ts=root_ts, created_by=shared.user,
+                                               team_id=shared.team, status="collecting")
+                    uow.audit.record(shared.user, "session", session_id=session.id, detail="created by an upload")
+                    uow.commit()
+                    return session.id, session.thread_ts
+                except IntegrityError:  # another delivery of the same upload created it first
+                    uow.rollback()
+        raise RuntimeError(f"could not find or create the open session of channel {shared.channel}")
+
+    def _root_thread(self, session_id: int, shared: SharedFiles) -> str | None:
+        """No message to root the thread on (a share Slack did not tell us about): post one."""
+        def on_posted(uow: UnitOfWork, ts: str) -> None:
+            session = uow.sessions.get(session_id)
+            session.thread_ts = session.thread_ts or ts
+
+        text = notice(f"📄 Spec files shared by {mention(shared.user)}; the answers are in this thread.")
+        ts = self.thread.deliver(Outgoing(
+            f"root:s{session_id}", shared.channel, None, lambda _uow: text,
+            lambda channel, _thread, key, message: self.gateway.post_thread_root(channel, key, message),
+            self.gateway.update_upload_reply, session_id=session_id, on_posted=on_posted,
+        ))
+        with self.uow_factory() as uow:
+            return uow.sessions.get(session_id).thread_ts or ts
+
+    def _reply(self, upload: _Upload, channel: str, thread_ts: str | None) -> str | None:
+        """Post the upload's reply once, or edit it to what is known now."""
+        def render(uow: UnitOfWork) -> Message:
+            record = uow.messages.get(upload.key)
+            reply_ts = record.ts if record is not None else None
+            return upload_reply_message(upload_reply_view(uow, upload.session_id, upload.key, reply_ts,
+                                                          upload.reading, upload.plan))
+
+        upload.edited_at = time.monotonic()
+        try:
+            return self.thread.deliver(Outgoing(upload.key, channel, thread_ts, render, self.gateway.reply_upload,
+                                                self.gateway.update_upload_reply, session_id=upload.session_id),
+                                       bump=True)
+        except SlackError as exc:
+            log.warning("upload reply %s: %s", upload.key, exc.message)
+            return None
+
+    def _read_one(self, upload: _Upload, shared: SharedFiles, file_id: str, info: SlackFile | SlackError) -> None:
+        name = info.name if isinstance(info, SlackFile) else file_id
+        try:
+            if isinstance(info, SlackError):
+                raise DownloadRefused(f"Slack would not describe the file ({info.message})")
+            data = self.downloader.download(info)
+        except DownloadRefused as exc:
+            log.info("upload %s: %s refused: %s", upload.key, file_id, exc.message)
+            with self.uow_factory() as uow:
+                uow.errors.add(upload.session_id, "user_fixable", f"{name}: not read: {exc.message}", entity=name,
+                               technical_details={"upload_key": upload.key, "file": name, "file_id": file_id,
+                                                  "reason": exc.message})
+                uow.commit()
+        else:
+            result = read_upload(name, data)
+            digest = hashlib.sha256(data).hexdigest()
+            with self.uow_factory() as uow:
+                reply = uow.messages.get(upload.key)
+                reply_ts = reply.ts if reply is not None else None
+                if uow.uploads.by_file_id(upload.session_id, file_id) is None:
+                    uow.uploads.add(
+                        upload.session_id, file_id=file_id, name=name[:255], content_hash=digest, data=data,
+                        sheets=[{"kind": s.kind.value, "name": s.name, "rows": len(s.rows)} for s in result.sheets],
+                        problems=[p.to_dict() for p in result.problems], uploaded_by=shared.user, reply_ts=reply_ts,
+                    )
+                uow.commit()
+        if name in upload.reading:
+            upload.reading.remove(name)
