@@ -11,9 +11,11 @@ import logging
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from redis.exceptions import RedisError
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
@@ -25,7 +27,8 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-HEALTH_PATH = "/healthz"
+HEALTH_PATH = "/healthz"  # liveness: this process and its listener processes run
+READY_PATH = "/readyz"  # readiness: the database and Redis answer too
 HTTP_THREADS = 8  # waitress threads (TICKETBOT_HTTP_THREADS); an acknowledgement is about a millisecond of work
 SWITCH_INTERVAL_S = 0.001
 StartResponse = Callable[..., Any]
@@ -53,16 +56,18 @@ def serve_problems(settings: Settings) -> list[str]:
     return problems
 
 
-def wsgi_app(app: App, is_healthy: Callable[[], bool]) -> WSGIApp:
-    """Slack's requests to Bolt; /healthz answered here; anything else 404."""
-    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+def wsgi_app(app: App | None, is_healthy: Callable[[], bool],
+             is_ready: Callable[[], bool] | None = None) -> WSGIApp:
+    """Slack's requests to Bolt (HTTP mode); /healthz and /readyz answered here; anything else 404."""
+    slack = SlackRequestHandler(app, path=EVENTS_PATH) if app is not None else None
+    probes = {HEALTH_PATH: is_healthy, READY_PATH: is_ready or is_healthy}
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
-        if path == EVENTS_PATH and method == "POST":
+        if slack is not None and path == EVENTS_PATH and method == "POST":
             return slack(environ, start_response)
-        if path == HEALTH_PATH and method in ("GET", "HEAD"):
-            ok = is_healthy()
+        if path in probes and method in ("GET", "HEAD"):
+            ok = probes[path]()
             body = json.dumps({"ok": ok}).encode()
             start_response("200 OK" if ok else "503 Service Unavailable",
                            [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
@@ -85,44 +90,47 @@ def run_serve(settings: Settings) -> int:
         return 2
     socket_mode = bool(settings.slack_app_token)
     pool = ListenerPool(_env_int("TICKETBOT_LISTENER_PROCESSES", LISTENER_PROCESSES), socket_mode=socket_mode)
-    if socket_mode:
-        services = bootstrap(settings, inline=False)  # migrates the database first (serialised)
-        app = build_app(build_bot(services), socket_mode=True)
-        pool.attach(app)  # this process acknowledges; the listener processes do the work
-        pool.start()
-        signal.signal(signal.SIGTERM, lambda *_: _shutdown(pool))
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-        log.warning("ticketbot serve: Socket Mode")
-        SocketModeHandler(app, app_token=str(settings.slack_app_token)).start()
-        return 0
-
     services = bootstrap(settings, inline=False)  # migrates the database first (serialised)
-    app = build_app(build_bot(services))
+    app = build_app(build_bot(services), socket_mode=socket_mode)
     pool.attach(app)  # this process acknowledges; the listener processes do the work
     pool.start()
     signal.signal(signal.SIGTERM, lambda *_: _shutdown(pool))
 
     def is_healthy() -> bool:
+        return pool.alive()
+
+    def is_ready() -> bool:
         if not pool.alive():
             return False
         try:
             with services.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
-            return True
-        except SQLAlchemyError:
+            return services.redis is None or bool(services.redis.ping())
+        except (SQLAlchemyError, RedisError):
             return False
 
     import waitress
+
+    host = os.environ.get("TICKETBOT_HOST", "0.0.0.0")
+    if socket_mode:
+        # No Slack traffic over HTTP, but container health checks still need /healthz and /readyz.
+        probes = threading.Thread(target=waitress.serve, kwargs={
+            "app": wsgi_app(None, is_healthy, is_ready), "host": host, "port": settings.port, "threads": 2,
+            "ident": "ticketbot"}, name="health-http", daemon=True)
+        probes.start()
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        log.warning("ticketbot serve: Socket Mode (health on %s:%s%s)", host, settings.port, HEALTH_PATH)
+        SocketModeHandler(app, app_token=str(settings.slack_app_token)).start()
+        return 0
 
     # Acknowledgements are short and threads hand them to each other: switching the GIL more often than
     # every 5 ms keeps a burst of them from waiting on one another.
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" at every burst
-    host = os.environ.get("TICKETBOT_HOST", "0.0.0.0")
     threads = _env_int("TICKETBOT_HTTP_THREADS", HTTP_THREADS)
     log.warning("ticketbot serve: HTTP on %s:%s (POST %s, GET %s)", host, settings.port, EVENTS_PATH, HEALTH_PATH)
-    waitress.serve(wsgi_app(app, is_healthy), host=host, port=settings.port, threads=threads,
+    waitress.serve(wsgi_app(app, is_healthy, is_ready), host=host, port=settings.port, threads=threads,
                    connection_limit=500, channel_timeout=30, ident="ticketbot")
     return 0
 

@@ -176,3 +176,28 @@ def test_an_approved_draft_shows_its_jira_issue(pg_database: str, redis_db: int,
         wait_for(lambda: "in RPL" in texts(message(stack, f"progress:s{sid}")), 30, "the push summary")
         logs = stack.serve.output() + stack.worker.output()
     assert jira.api_token not in logs  # X1
+
+
+def test_two_channels_run_at_once_on_shared_workers_without_interfering(stack: Stack) -> None:
+    """Issue 7, multi-team use: two channels, one worker pool, one Slack pacer; each thread its own."""
+    first, second = new_channel(), new_channel()
+    config = stack.drive.command("config jira_project ALPHA", channel=first, response="cfg-alpha")
+    assert config.status == 200
+    roots = {channel: stack.drive.share_files(channel, {"bundles.csv": bundles_csv(count)})
+             for channel, count in ((first, 6), (second, 4))}
+    sessions = {channel: wait_session(stack, channel) for channel in roots}
+    for channel, sid in sessions.items():
+        wait_for(lambda sid=sid, channel=channel: bool(stack.slack.by_key(f"upload:s{sid}:{roots[channel]}")),
+                 30, "the upload replies")
+    for channel in roots:  # both runs go at the same time
+        assert stack.drive.command("start", channel=channel).status == 200
+    for channel, sid in sessions.items():
+        progress = wait_finished(stack, sid)
+        assert progress["thread_ts"] == roots[channel]
+        posted = drafts(stack, sid)
+        assert len(posted) == (6 if channel == first else 4)
+        assert all(m["thread_ts"] == roots[channel] and m["channel"] == channel for _, m in posted)
+    with stack.uow_factory() as uow:
+        alpha, other = uow.channels.get(first), uow.channels.get(second)
+        assert alpha is not None and alpha.jira_project == "ALPHA"
+        assert other is None or other.jira_project is None  # the other channel keeps the default

@@ -41,6 +41,16 @@ def test_routes() -> None:
     assert call(app, "POST", "/other")[0] == "404 Not Found"
 
 
+def test_liveness_and_readiness_are_separate_and_served_without_slack_routes() -> None:
+    state = {"alive": True, "ready": False}
+    app = wsgi_app(None, lambda: state["alive"], lambda: state["ready"])  # Socket Mode: probes only
+    assert call(app, "GET", "/healthz") == ("200 OK", b'{"ok": true}')
+    assert call(app, "GET", "/readyz") == ("503 Service Unavailable", b'{"ok": false}')
+    state["ready"] = True
+    assert call(app, "GET", "/readyz") == ("200 OK", b'{"ok": true}')
+    assert call(app, "POST", "/slack/events")[0] == "404 Not Found"
+
+
 def test_the_error_handler_tells_the_user_a_reference_that_is_in_the_log(caplog) -> None:  # type: ignore[no-untyped-def]
     """One handler: known errors in plain words, unknown ones with a correlation id shown and logged."""
     from types import SimpleNamespace
