@@ -15,11 +15,12 @@ from bot.bootstrap import Services
 from bot.progress import TerminalProgress
 from integrations.spec.problems import Level, Problem
 from integrations.spec.reader import read_upload
-from integrations.tickets import Group, SiteContext, TicketContent, Usage, WrittenTicket, brief_from_dict
+from integrations.tickets import Group, SiteContext, Usage, WrittenTicket
 from jobs.errors import ProcessingError
 from jobs.outputs import write_outputs
 from jobs.planning import UploadedFile
 from jobs.processing import ProcessingStatus
+from jobs.stored_tickets import written_ticket
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNUSABLE = 0, 1, 2
 SPEC_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")
@@ -119,14 +120,7 @@ def follow(services: Services, session_id: int, progress: TerminalProgress) -> P
 
 def load_tickets(services: Services, session_id: int) -> list[WrittenTicket]:
     with services.uow_factory() as uow:
-        return [
-            WrittenTicket(
-                brief_from_dict(t.brief),
-                TicketContent(t.title, t.user_story, t.analysis, tuple(t.verification), t.writer, t.model,
-                              t.prompt_version, Usage(t.prompt_tokens, t.completion_tokens, t.cached_tokens)),
-            )
-            for t in uow.tickets.for_session(session_id)
-        ]
+        return [written_ticket(t) for t in uow.tickets.for_session(session_id)]
 
 
 def print_problems(problems: Sequence[Problem], err: TextIO) -> None:

@@ -21,14 +21,14 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from integrations.jira.errors import USER_FIXABLE, JiraError, JiraOutcomeUnknown, JiraTemporary
 from integrations.jira.gateway import BulkItem, FoundIssue, IssueDraft
-from integrations.tickets import Group, TicketBrief, TicketContent, TicketKind, WrittenTicket, brief_from_dict
 from jobs.faults import fault_point
 from jobs.publishing import NeedsPerson, issue_label, session_label
 from jobs.push_links import Keys, LinkSteps, PushContext, keys_and_deps, linkable
+from jobs.stored_tickets import written_ticket
 from storage.models import JiraEpicRecord, TicketDependencyRecord, TicketRecord
 from storage.uow import UnitOfWork
 
@@ -40,26 +40,10 @@ def epic_label(project: str, site: str, group: str) -> str:
     return "ticketbot-epic-" + hashlib.sha1(f"{project}|{site}|{group}".encode()).hexdigest()[:12]
 
 
-def written_ticket(record: TicketRecord) -> WrittenTicket:
-    """The stored ticket as the renderers take it."""
-    try:
-        brief = brief_from_dict(record.brief)
-    except (KeyError, TypeError, ValueError):  # written before briefs were stored: the text is still there
-        brief = TicketBrief(record.spec_key, Group(record.group), TicketKind(record.kind), record.label, "", "", ())
-    content = TicketContent(record.title, record.user_story, record.analysis, tuple(record.verification),
-                            record.writer, record.model, record.prompt_version)
-    return WrittenTicket(brief, content)
-
-
-def utc(moment: datetime) -> datetime:
-    """SQLite hands timestamps back without their zone; they were stored in UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def ready(ticket: TicketRecord, now: datetime) -> bool:
     """Approved, not in Jira, not refused, and not backing off."""
     return (ticket.status == "approved" and ticket.jira_state == "none"
-            and (ticket.jira_next_try_at is None or utc(ticket.jira_next_try_at) <= now))
+            and (ticket.jira_next_try_at is None or ticket.jira_next_try_at <= now))
 
 
 def reconcile_due(ticket: TicketRecord, now: datetime) -> bool:
@@ -68,7 +52,7 @@ def reconcile_due(ticket: TicketRecord, now: datetime) -> bool:
     if ticket.jira_state == "creating":
         return True
     return (ticket.jira_state == "needs_reconcile" and ticket.jira_next_try_at is not None
-            and utc(ticket.jira_next_try_at) <= now)
+            and ticket.jira_next_try_at <= now)
 
 
 @dataclass(frozen=True)
@@ -158,7 +142,7 @@ class PushSteps:
         if epic.state == "creating":
             return now
         delay = self.ctx.service.reconcile_delay_s(epic.attempts)
-        return None if delay is None else utc(epic.updated_at) + timedelta(seconds=delay)
+        return None if delay is None else epic.updated_at + timedelta(seconds=delay)
 
     def _needs_person(self, uow: UnitOfWork, what: str, label: str, ticket_id: int | None) -> NeedsPerson:
         minutes = self.ctx.service.config.reconcile_window_s / 60
@@ -418,11 +402,11 @@ class PushSteps:
             if t.jira_state == "creating":
                 times.append(now)
             elif t.jira_state == "needs_reconcile" and t.jira_next_try_at is not None:
-                times.append(utc(t.jira_next_try_at))
+                times.append(t.jira_next_try_at)
             elif t.jira_state == "none":
                 epic = epics.get(t.group)
                 if epic is None:
-                    times.append(utc(t.jira_next_try_at) if t.jira_next_try_at else now)
+                    times.append(t.jira_next_try_at if t.jira_next_try_at else now)
                 elif (when := self.epic_due(epic, now)) is not None:  # waits for its epic to be found
                     times.append(when)
         if any(linkable(d, keys) for d in deps):
