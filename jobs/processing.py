@@ -8,7 +8,7 @@ Slack listeners and the CLI call the public methods, which return at once; RQ jo
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -75,7 +75,7 @@ class ErrorView:
     created_at: str
 
 
-def job_id_for(task: TaskRecord) -> str:
+def job_id_for(task: TaskRecord, enqueue_count: int | None = None) -> str:
     """Deterministic: the same task enqueued the n-th time always has the same job id.
 
     The task's creation time is part of it, so a task id reused by another database (a restored
@@ -83,7 +83,8 @@ def job_id_for(task: TaskRecord) -> str:
     """
     prefix = {"generate": "gen", "regenerate": "regen"}.get(task.type, task.type)
     created = task.created_at or utcnow()
-    return f"{prefix}-{task.id}-{task.enqueue_count}-{int(created.timestamp() * 1000) % 10**10}"
+    count = task.enqueue_count if enqueue_count is None else enqueue_count
+    return f"{prefix}-{task.id}-{count}-{int(created.timestamp() * 1000) % 10**10}"
 
 
 class ProcessingService:
@@ -289,8 +290,3 @@ class ProcessingService:
     @staticmethod
     def _already_running(task: TaskRecord) -> StartResult:
         return StartResult(task.session_id, task.id, task.generation, task.total, already_running=True)
-
-
-def describe_problems(problems: Sequence[str], limit: int = 20) -> str:
-    shown = "\n".join(f"• {p}" for p in problems[:limit])
-    return shown + (f"\n… and {len(problems) - limit} more" if len(problems) > limit else "")

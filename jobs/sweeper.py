@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from jobs.clock import Clock
 from jobs.processing import GENERATE_JOB, REGENERATE_JOB, ProcessingConfig, job_id_for
@@ -45,9 +45,7 @@ class Sweeper:
                     task = uow.tasks.get(task_id)
                     if task.job_id != job_id or task.status not in ("queued", "running"):
                         continue
-                    task.enqueue_count += 1
-                    new_job_id = job_id_for(task)
-                    task.enqueue_count -= 1
+                    new_job_id = job_id_for(task, enqueue_count=task.enqueue_count + 1)
                     if not uow.tasks.take_over(task, new_job_id, now, grace):
                         continue  # another sweeper was first
                     uow.commit()
@@ -59,11 +57,11 @@ class Sweeper:
                 log.warning("the queue is unreachable; task %s waits for the next sweep", task_id)
         return resumed
 
-    def _hold(self, task_id: int, job_id: str, until: object) -> None:
+    def _hold(self, task_id: int, job_id: str, until: datetime) -> None:
         with self.uow_factory() as uow:
             task = uow.tasks.get(task_id)
             if task.job_id == job_id and task.status == "queued":
-                task.lease_expires_at = until  # type: ignore[assignment]
+                task.lease_expires_at = until
                 uow.commit()
 
     def run(self, stop: threading.Event, interval_s: float) -> None:
