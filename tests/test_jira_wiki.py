@@ -21,7 +21,9 @@ from tests.factories import HOSTILE, assert_golden, hostile_tickets, realistic_t
 JIRA_MARKUP = "!#%()*+-?@[]^_{|}~"
 _UNESCAPED_SPECIAL = re.compile(r"(?<!\\)[" + re.escape(JIRA_MARKUP) + "]")
 _LETTER_MARKER = re.compile(r"(?:^|[\n\r\x85\u2028\u2029])\s*(h[1-6]|bq)\.", re.IGNORECASE)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters (C0 but tab and line feed, DEL, C1) and the invisible zero-width, bidi and tag characters.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\u061c\ufeff"
+                      "\U000e0000-\U000e007f]")
 
 
 def _expected_text(text: str) -> str:

@@ -9,6 +9,7 @@ import zipfile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from integrations.invisible import strip_invisible
 from integrations.spec.decoding import ReaderLimits
 from integrations.spec.problems import Level, Problem
 from integrations.spec.reader import ReadResult, read_upload
@@ -132,18 +133,16 @@ SAFE_CELL = st.text(
 def test_written_rows_read_back_with_spreadsheet_row_numbers(
     rows: list[tuple[str, str, str]], delimiter: str, newline: str, bom: bool
 ) -> None:
-    """Whatever the cells hold (quotes, delimiters, line breaks), a properly written CSV reads back as written."""
+    """Whatever the cells hold (quotes, delimiters, line breaks), a properly written CSV reads back as written,
+    less the control and invisible characters no cell keeps."""
     lines = [spreadsheet_line(record, delimiter) for record in (("Name", "Machine name", "Description"), *rows)]
     data = (b"\xef\xbb\xbf" if bom else b"") + "".join(line + newline for line in lines).encode("utf-8")
     result = read_upload("menus.csv", data)
     assert [p for p in result.problems if p.level.is_error] == [], [p.describe() for p in result.problems]
     (sheet,) = result.sheets
     assert sheet.kind is SheetKind.MENUS
-    expected = [
-        (number, tuple(cell.strip() for cell in record))
-        for number, record in enumerate(rows, start=2)
-        if any(cell.strip() for cell in record)
-    ]
+    visible = [tuple(strip_invisible(cell).strip() for cell in record) for record in rows]
+    expected = [(number, record) for number, record in enumerate(visible, start=2) if any(record)]
     got = [(r.row, (r.get("name"), r.get("machine_name"), r.get("description"))) for r in sheet.rows]
     assert got == expected
 

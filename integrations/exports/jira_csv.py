@@ -27,6 +27,7 @@ import io
 import re
 from collections.abc import Sequence
 
+from integrations.invisible import strip_invisible
 from integrations.jira.wiki import escape_wiki, escape_wiki_inline, render_wiki_description
 from integrations.tickets import Group, SiteContext, WrittenTicket
 
@@ -102,7 +103,7 @@ def blocked_by_row(tickets: Sequence[WrittenTicket], ids: dict[str, int]) -> dic
 
 def summary(text: str) -> str:
     """One line of at most SUMMARY_LIMIT characters, already guarded against formula injection."""
-    line = " ".join(text.split())
+    line = " ".join(strip_invisible(text).split())
     room = SUMMARY_LIMIT - (1 if line.startswith(FORMULA_PREFIXES) else 0)
     if len(line) > room:
         line = line[: room - 1].rstrip() + "…"

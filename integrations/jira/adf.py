@@ -19,6 +19,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from integrations.invisible import strip_invisible
 from integrations.jira.source_rows import SheetTable, sheet_tables
 from integrations.tickets import WrittenTicket
 
@@ -27,14 +28,13 @@ Node = dict[str, Any]
 # Jira refuses descriptions over 32,767 characters; measured on the compact JSON, with a margin.
 ADF_DESCRIPTION_LIMIT = 32_000
 _ROW_LIMITS: tuple[int | None, ...] = (None, 40, 20, 10, 5, 0)  # tried in turn until the document fits
-_DROPPED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200d\u2060\ufeff\U000e0000-\U000e007f]")
 _LINE_ENDS = re.compile("\r\n|[\r\x85\u2028\u2029]")
 _SHORTENED_NOTE = "The description was shortened to fit Jira's size limit; the spec files hold every row."
 
 
 def clean(text: str) -> str:
     """Text as it will be shown: line ends normalised, control, zero-width and tag characters dropped."""
-    return _DROPPED.sub("", _LINE_ENDS.sub("\n", text))
+    return strip_invisible(_LINE_ENDS.sub("\n", text))
 
 
 def text_nodes(text: str, marks: Sequence[str] = ()) -> list[Node]:

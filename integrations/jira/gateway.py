@@ -11,12 +11,12 @@ creates in REST v3 with ADF descriptions. Writes are never retried once they may
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from integrations.invisible import INVISIBLE
 from integrations.jira.adf import render_adf_description, render_adf_text
 from integrations.jira.errors import (
     JiraError,
@@ -42,7 +42,6 @@ BULK_LIMIT = 50  # Jira's most issues per bulk create request
 SEARCH_PAGE = 100
 MAX_SEARCH_PAGES = 10
 SUMMARY_LIMIT = 255
-_CONTROL = re.compile("[\x00-\x1f\x7f\u200b-\u200d\u2060\ufeff\U000e0000-\U000e007f]")
 
 
 # ---- the link direction: decided here and nowhere else --------------------------------------------------
@@ -332,7 +331,7 @@ class JiraGateway:
 
 def one_line(text: str) -> str:
     """A summary: one line, no control characters, at most 255 characters (never empty)."""
-    line = " ".join(_CONTROL.sub(" ", text).split())
+    line = " ".join(INVISIBLE.sub(" ", text).split())
     return (line[:SUMMARY_LIMIT - 1] + "…" if len(line) > SUMMARY_LIMIT else line) or "(untitled)"
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from integrations.invisible import strip_invisible
 from integrations.jira.source_rows import sheet_tables
 from integrations.spec.reader import SpecRow
 from integrations.tickets import WrittenTicket
@@ -35,7 +36,6 @@ from integrations.tickets import WrittenTicket
 WIKI_SPECIAL = frozenset("!#%()*+-?@[]^_{|}~")
 # Jira refuses text fields over 32,767 characters; keep a margin for the importer's own additions.
 WIKI_DESCRIPTION_LIMIT = 32_000
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Java's multi-line "^", which Jira's block parsing uses, also starts a line after these.
 _OTHER_LINE_ENDS = re.compile("\r\n|[\r\x85\u2028\u2029]")
 _LETTER_BLOCK_MARKER = re.compile(r"^(\s*(?:h[1-6]|bq))\.", re.IGNORECASE)
@@ -46,7 +46,7 @@ _SHORTENED_NOTE = "_The description was shortened to fit Jira's size limit._"
 
 def escape_wiki(text: str) -> str:
     """Text that renders as typed in Jira wiki markup, line breaks kept."""
-    text = _CONTROL.sub("", _OTHER_LINE_ENDS.sub("\n", text)).replace("\\", "\uff3c")
+    text = strip_invisible(_OTHER_LINE_ENDS.sub("\n", text)).replace("\\", "\uff3c")
     escaped = "".join("\\" + ch if ch in WIKI_SPECIAL else ch for ch in text)
     return "\n".join(_LETTER_BLOCK_MARKER.sub(r"\1\\.", line) for line in escaped.split("\n"))
 
@@ -59,7 +59,7 @@ def escape_wiki_inline(text: str) -> str:
 
 def noformat_block(text: str) -> list[str]:
     """Lines of a `{noformat}` block holding `text` verbatim, unable to close the block early."""
-    body = _NOFORMAT_OPEN.sub("\uff5b", _CONTROL.sub("", _OTHER_LINE_ENDS.sub("\n", text)))
+    body = _NOFORMAT_OPEN.sub("\uff5b", strip_invisible(_OTHER_LINE_ENDS.sub("\n", text)))
     return [_NOFORMAT, *body.strip("\n").split("\n"), _NOFORMAT]
 
 
@@ -96,7 +96,7 @@ def render_wiki_description(ticket: WrittenTicket, *, max_chars: int = WIKI_DESC
 
 
 def _clean(text: str) -> str:
-    return _CONTROL.sub("", text).replace("\\", "\uff3c")
+    return strip_invisible(_OTHER_LINE_ENDS.sub("\n", text)).replace("\\", "\uff3c")
 
 
 def _source_tables(rows: Sequence[SpecRow]) -> list[str]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from integrations.invisible import strip_invisible
+
 MAX_TEXT_CHARS = 4000  # the `text` of a message
 MAX_SECTION_CHARS = 3000  # the text of one section block
 MAX_BLOCKS = 50  # blocks in one message
@@ -14,15 +16,15 @@ MAX_CONTEXT_ELEMENTS = 10  # elements in one context block
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 # Plain-text broadcast words that some clients still turn into mentions; a word joiner keeps them inert.
 _BROADCASTS = re.compile(r"@(here|channel|everyone)\b", re.IGNORECASE)
-# Control characters (not tab or newline) and invisible tag, variation-selector and zero-width characters.
-_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f\u200b-\u200d\u2060\ufe00-\ufe0f\U000e0000-\U000e007f]")
+# Variation selectors, dropped on top of what strip_invisible drops (controls, zero-width, bidi, tags).
+_VARIATION_SELECTORS = re.compile("[\ufe00-\ufe0f]")
 _WORD_JOINER = "\u2060"
 ELLIPSIS = "…"
 
 
 def escape(text: str) -> str:
     """Text from outside (CSV, file names, site names, the LLM) made inert for mrkdwn."""
-    cleaned = _INVISIBLE.sub("", str(text))
+    cleaned = _clean(text)
     escaped = "".join(_ENTITIES.get(c, c) for c in cleaned)
     return _BROADCASTS.sub(lambda m: "@" + _WORD_JOINER + m.group(1), escaped)
 
@@ -30,8 +32,12 @@ def escape(text: str) -> str:
 def plain(text: str) -> str:
     """Text for a plain_text object (a header): no markup is read there, yet no raw `<…>` is sent either;
     angle brackets become look-alikes and broadcast words are broken."""
-    cleaned = _INVISIBLE.sub("", str(text)).replace("<", "‹").replace(">", "›")
+    cleaned = _clean(text).replace("<", "‹").replace(">", "›")
     return _BROADCASTS.sub(lambda m: "@" + _WORD_JOINER + m.group(1), cleaned)
+
+
+def _clean(text: object) -> str:
+    return _VARIATION_SELECTORS.sub("", strip_invisible(str(text)))
 
 
 def code(text: str) -> str:

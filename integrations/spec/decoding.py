@@ -7,6 +7,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from integrations.invisible import strip_invisible
 from integrations.spec.errors import MalformedFile
 
 
@@ -17,6 +18,15 @@ class ReaderLimits:
     max_file_bytes: int = 10 * 1024 * 1024
     max_rows: int = 50_000
     max_cell_chars: int = 32_000
+    max_columns: int = 500  # a header wider than this is no spec sheet
+    max_cells: int = 1_000_000  # per CSV file, and per workbook (each tab's rows × its widest row)
+    max_warnings: int = 50  # kept per file; the rest are counted in one line
+    # .xlsx only, checked on the zip directory before anything is unpacked
+    max_tabs: int = 100
+    max_zip_members: int = 1_000
+    max_member_bytes: int = 50 * 1024 * 1024
+    max_unpacked_bytes: int = 100 * 1024 * 1024
+    max_compression_ratio: int = 100
 
 
 DEFAULT_LIMITS = ReaderLimits()
@@ -45,6 +55,15 @@ def mixes_encodings(data: bytes) -> bool:
 
 def sniff_delimiter(text: str) -> str:
     """The delimiter of the header line: the one of , ; tab that occurs most outside quotes."""
+    counts = _header_delimiters(text)
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _header_delimiters(text: str) -> dict[str, int]:
+    end = min((i for i in (text.find("\n"), text.find("\r")) if i != -1), default=len(text))
+    if '"' not in text[:end]:  # the common case, at C speed even for a hostile megabyte-long header
+        return {d: text.count(d, 0, end) for d in DELIMITERS}
     counts = dict.fromkeys(DELIMITERS, 0)
     in_quotes = False
     for char in text:
@@ -54,8 +73,7 @@ def sniff_delimiter(text: str) -> str:
             break
         elif char in counts and not in_quotes:
             counts[char] += 1
-    best = max(DELIMITERS, key=lambda d: counts[d])
-    return best if counts[best] else ","
+    return counts
 
 
 def looks_like_html(text: str) -> bool:
@@ -69,12 +87,16 @@ def read_records(text: str, limits: ReaderLimits = DEFAULT_LIMITS) -> Iterator[t
     Raises MalformedFile for an unterminated quote, a stray quote or a limit passed.
     """
     delimiter = sniff_delimiter(text)
+    header_width = _header_delimiters(text)[delimiter] + 1
+    if header_width > limits.max_columns:
+        raise MalformedFile(_too_wide(1, header_width, limits), _TOO_WIDE_FIX, row=1)
     # csv's own field limit would refuse a long cell as if it were a quoting error; ours is per cell
     # below, with the clear message. The limit is process-global, so only ever raise it.
     csv.field_size_limit(max(csv.field_size_limit(), limits.max_file_bytes + 1))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     row_number = 0
     last_line = 0
+    cells = 0
     while True:
         try:
             record = next(reader)
@@ -94,6 +116,12 @@ def read_records(text: str, limits: ReaderLimits = DEFAULT_LIMITS) -> Iterator[t
                 "split the sheet into several files",
                 row=row_number,
             )
+        if len(record) > limits.max_columns:
+            raise MalformedFile(_too_wide(row_number, len(record), limits), _TOO_WIDE_FIX, row=row_number)
+        cells += len(record)
+        if cells > limits.max_cells:
+            raise MalformedFile(f"more than {limits.max_cells:,} cells", "split the sheet into several files",
+                                row=row_number)
         for cell in record:
             if len(cell) > limits.max_cell_chars:
                 raise MalformedFile(
@@ -101,5 +129,13 @@ def read_records(text: str, limits: ReaderLimits = DEFAULT_LIMITS) -> Iterator[t
                     "shorten that cell; long notes belong in a linked document",
                     row=row_number,
                 )
-        yield row_number, record
+        # Carriage returns were kept for the parser; inside a multi-line cell they become line feeds.
+        yield row_number, [strip_invisible(cell) if "\r" in cell else cell for cell in record]
+
+
+_TOO_WIDE_FIX = "delete the empty columns right of the last spec column, or check the delimiter"
+
+
+def _too_wide(row: int, width: int, limits: ReaderLimits) -> str:
+    return f"row {row} has {width:,} columns, over the limit of {limits.max_columns}"
 

@@ -52,6 +52,28 @@ class Problem:
         }
 
 
+def cap_warnings(problems: list[Problem], limit: int) -> list[Problem]:
+    """At most `limit` warnings per file, then one line counting the rest; errors are all kept."""
+    kept: list[Problem] = []
+    seen: dict[str, int] = {}
+    hidden: dict[str, list[Problem]] = {}
+    for problem in problems:
+        if problem.level is Level.WARNING:
+            seen[problem.file] = seen.get(problem.file, 0) + 1
+            if seen[problem.file] > limit:
+                hidden.setdefault(problem.file, []).append(problem)
+                continue
+        kept.append(problem)
+    for file, rest in hidden.items():
+        first = rest[0]
+        kept.append(Problem(
+            file, first.row, first.column, Level.WARNING,
+            f"and {len(rest):,} more warnings, the first of them here, not listed",
+            "fix the warnings listed and upload the file again to see the rest",
+        ))
+    return kept
+
+
 def did_you_mean(value: str, candidates: list[str] | set[str] | tuple[str, ...]) -> str | None:
     """A 'did you mean' suggestion when one candidate is close enough to be the intended one."""
     import difflib

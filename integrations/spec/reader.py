@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from integrations.invisible import strip_invisible, strip_invisible_from_document
 from integrations.spec.decoding import (
     DEFAULT_LIMITS,
     ReaderLimits,
@@ -17,8 +19,9 @@ from integrations.spec.decoding import (
     read_records,
 )
 from integrations.spec.errors import MalformedFile
-from integrations.spec.problems import Level, Problem
+from integrations.spec.problems import Level, Problem, cap_warnings
 from integrations.spec.sheets import HeaderMatch, SheetKind, recognise_sheet
+from integrations.spec.workbook_shape import TabShape, measure_workbook
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -89,6 +92,12 @@ class ReadResult:
 
 def read_upload(name: str, data: bytes, limits: ReaderLimits = DEFAULT_LIMITS) -> ReadResult:
     """Read one uploaded file; never raises for bad input: every failure is a reported problem."""
+    result = _read_upload(name, data, limits)
+    result.problems = cap_warnings(result.problems, limits.max_warnings)
+    return result
+
+
+def _read_upload(name: str, data: bytes, limits: ReaderLimits) -> ReadResult:
     if len(data) > limits.max_file_bytes:
         return _refused(
             name,
@@ -103,6 +112,9 @@ def read_upload(name: str, data: bytes, limits: ReaderLimits = DEFAULT_LIMITS) -
         return _refused(name, "this is a binary file (an old .xls workbook, or text in an unknown encoding)",
                         "save it as .xlsx, or as CSV (UTF-8)")
     text, encoding = decode_text(data)
+    # A NUL or other control character would make PostgreSQL refuse every row holding it; invisible
+    # and bidi characters change what a reviewer reads. No cell keeps them.
+    text = strip_invisible_from_document(text)
     if looks_like_html(text):
         return _refused(name, "this is an HTML page, not a CSV file", "download the sheet as CSV (File → Download)")
     try:
@@ -128,13 +140,25 @@ def read_workbook(name: str, data: bytes, limits: ReaderLimits = DEFAULT_LIMITS)
 
     result = ReadResult()
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            shape = measure_workbook(archive, limits)
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
-            for tab in book.worksheets:
-                result.extend(_read_tab(name, tab, limits))
+            if len(book.worksheets) > limits.max_tabs:
+                raise MalformedFile(f"the workbook has more than {limits.max_tabs} tabs",
+                                    "keep only the spec's tabs, or upload one CSV per sheet")
+            tabs = [(tab, shape.tabs.get(tab._worksheet_path.lstrip("/"))) for tab in book.worksheets]
+            if sum(t.area for _, t in tabs if t is not None and t.refused is None) > limits.max_cells:
+                # several tabs naming one part: each is read on its own
+                raise MalformedFile(f"the workbook's tabs hold more than {limits.max_cells:,} cells",
+                                    "split the spec into several workbooks or CSV files")
+            for tab, tab_shape in tabs:
+                result.extend(_read_tab(name, tab, tab_shape, limits))
         finally:
             book.close()
-    except Exception as exc:  # openpyxl and the XML parsers raise many kinds of error for damaged files
+    except MalformedFile as exc:
+        return _refused(name, exc.message, exc.suggestion, row=exc.row)
+    except Exception as exc:  # zipfile, openpyxl and the XML parsers raise many kinds of error for damaged files
         return _refused(name, f"not a readable Excel workbook ({exc.__class__.__name__})", "save it again as .xlsx")
     if not result.sheets and not any(p.level.is_error for p in result.problems):
         result.problems.append(
@@ -144,10 +168,20 @@ def read_workbook(name: str, data: bytes, limits: ReaderLimits = DEFAULT_LIMITS)
     return result
 
 
-def _read_tab(name: str, tab: Any, limits: ReaderLimits) -> ReadResult:
-    tab_name = f"{name} [{tab.title}]"
+def _read_tab(name: str, tab: Any, shape: TabShape | None, limits: ReaderLimits) -> ReadResult:
+    tab_name = f"{name} [{_clean_title(tab.title)}]"
+    if shape is None:  # openpyxl found a sheet where the scan found none: never read what was not measured
+        return _refused(tab_name, "the tab's data could not be located in the workbook", "save it again as .xlsx")
+    if shape.refused is not None:
+        return _refused(tab_name, shape.refused, "delete the unused rows and columns, or split the sheet",
+                        row=shape.refused_row)
+    if shape.width == 0:
+        return ReadResult()
+    # Ignore the declared <dimension>: read exactly the measured area, every row as wide as the widest value.
+    tab.reset_dimensions()
     records: list[tuple[int, list[str]]] = []
-    for number, values in enumerate(tab.iter_rows(values_only=True), start=1):
+    rows = tab.iter_rows(min_row=1, max_row=shape.last_row, min_col=1, max_col=shape.width, values_only=True)
+    for number, values in enumerate(rows, start=1):
         if number > limits.max_rows:
             return _refused(tab_name, f"more than {limits.max_rows} rows", "split the sheet", row=number)
         cells = ["" if v is None else _cell_text(v) for v in values]
@@ -163,7 +197,11 @@ def _read_tab(name: str, tab: Any, limits: ReaderLimits) -> ReadResult:
 def _cell_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    return strip_invisible(str(value))
+
+
+def _clean_title(title: str) -> str:
+    return strip_invisible(title)[:100]
 
 
 def read_table(
