@@ -94,7 +94,7 @@ def build_bot(services: Services) -> SlackBot:
     if publisher is None:
         raise RuntimeError("the Slack bot needs the ticket publisher (bootstrap wires it)")
     uploads = UploadService(uow_factory=services.uow_factory, gateway=slack.gateway, downloader=slack.downloader,
-                            thread=slack.thread, access=access)
+                            thread=slack.thread, access=access, plan_cache=services.processing.plan_cache)
     review = ReviewService(uow_factory=services.uow_factory, processing=services.processing, publisher=publisher,
                            thread=slack.thread, access=access)
     commands = SlashCommands(services=services, thread=slack.thread, access=access, publisher=publisher)

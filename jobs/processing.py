@@ -17,7 +17,7 @@ from integrations.writers.base import TicketWriter, WriterHealth
 from jobs.clock import Clock, system_clock
 from jobs.errors import Category, ProcessingError, SpecHasErrors
 from jobs.notify import RunNotifier, SilentNotifier
-from jobs.planning import Plan, UploadedFile, plan_uploads
+from jobs.planning import Plan, PlanCache, UploadedFile
 from jobs.queueing import JobQueue, QueueUnavailable
 from storage.models import TaskRecord, utcnow
 from storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -90,13 +90,14 @@ def job_id_for(task: TaskRecord, enqueue_count: int | None = None) -> str:
 class ProcessingService:
     def __init__(self, *, uow_factory: UnitOfWorkFactory, writer: TicketWriter, queue: JobQueue,
                  notifier: RunNotifier | None = None, config: ProcessingConfig | None = None,
-                 clock: Clock = system_clock) -> None:
+                 clock: Clock = system_clock, plan_cache: PlanCache | None = None) -> None:
         self.uow_factory = uow_factory
         self.writer = writer
         self.queue = queue
         self.notifier = notifier or SilentNotifier()
         self.config = config or ProcessingConfig()
         self.clock = clock
+        self.plan_cache = plan_cache or PlanCache()
 
     # ---- public: validate and enqueue ----------------------------------------------------------
 
@@ -234,7 +235,7 @@ class ProcessingService:
             return self.plan_session(uow, session_id)
 
     def plan_session(self, uow: UnitOfWork, session_id: int) -> Plan:
-        return plan_uploads([UploadedFile(u.name, u.data) for u in uow.uploads.active(session_id)])
+        return self.plan_cache.plan([UploadedFile(u.name, u.data) for u in uow.uploads.active(session_id)])
 
     def job_timeout_s(self, tickets: int) -> int:
         """Longer than the sum of the inner timeouts: every write, at the writer's concurrency."""

@@ -21,7 +21,7 @@ from integrations.slack.gateway import SlackFile, SlackGateway
 from integrations.slack.text import mention
 from integrations.spec.reader import read_upload
 from jobs.channels import ChannelAccess
-from jobs.planning import Plan, UploadedFile, plan_uploads
+from jobs.planning import Plan, PlanCache, UploadedFile
 from jobs.slack_thread import Outgoing, SlackThread
 from jobs.slack_views import upload_key, upload_reply_view
 from storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -54,12 +54,13 @@ class _Upload:
 
 class UploadService:
     def __init__(self, *, uow_factory: UnitOfWorkFactory, gateway: SlackGateway, downloader: FileDownloader,
-                 thread: SlackThread, access: ChannelAccess) -> None:
+                 thread: SlackThread, access: ChannelAccess, plan_cache: PlanCache) -> None:
         self.uow_factory = uow_factory
         self.gateway = gateway
         self.downloader = downloader
         self.thread = thread
         self.access = access
+        self.plan_cache = plan_cache  # shared with the processing service: `start` reuses this plan
 
     def handle(self, shared: SharedFiles) -> int | None:
         """Read the files not seen before into the channel's open session; returns the session id."""
@@ -92,7 +93,7 @@ class UploadService:
                 self._reply(upload, shared.channel, thread_ts)
         with self.uow_factory() as uow:
             files = [UploadedFile(u.name, u.data) for u in uow.uploads.active(session_id)]
-        upload.plan = plan_uploads(files)
+        upload.plan = self.plan_cache.plan(files)
         self._reply(upload, shared.channel, thread_ts)
         return session_id
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Generic, TypeVar
 
-from integrations.spec.problems import did_you_mean
+from integrations.spec.suggest import Suggester
 
 T = TypeVar("T")
 
@@ -15,20 +15,21 @@ class Lookup(Generic[T]):
 
     def __init__(self) -> None:
         self._by_name: dict[str, T] = {}
-        self._labels: list[str] = []
+        self._suggester = Suggester()
 
     def add(self, label: str, machine_name: str, item: T) -> None:
         if label and label.lower() not in self._by_name:
             self._by_name[label.lower()] = item
-            self._labels.append(label)
+            self._suggester.add(label)
         if machine_name and machine_name.lower() not in self._by_name:
             self._by_name[machine_name.lower()] = item
 
     def find(self, name: str) -> T | None:
         return self._by_name.get(name.strip().lower())
 
-    def suggest(self, name: str) -> str | None:
-        return did_you_mean(name, self._labels)
+    def suggest(self, name: str, column: str = "") -> str | None:
+        """A close label, searched for only the first few distinct unknown names of each column."""
+        return self._suggester.suggest(name, column)
 
     def __bool__(self) -> bool:
         return bool(self._by_name)

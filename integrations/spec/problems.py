@@ -73,11 +73,3 @@ def cap_warnings(problems: list[Problem], limit: int) -> list[Problem]:
         ))
     return kept
 
-
-def did_you_mean(value: str, candidates: list[str] | set[str] | tuple[str, ...]) -> str | None:
-    """A 'did you mean' suggestion when one candidate is close enough to be the intended one."""
-    import difflib
-
-    by_lower = {c.lower(): c for c in candidates}
-    close = difflib.get_close_matches(value.lower(), list(by_lower), n=1, cutoff=0.75)
-    return f"did you mean '{by_lower[close[0]]}'?" if close else None

@@ -92,12 +92,13 @@ class ReadResult:
 
 def read_upload(name: str, data: bytes, limits: ReaderLimits = DEFAULT_LIMITS) -> ReadResult:
     """Read one uploaded file; never raises for bad input: every failure is a reported problem."""
-    result = _read_upload(name, data, limits)
+    result = read_file(name, data, limits)
     result.problems = cap_warnings(result.problems, limits.max_warnings)
     return result
 
 
-def _read_upload(name: str, data: bytes, limits: ReaderLimits) -> ReadResult:
+def read_file(name: str, data: bytes, limits: ReaderLimits = DEFAULT_LIMITS) -> ReadResult:
+    """`read_upload` with every warning kept, for a caller that caps them once over all its problems."""
     if len(data) > limits.max_file_bytes:
         return _refused(
             name,

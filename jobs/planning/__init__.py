@@ -1,6 +1,7 @@
 """Planning: from uploaded spec files to ordered ticket briefs."""
 
+from jobs.planning.cache import PlanCache
 from jobs.planning.pipeline import UploadedFile, plan_uploads
 from jobs.planning.planner import Plan, plan_tickets
 
-__all__ = ["Plan", "UploadedFile", "plan_tickets", "plan_uploads"]
+__all__ = ["Plan", "PlanCache", "UploadedFile", "plan_tickets", "plan_uploads"]

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from integrations.spec.decoding import DEFAULT_LIMITS, ReaderLimits
-from integrations.spec.reader import ReadResult, read_upload
+from integrations.spec.problems import cap_warnings
+from integrations.spec.reader import ReadResult, read_file
 from integrations.spec.validation import validate
 from jobs.planning.planner import Plan, plan_tickets
 
@@ -18,9 +19,10 @@ class UploadedFile:
 
 
 def plan_uploads(files: Sequence[UploadedFile], limits: ReaderLimits = DEFAULT_LIMITS) -> Plan:
-    """Every file read (bad ones refused whole), rows validated, tickets planned; problems kept in order."""
+    """Every file read (bad ones refused whole), rows validated, tickets planned; problems kept in order,
+    at most `limits.max_warnings` warnings per file."""
     read = ReadResult()
     for upload in files:
-        read.extend(read_upload(upload.name, upload.data, limits))
+        read.extend(read_file(upload.name, upload.data, limits))
     plan = plan_tickets(validate(read.sheets))
-    return Plan(plan.tickets, tuple(read.problems) + plan.problems)
+    return Plan(plan.tickets, tuple(cap_warnings([*read.problems, *plan.problems], limits.max_warnings)))

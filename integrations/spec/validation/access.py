@@ -69,7 +69,8 @@ class AccessRules(ValidatorBase):
             if role is None and has_roles_sheet:
                 self.catalog.problems.append(Problem(
                     sheet.name, 1, header, Level.WARNING, f"column '{header}' names no role of the roles sheet; "
-                    "its grants are ignored", self.roles.suggest(header) or "add the role to the user roles sheet"))
+                    "its grants are ignored",
+                    self.roles.suggest(header, "role columns") or "add the role to the user roles sheet"))
             elif role is None:
                 # No roles sheet: the grid's columns are the roles, assumed to exist already.
                 role = Role(header, drupal.machine_name_from_label(header), None, existing=True)

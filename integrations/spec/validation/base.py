@@ -81,7 +81,8 @@ class ValidatorBase:
             self.error(row, column, f"unknown {kind} '{name}': no {kind}s sheet was uploaded",
                        f"upload the {kind}s sheet too")
         else:
-            self.error(row, column, f"unknown {kind} '{name}'", lookup.suggest(name))
+            self.error(row, column, f"unknown {kind} '{name}'",
+                       lookup.suggest(name, column) or f"check the spelling, or add it to the {kind}s sheet")
 
     def _skipped_target(self, row: SpecRow, column: str, kind: str, name: str) -> None:
         self.error(row, column, f"refers to {kind} '{name}', which is skipped (X = w, waiting, or d, to be "

@@ -72,7 +72,7 @@ class BundleRules(ValidatorBase):
         if refused is not None:
             self.error(row, column, f"its bundle '{label}' was left out because of the error on row {refused}")
             return None
-        suggestion = lookup.suggest(label) or (self.all_bundles.suggest(label) if btype else None)
+        suggestion = lookup.suggest(label, column) or (self.all_bundles.suggest(label, column) if btype else None)
         if suggestion:
             self.error(row, column, f"unknown bundle '{text}'", suggestion)
             return None

@@ -5,9 +5,9 @@ from __future__ import annotations
 from integrations.spec import drupal
 from integrations.spec.catalog import Migration
 from integrations.spec.lookup import split_list
-from integrations.spec.problems import did_you_mean
 from integrations.spec.reader import SpecRow
 from integrations.spec.sheets import SheetKind
+from integrations.spec.suggest import Suggester
 from integrations.spec.validation.bundles import BundleRules
 
 
@@ -55,6 +55,7 @@ class MigrationRules(BundleRules):
         return text if drupal.bundle_type(text) else text.replace("_", " ")
 
     def read_mappings(self) -> None:
+        field_names: dict[int, Suggester] = {}  # id(bundle) -> its fields' machine names
         for row in self._built(self.rows[SheetKind.MIGRATION_MAPPINGS]):
             if not self._filled(row, "migration", "destination_field"):
                 continue
@@ -78,8 +79,12 @@ class MigrationRules(BundleRules):
                     if target not in migration.fields:
                         migration.fields.append(target)
                 elif destination.split("/")[0] not in drupal.BASE_FIELDS:
-                    candidates = [f.machine_name for f in migration.bundle.fields]
+                    names = field_names.get(id(migration.bundle))
+                    if names is None:
+                        names = field_names[id(migration.bundle)] = Suggester()
+                        for fld in migration.bundle.fields:
+                            names.add(fld.machine_name)
                     self.warn(row, "destination_field", f"'{destination}' is not a field of "
                               f"{migration.bundle.display} in the fields sheet",
-                              did_you_mean(destination, candidates) or "check the field's machine name")
+                              names.suggest(destination, "destination_field") or "check the field's machine name")
             migration.children.append(row)

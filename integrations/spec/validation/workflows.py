@@ -67,7 +67,7 @@ class WorkflowRules(BundleRules):
                 if states.find(row.get(column)) is None:
                     bad_state = True
                     self.error(row, column, f"unknown state '{row.get(column)}' in workflow '{parent.label}'",
-                               states.suggest(row.get(column)) or "add the state to the workflow states sheet")
+                               states.suggest(row.get(column), column) or "add the state to the workflow states sheet")
             if bad_state:
                 continue
             key = (id(parent), row.get("machine_name"))
@@ -115,7 +115,7 @@ class WorkflowRules(BundleRules):
                               "write the workflow's label in Mod. instead of y")
             if workflow is None:
                 self.warn(bundle.row, "moderated", f"Mod. is '{value}', which names no workflow",
-                          self.workflows.suggest(value) or "write y, n or a workflow label")
+                          self.workflows.suggest(value, "moderated") or "write y, n or a workflow label")
                 continue
             if workflow.skipped:
                 self._skipped_target(bundle.row, "moderated", "workflow", workflow.label)
