@@ -116,7 +116,17 @@ def jira(results: dict[str, Any]) -> list[Row]:
              f"≤ {data['create_budget']} creates + links", bool(data["met"]) and not data["duplicates"])]
 
 
-BENCHMARKS: list[Callable[[dict[str, Any]], list[Row]]] = [parse_plan, worker_generation, llm_writer, slack, jira]
+def hostile_inputs(results: dict[str, Any]) -> list[Row]:
+    data = results["hostile_inputs"] = run_json("bench.hostile_inputs")
+    if "error" in data:
+        return [("hostile spec files", "not run", str(data["error"]), False)]
+    return [(name, f"{f['seconds']:.2f} s, {f['peak_rss_mb']:.0f} MB peak, {f['outcome']}",
+             f"< {f['goal_s']:g} s" + (f", < {f['goal_mb']:g} MB" if f["goal_mb"] else "") + f", {f['expected']}",
+             bool(f["met"])) for name, f in data.items() if isinstance(f, dict) and "met" in f]
+
+
+BENCHMARKS: list[Callable[[dict[str, Any]], list[Row]]] = [parse_plan, worker_generation, llm_writer, slack, jira,
+                                                          hostile_inputs]
 
 
 def main() -> int:

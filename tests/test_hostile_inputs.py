@@ -107,7 +107,7 @@ def test_a_wide_header_row_in_a_workbook_is_refused() -> None:
     data = workbook({"Roles": [["Name", "Machine name", *[f"c{i}" for i in range(600)]], ["Editor", "editor"]]})
     (problem,) = read_upload("spec.xlsx", data).problems
     assert problem.level is Level.FILE_ERROR and problem.row == 1
-    assert "more than 500 cells" in problem.message
+    assert "more than 500 cells in one row" in problem.message
 
 
 # --- .xlsx: zip members measured before anything is unpacked -----------------------------------------

@@ -89,7 +89,7 @@ def read_records(text: str, limits: ReaderLimits = DEFAULT_LIMITS) -> Iterator[t
     delimiter = sniff_delimiter(text)
     header_width = _header_delimiters(text)[delimiter] + 1
     if header_width > limits.max_columns:
-        raise MalformedFile(_too_wide(1, header_width, limits), _TOO_WIDE_FIX, row=1)
+        raise MalformedFile(_too_wide(header_width, limits), _TOO_WIDE_FIX, row=1)
     # csv's own field limit would refuse a long cell as if it were a quoting error; ours is per cell
     # below, with the clear message. The limit is process-global, so only ever raise it.
     csv.field_size_limit(max(csv.field_size_limit(), limits.max_file_bytes + 1))
@@ -117,7 +117,7 @@ def read_records(text: str, limits: ReaderLimits = DEFAULT_LIMITS) -> Iterator[t
                 row=row_number,
             )
         if len(record) > limits.max_columns:
-            raise MalformedFile(_too_wide(row_number, len(record), limits), _TOO_WIDE_FIX, row=row_number)
+            raise MalformedFile(_too_wide(len(record), limits), _TOO_WIDE_FIX, row=row_number)
         cells += len(record)
         if cells > limits.max_cells:
             raise MalformedFile(f"more than {limits.max_cells:,} cells", "split the sheet into several files",
@@ -136,6 +136,6 @@ def read_records(text: str, limits: ReaderLimits = DEFAULT_LIMITS) -> Iterator[t
 _TOO_WIDE_FIX = "delete the empty columns right of the last spec column, or check the delimiter"
 
 
-def _too_wide(row: int, width: int, limits: ReaderLimits) -> str:
-    return f"row {row} has {width:,} columns, over the limit of {limits.max_columns}"
+def _too_wide(width: int, limits: ReaderLimits) -> str:
+    return f"{width:,} columns, over the limit of {limits.max_columns}"
 

@@ -160,7 +160,7 @@ class _ScanState:
         tab.cells += 1
         self.row_cells += 1
         if self.row_cells > limits.max_columns:
-            self._refuse(f"row {self.row} has more than {limits.max_columns} cells")
+            self._refuse(f"more than {limits.max_columns} cells in one row")
         if tab.cells > limits.max_cells:
             self._refuse(f"more than {limits.max_cells:,} cells")
 
