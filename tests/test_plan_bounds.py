@@ -60,6 +60,17 @@ def test_a_plan_is_made_once_per_set_of_names_and_contents() -> None:
     assert cache.plans_made == 4
 
 
+def test_the_cache_is_bounded_by_the_bytes_of_its_files_but_keeps_the_latest() -> None:
+    files = big_unknown_reference_spec(5)
+    size = sum(len(f.data) for f in files)
+    cache = PlanCache(max_bytes=size)
+    first = cache.plan(files)
+    other = big_unknown_reference_spec(6)
+    assert cache.plan(other) is cache.plan(other)  # over the budget alone, yet kept: it is the latest
+    assert cache.plan(files) is not first  # evicted to make room for the other set
+    assert cache.plans_made == 3
+
+
 def test_the_limits_are_part_of_the_key() -> None:
     files = big_unknown_reference_spec(5)
     assert PlanCache(limits=ReaderLimits(max_rows=3)).plan(files).errors[0].level is Level.FILE_ERROR

@@ -4,6 +4,8 @@ Upload replies, `start`, `errors`, the worker's run and every regeneration all n
 session's files, and a large spec costs seconds to read and validate. Plans depend only on the
 files' names and bytes and on the reader's limits, so they are kept by those (the bytes by their
 SHA-256), in a small per-process LRU: a new upload or a changed file is a new key, never stale.
+A plan holds every row of its files, so the LRU is bounded by the input bytes too (the latest plan
+is always kept), so that a few large specs cannot fill a listener's memory.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from integrations.spec.decoding import DEFAULT_LIMITS, ReaderLimits
 from jobs.planning.pipeline import UploadedFile, plan_uploads
 from jobs.planning.planner import Plan
 
-DEFAULT_CAPACITY = 8  # upload sets kept; a plan of a large spec is a few MB
+DEFAULT_CAPACITY = 8  # upload sets kept
+DEFAULT_MAX_BYTES = 32 * 1024 * 1024  # of input files, over every kept set; a plan takes a few times that
 
 PlanKey = tuple[ReaderLimits, tuple[tuple[str, str], ...]]
 
@@ -25,27 +28,32 @@ PlanKey = tuple[ReaderLimits, tuple[tuple[str, str], ...]]
 class PlanCache:
     """Thread-safe: listeners and a worker's threads share it; a plan is immutable once made."""
 
-    def __init__(self, *, capacity: int = DEFAULT_CAPACITY, limits: ReaderLimits = DEFAULT_LIMITS) -> None:
+    def __init__(self, *, capacity: int = DEFAULT_CAPACITY, max_bytes: int = DEFAULT_MAX_BYTES,
+                 limits: ReaderLimits = DEFAULT_LIMITS) -> None:
         self.capacity = capacity
+        self.max_bytes = max_bytes
         self.limits = limits
         self.plans_made = 0  # how many times the files were actually read and planned
-        self._plans: OrderedDict[PlanKey, Plan] = OrderedDict()
+        self._plans: OrderedDict[PlanKey, tuple[Plan, int]] = OrderedDict()  # key -> (plan, input bytes)
         self._lock = threading.Lock()
 
     def plan(self, files: Sequence[UploadedFile]) -> Plan:
         """The plan of `files`, made once per distinct set of names and contents."""
         key = (self.limits, tuple((f.name, hashlib.sha256(f.data).hexdigest()) for f in files))
         with self._lock:
-            plan = self._plans.get(key)
-            if plan is not None:
+            kept = self._plans.get(key)
+            if kept is not None:
                 self._plans.move_to_end(key)
-                return plan
+                return kept[0]
         # Planned outside the lock: a big spec must not hold up every other session's replies.
         plan = plan_uploads(files, self.limits)
         with self._lock:
             self.plans_made += 1
-            self._plans[key] = plan
+            self._plans[key] = (plan, sum(len(f.data) for f in files))
             self._plans.move_to_end(key)
-            while len(self._plans) > self.capacity:
+            while len(self._plans) > 1 and (len(self._plans) > self.capacity or self._bytes() > self.max_bytes):
                 self._plans.popitem(last=False)
         return plan
+
+    def _bytes(self) -> int:
+        return sum(size for _, size in self._plans.values())
