@@ -37,6 +37,7 @@ from urllib.parse import parse_qs, urlsplit
 BOT_USER_ID = "UBOT00001"
 BOT_ID = "BBOT00001"
 TEAM_ID = "T0TEAM001"
+APP_ID = "A0TEST"  # the api_app_id of every request tests/support/slack.py builds
 MAX_TEXT = 4000
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -284,7 +285,7 @@ class _Handler(BaseHTTPRequestHandler):
     def api_auth_test(self, method: str, params: dict[str, Any]) -> None:
         self._answer(method, params, {"ok": True, "url": "https://fake.slack.com/", "team": "Fake",
                                       "user": "ticketbot", "team_id": TEAM_ID, "user_id": BOT_USER_ID,
-                                      "bot_id": BOT_ID})
+                                      "bot_id": BOT_ID, "app_id": APP_ID})
 
     def api_chat_postMessage(self, method: str, params: dict[str, Any]) -> None:
         fake = self.server_fake
