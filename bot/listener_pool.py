@@ -129,7 +129,7 @@ class ListenerPool:
                 process.join(timeout=2)
         while self.runner is not None:
             try:
-                call = self.calls.get_nowait()
+                call = self.calls.get(timeout=0.2)  # not get_nowait: a listener killed in get() held its lock
             except (queue.Empty, OSError, ValueError):
                 break
             if call is not None:

@@ -159,6 +159,26 @@ def test_a_request_the_listener_queue_cannot_take_is_logged_and_the_user_told(st
         serve.stop()
 
 
+def test_work_in_hand_when_serve_stops_is_logged_and_the_user_told(stack: Stack, tmp_path: Path) -> None:
+    serve = ServeProcess({**stack.serve_env, "PORT": str(free_port())}, tmp_path / "serve-stopping.log")
+    try:
+        channel = new_channel()
+        warm = command_body("config", channel=channel, user=ALICE, response_url=stack.slack.response_url("warm"))
+        assert serve.post_signed(warm, FORM).status == 200
+        wait_for(lambda: bool(stack.drive.responses("warm")), 60, "the listener processes to work")
+        stack.slack.slow_response("stopping", 30.0)  # the work's answer hangs: the work is still in hand
+        body = command_body("config", channel=channel, user=ALICE, response_url=stack.slack.response_url("stopping"))
+        assert serve.post_signed(body, FORM).status == 200
+        time.sleep(1.0)
+        os.killpg(serve.process.pid, signal.SIGTERM)
+        serve.process.wait(timeout=30)
+        wait_for(lambda: any("restarting" in r["text"] for r in stack.drive.responses("stopping")), 20,
+                 "the note that the work was not done")
+        assert "did not finish: the listener process was stopped; the user is told" in serve.output()
+    finally:
+        serve.stop()
+
+
 # ---- item 11: only this app and this workspace ---------------------------------------------------------------
 
 
