@@ -107,6 +107,21 @@ def slack(results: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def serve_edge(results: dict[str, Any]) -> list[Row]:
+    data = results["serve_edge"] = run_json("bench.serve_edge")
+    if "error" in data:
+        return [("serve edge", "not run", str(data["error"]), True)]
+    huge, ack = data["huge_unsigned_body"], data["ack_vs_bare_bolt"]
+    return [
+        ("serve, unsigned 100 MB body (Content-Length / chunked)",
+         f"{huge['content_length']['median_ms']:.0f} / {huge['chunked']['median_ms']:.0f} ms, "
+         f"RSS +{huge['peak_rss_growth_mb']:.0f} MB", "413 < 50 ms, RSS ± 20 MB", bool(huge["met"])),
+        (f"serve ack p99 vs a bare Bolt app on waitress ({ack['concurrency']} concurrent)",
+         f"{ack['ticketbot']['all']['p99_ms']:.0f} vs {ack['bare_bolt']['all']['p99_ms']:.0f} ms = "
+         f"{ack['p99_ratio']:.2f}×", f"≤ {ack['target_ratio']:.1f}×, no non-200", bool(ack["met"])),
+    ]
+
+
 def jira(results: dict[str, Any]) -> list[Row]:
     data = results["jira_approve_all"] = run_json("bench.jira_approve_all")
     if "error" in data or "skipped" in data:
@@ -127,6 +142,7 @@ def hostile_inputs(results: dict[str, Any]) -> list[Row]:
 
 BENCHMARKS: list[Callable[[dict[str, Any]], list[Row]]] = [parse_plan, worker_generation, llm_writer, slack, jira,
                                                           hostile_inputs]
+BENCHMARKS.append(serve_edge)  # issue 10: a 100 MB unsigned body; ack p99 beside a bare Bolt app
 
 
 def main() -> int:

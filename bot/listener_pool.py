@@ -13,6 +13,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -27,8 +28,14 @@ log = logging.getLogger(__name__)
 
 LISTENER_PROCESSES = 2
 THREADS_PER_PROCESS = 8
-QUEUE_LIMIT = 10_000
+QUEUE_LIMIT = 10_000  # TICKETBOT_LISTENER_QUEUE_LIMIT
 LISTENER_NICENESS = 10
+STOP_GRACE_S = 8.0  # listener processes finish the work in hand; a container's stop allows 10 s
+BUSY = "ticketbot is too busy to take this right now and did not do it. Please try again in a minute."
+RESTARTING = "ticketbot is restarting and did not do this. Please try again in a minute."
+
+# Tells the person behind a request (its parsed body) that their acknowledged request was not carried out.
+Notify = Callable[[dict[str, Any], str], None]
 
 
 @dataclass(frozen=True)
@@ -40,60 +47,102 @@ class LazyCall:
     mode: str
     function: str
 
+    def request(self) -> BoltRequest:
+        return BoltRequest(body=self.body, headers=dict(self.headers), mode=self.mode)
+
+
+def what(body: dict[str, Any]) -> str:
+    """A request named for the log without anything its sender wrote: kind, channel, user."""
+    event = body.get("event") or {}
+    kind = body.get("command") or event.get("type") or body.get("type") or "request"
+    channel = body.get("channel_id") or event.get("channel") or event.get("channel_id") or "?"
+    user = body.get("user_id") or event.get("user") or event.get("user_id") or "?"
+    return f"{kind} in {channel} from {user}"
+
 
 class QueueLazyListenerRunner(LazyListenerRunner):
-    """Hands each lazy listener to the listener processes instead of a thread of this process."""
+    """Hands each lazy listener to the listener processes instead of a thread of this process.
 
-    def __init__(self, calls: Any) -> None:
+    A request is acknowledged before its work runs, so Slack will not send it again: when the work
+    cannot be queued (the queue is full, or serve is stopping), it is logged and the user is told."""
+
+    def __init__(self, calls: Any, notify: Notify, stopping: threading.Event) -> None:
         self.logger = log
         self.calls = calls
+        self.stopping = stopping
+        self.notify = notify
+        self.notices = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dropped-notice")  # off the ack path
 
     def start(self, function: Callable[..., None], request: BoltRequest) -> None:
         headers = {k: list(v) for k, v in request.headers.items()}
         headers["x-slack-bolt-lazy-only"] = ["1"]
         headers["x-slack-bolt-lazy-function-name"] = [str(request.lazy_function_name)]
         body: str | dict[str, Any] = request.raw_body if request.mode == "http" else request.body
+        work = f"its work ({request.lazy_function_name}) was not queued"
+        if self.stopping.is_set():
+            self.dropped(request.body, f"{work}: serve is stopping", RESTARTING)
+            return
         try:
             self.calls.put_nowait(LazyCall(body, headers, request.mode, str(request.lazy_function_name)))
         except queue.Full:
-            log.error("the listener queue is full; %s dropped", request.lazy_function_name)
+            self.dropped(request.body, f"{work}: the listener queue is full", BUSY)
+
+    def dropped(self, body: dict[str, Any], why: str, message: str) -> None:
+        log.error("acknowledged %s, but %s; the user is told", what(body), why)
+        try:
+            self.notices.submit(self.notify, body, message)
+        except RuntimeError:  # the notices pool is shut down: serve is exiting
+            log.error("could not tell the user of %s", what(body))
 
 
 class ListenerPool:
     """Starts the listener processes (and starts them again when one dies)."""
 
     def __init__(self, processes: int = LISTENER_PROCESSES, threads: int = THREADS_PER_PROCESS,
-                 socket_mode: bool = False) -> None:
+                 queue_limit: int = QUEUE_LIMIT) -> None:
         self.context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited pools or threads
-        self.calls = self.context.Queue(QUEUE_LIMIT)
+        self.calls = self.context.Queue(queue_limit)
         self.size = processes
         self.threads = threads
-        self.socket_mode = socket_mode
         self.processes: list[BaseProcess] = []
         self.stopping = threading.Event()
+        self.runner: QueueLazyListenerRunner | None = None
 
-    def attach(self, app: App) -> None:
+    def attach(self, app: App, notify: Notify) -> None:
         """From now on `app` acknowledges only; its lazy listeners run in the pool."""
-        app.listener_runner.lazy_listener_runner = QueueLazyListenerRunner(self.calls)
+        self.runner = QueueLazyListenerRunner(self.calls, notify, self.stopping)
+        app.listener_runner.lazy_listener_runner = self.runner
 
     def start(self) -> None:
         self.processes = [self._spawn(i) for i in range(self.size)]
         threading.Thread(target=self._watch, name="listener-pool-watch", daemon=True).start()
 
     def stop(self) -> None:
+        """No new work; the listener processes finish what was queued and in hand; whatever is left is told."""
         self.stopping.set()
         for _ in self.processes:
             self.calls.put(None)
         for process in self.processes:
-            process.join(timeout=5)
+            process.join(timeout=STOP_GRACE_S)
             if process.is_alive():
-                process.terminate()
+                process.terminate()  # it tells the users of the work it still had (run_listener_process)
+                process.join(timeout=2)
+        while self.runner is not None:
+            try:
+                call = self.calls.get(timeout=0.2)  # not get_nowait: a listener killed in get() held its lock
+            except (queue.Empty, OSError, ValueError):
+                break
+            if call is not None:
+                self.runner.dropped(call.request().body,
+                                    f"its work ({call.function}) was still queued when serve stopped", RESTARTING)
+        if self.runner is not None:
+            self.runner.notices.shutdown(wait=True)
 
     def alive(self) -> bool:
         return all(p.is_alive() for p in self.processes)
 
     def _spawn(self, number: int) -> BaseProcess:
-        process = self.context.Process(target=run_listener_process, args=(self.calls, self.threads, self.socket_mode),
+        process = self.context.Process(target=run_listener_process, args=(self.calls, self.threads),
                                        name=f"ticketbot-listener-{number}", daemon=True)
         process.start()
         return process
@@ -106,7 +155,28 @@ class ListenerPool:
                     self.processes[i] = self._spawn(i)
 
 
-def run_listener_process(calls: Any, threads: int, socket_mode: bool) -> None:
+class InHand:
+    """The calls a listener process has taken and not finished, to tell their users if it must stop."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.calls: dict[int, LazyCall] = {}
+
+    def add(self, call: LazyCall) -> None:
+        with self.lock:
+            self.calls[id(call)] = call
+
+    def done(self, call: LazyCall) -> None:
+        with self.lock:
+            self.calls.pop(id(call), None)
+
+    def take_all(self) -> list[LazyCall]:
+        with self.lock:
+            calls, self.calls = list(self.calls.values()), {}
+            return calls
+
+
+def run_listener_process(calls: Any, threads: int) -> None:
     """A listener process: its own services and App; runs the lazy listeners it is handed."""
     from bot.app import build_app, build_bot
     from bot.bootstrap import bootstrap
@@ -117,17 +187,37 @@ def run_listener_process(calls: Any, threads: int, socket_mode: bool) -> None:
     os.nice(LISTENER_NICENESS)
     configure_logging(os.environ.get("LOG_LEVEL", "WARNING"), os.environ.get("LOG_FORMAT", "text"))
     services = bootstrap(Settings.from_env(os.environ), inline=False, migrate=False)
-    app = build_app(build_bot(services), socket_mode=socket_mode)
+    bot = build_bot(services)
+    app = build_app(bot)
+    in_hand = InHand()
+
+    def stopped_with_work_in_hand(*_: object) -> None:
+        for call in in_hand.take_all():
+            body = call.request().body
+            log.error("acknowledged %s, but %s did not finish: the listener process was stopped; the user is told",
+                      what(body), call.function)
+            bot.tell(body, RESTARTING)
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stopped_with_work_in_hand)
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="listener") as pool:
         while True:
             call = calls.get()
             if call is None:
                 break
-            pool.submit(_run, app, call)
+            in_hand.add(call)
+            pool.submit(_run, app, call, in_hand, bot.tell)
 
 
-def _run(app: App, call: LazyCall) -> None:
+def _run(app: App, call: LazyCall, in_hand: InHand, notify: Notify) -> None:
+    request = call.request()
     try:
-        app.dispatch(BoltRequest(body=call.body, headers=dict(call.headers), mode=call.mode))
+        response = app.dispatch(request)
+        if response.status != 200:  # never for a request the acknowledging process took; said if it happens
+            log.error("acknowledged %s, but its listener %s answered %s; the user is told", what(request.body),
+                      call.function, response.status)
+            notify(request.body, "Something went wrong on our side and this was not done. Please try again.")
     except Exception:
         log.exception("listener %s failed", call.function)
+    finally:
+        in_hand.done(call)

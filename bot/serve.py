@@ -12,17 +12,18 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from http import HTTPStatus
 from typing import Any
 
 from redis.exceptions import RedisError
-from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt import App, BoltRequest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.listener_pool import LISTENER_PROCESSES, ListenerPool
+from bot.listener_pool import LISTENER_PROCESSES, QUEUE_LIMIT, ListenerPool
 from bot.settings import Settings
+from bot.slack_gate import MAX_BODY_BYTES, GateAnswer, SlackRequestGate
 
 log = logging.getLogger(__name__)
 
@@ -57,24 +58,44 @@ def serve_problems(settings: Settings) -> list[str]:
 
 
 def wsgi_app(app: App | None, is_healthy: Callable[[], bool],
-             is_ready: Callable[[], bool] | None = None) -> WSGIApp:
-    """Slack's requests to Bolt (HTTP mode); /healthz and /readyz answered here; anything else 404."""
-    slack = SlackRequestHandler(app, path=EVENTS_PATH) if app is not None else None
+             is_ready: Callable[[], bool] | None = None, *, gate: SlackRequestGate | None = None) -> WSGIApp:
+    """Slack's requests to Bolt (HTTP mode) once `gate` admits them; /healthz and /readyz; anything else 404."""
+    if app is not None and gate is None:
+        raise ValueError("Slack requests need the gate that checks their size and signature")
     probes = {HEALTH_PATH: is_healthy, READY_PATH: is_ready or is_healthy}
+
+    def answer(start_response: StartResponse, status: str, body: bytes,
+               headers: Iterable[tuple[str, str]] = (("Content-Type", "text/plain"),)) -> list[bytes]:
+        start_response(status, [*headers, ("Content-Length", str(len(body)))])
+        return [body]
+
+    def slack(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        assert app is not None and gate is not None
+        admitted = gate.admit(environ)
+        if isinstance(admitted, GateAnswer):
+            log.info("refused a request to %s: %s", EVENTS_PATH, admitted.reason)
+            return answer(start_response, admitted.status, admitted.status[4:].encode())
+        try:
+            body = admitted.body.decode("utf-8")
+        except UnicodeDecodeError:
+            return answer(start_response, "400 Bad Request", b"Bad Request")
+        request_headers: dict[str, str | Sequence[str]] = dict(admitted.headers)
+        response = app.dispatch(BoltRequest(body=body, headers=request_headers, query=environ.get("QUERY_STRING", "")))
+        data = response.body.encode("utf-8")
+        headers = [(name, value) for name, values in response.headers.items() if name.lower() != "content-length"
+                   for value in values]
+        status = f"{response.status} {HTTPStatus(response.status).phrase}"
+        return answer(start_response, status, data, headers)
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
-        if slack is not None and path == EVENTS_PATH and method == "POST":
+        if app is not None and path == EVENTS_PATH and method == "POST":
             return slack(environ, start_response)
         if path in probes and method in ("GET", "HEAD"):
             ok = probes[path]()
-            body = json.dumps({"ok": ok}).encode()
-            start_response("200 OK" if ok else "503 Service Unavailable",
-                           [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-            return [body]
-        body = b"Not Found"
-        start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
-        return [body]
+            return answer(start_response, "200 OK" if ok else "503 Service Unavailable",
+                          json.dumps({"ok": ok}).encode(), (("Content-Type", "application/json"),))
+        return answer(start_response, "404 Not Found", b"Not Found")
 
     return application
 
@@ -89,10 +110,12 @@ def run_serve(settings: Settings) -> int:
               file=sys.stderr)
         return 2
     socket_mode = bool(settings.slack_app_token)
-    pool = ListenerPool(_env_int("TICKETBOT_LISTENER_PROCESSES", LISTENER_PROCESSES), socket_mode=socket_mode)
+    pool = ListenerPool(_env_int("TICKETBOT_LISTENER_PROCESSES", LISTENER_PROCESSES),
+                        queue_limit=_env_int("TICKETBOT_LISTENER_QUEUE_LIMIT", QUEUE_LIMIT))
     services = bootstrap(settings, inline=False)  # migrates the database first (serialised)
-    app = build_app(build_bot(services), socket_mode=socket_mode)
-    pool.attach(app)  # this process acknowledges; the listener processes do the work
+    bot = build_bot(services)
+    app = build_app(bot)
+    pool.attach(app, bot.tell)  # this process acknowledges; the listener processes do the work
     pool.start()
     signal.signal(signal.SIGTERM, lambda *_: _shutdown(pool))
 
@@ -130,8 +153,11 @@ def run_serve(settings: Settings) -> int:
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" at every burst
     threads = _env_int("TICKETBOT_HTTP_THREADS", HTTP_THREADS)
     log.warning("ticketbot serve: HTTP on %s:%s (POST %s, GET %s)", host, settings.port, EVENTS_PATH, HEALTH_PATH)
-    waitress.serve(wsgi_app(app, is_healthy, is_ready), host=host, port=settings.port, threads=threads,
-                   connection_limit=500, channel_timeout=30, ident="ticketbot")
+    gate = SlackRequestGate(str(settings.slack_signing_secret))
+    # waitress refuses a longer body from its Content-Length (or while reading a chunked one) before the app
+    # sees it; the gate applies the same cap to what waitress hands on.
+    waitress.serve(wsgi_app(app, is_healthy, is_ready, gate=gate), host=host, port=settings.port, threads=threads,
+                   connection_limit=500, channel_timeout=30, max_request_body_size=MAX_BODY_BYTES, ident="ticketbot")
     return 0
 
 

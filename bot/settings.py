@@ -66,6 +66,7 @@ class Settings:
     slack_post_interval_ms: int = 1000  # chat.postMessage pacing per channel (Slack: about 1 message/s)
     slack_progress_interval_ms: int = 2000  # progress message edits at most this often
     slack_quiet_seconds: int = 60  # the Slack sweeper leaves a thread alone while it changed this recently
+    allow_slack_connect: bool = False  # users of other workspaces (Slack Connect guests) may use the bot
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -81,6 +82,12 @@ class Settings:
                 problems.append(f"{name}={text!r}: must be a whole number from {low} to {high}")
                 return default
             return int(text)
+
+        def flag(name: str) -> bool:
+            text = get(name, "false").lower()
+            if text not in ("true", "false", "1", "0", "yes", "no"):
+                problems.append(f"{name}={text!r}: must be true or false")
+            return text in ("true", "1", "yes")
 
         def id_list(name: str, pattern: re.Pattern[str], what: str) -> tuple[str, ...]:
             items = tuple(i.strip() for i in get(name).split(",") if i.strip())
@@ -172,6 +179,7 @@ class Settings:
             slack_post_interval_ms=integer("TICKETBOT_SLACK_POST_INTERVAL_MS", 1000, 0, 60_000),
             slack_progress_interval_ms=integer("TICKETBOT_SLACK_PROGRESS_INTERVAL_MS", 2000, 100, 60_000),
             slack_quiet_seconds=integer("TICKETBOT_SLACK_QUIET_SECONDS", 60, 1, 3600),
+            allow_slack_connect=flag("TICKETBOT_ALLOW_SLACK_CONNECT"),
         )
         if problems:
             raise SettingsError(problems)

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.serve import serve_problems, wsgi_app
 from bot.settings import Secret, Settings
+from bot.slack_gate import SlackRequestGate
 
 
 def test_http_mode_needs_a_bot_token_and_a_signing_secret() -> None:
@@ -33,7 +34,8 @@ def call(app: Any, method: str, path: str) -> tuple[str, bytes]:
 
 def test_routes() -> None:
     healthy = {"ok": True}
-    app = wsgi_app(object(), lambda: healthy["ok"])  # type: ignore[arg-type]  # Slack's path is not called here
+    app = wsgi_app(object(), lambda: healthy["ok"],  # type: ignore[arg-type]  # Slack's path is not called here
+                   gate=SlackRequestGate("secret"))
     assert call(app, "GET", "/healthz") == ("200 OK", b'{"ok": true}')
     healthy["ok"] = False
     assert call(app, "GET", "/healthz") == ("503 Service Unavailable", b'{"ok": false}')
@@ -60,7 +62,7 @@ def test_the_error_handler_tells_the_user_a_reference_that_is_in_the_log(caplog)
     from tests.fakes.slack_server import FakeSlackServer
 
     with FakeSlackServer() as slack:
-        bot = SimpleNamespace(slack=None, _tell=lambda body, message: SlackBot._tell(bot, body, message))  # type: ignore[arg-type]
+        bot = SimpleNamespace(slack=None, tell=lambda body, message: SlackBot.tell(bot, body, message))  # type: ignore[arg-type]
         body = {"command": "/generate-tickets", "response_url": slack.response_url("err"), "channel_id": "C1",
                 "user_id": "U1"}
         known = SlackBot.report_error(bot, ProcessingError("nothing to retry", Category.USER_FIXABLE), body)  # type: ignore[arg-type]

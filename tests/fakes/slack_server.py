@@ -37,6 +37,7 @@ from urllib.parse import parse_qs, urlsplit
 BOT_USER_ID = "UBOT00001"
 BOT_ID = "BBOT00001"
 TEAM_ID = "T0TEAM001"
+APP_ID = "A0TEST"  # the api_app_id of every request tests/support/slack.py builds
 MAX_TEXT = 4000
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -89,6 +90,7 @@ class FakeSlackServer:
         self.resets_after_post = 0
         self.not_in_channels: set[str] = set()
         self.latency_s = 0.0
+        self.slow_responses: dict[str, float] = {}  # response_url name -> seconds its first answer is held
         self._ts = int(time.time()) * 1_000_000
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -156,6 +158,11 @@ class FakeSlackServer:
         with self.lock:
             self.faults[method].extend(Fault(status, retry_after, error) for _ in range(times))
 
+    def slow_response(self, name: str, seconds: float) -> None:
+        """The next answer posted to response_url `name` is held this long (a slow Slack) before it is taken."""
+        with self.lock:
+            self.slow_responses[name] = seconds
+
     def reset_after_post(self, times: int = 1) -> None:
         """The next chat.postMessage calls are stored, then the connection is reset before any answer."""
         with self.lock:
@@ -218,6 +225,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = self._body()
         if parts.path.startswith("/response/"):
+            with fake.lock:
+                hold = fake.slow_responses.pop(parts.path.rsplit("/", 1)[1], 0.0)
+            time.sleep(hold)
             data = json.loads(body or b"{}")
             with fake.lock:
                 fake.responses.append({"url": parts.path, **data})
@@ -284,7 +294,7 @@ class _Handler(BaseHTTPRequestHandler):
     def api_auth_test(self, method: str, params: dict[str, Any]) -> None:
         self._answer(method, params, {"ok": True, "url": "https://fake.slack.com/", "team": "Fake",
                                       "user": "ticketbot", "team_id": TEAM_ID, "user_id": BOT_USER_ID,
-                                      "bot_id": BOT_ID})
+                                      "bot_id": BOT_ID, "app_id": APP_ID})
 
     def api_chat_postMessage(self, method: str, params: dict[str, Any]) -> None:
         fake = self.server_fake
