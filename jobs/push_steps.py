@@ -4,8 +4,9 @@ Each issue, epic and link moves none → creating → created, and `creating` is
 request, the key AFTER the answer (reliability-security §2, the Jira outbox):
 
 - a create that was answered is recorded with its key;
-- a create Jira refused (400, 401/403, or 429/503 after the transport's bounded retries) created
-  nothing, so it goes back to `none` (or `failed` with Jira's words, for a 400);
+- a create Jira refused (400, 401/403, or 429 after the transport's bounded retries) created
+  nothing, so it goes back to `none` (or `failed` with Jira's words, for a 400); a 503 is not a
+  refusal (a proxy may answer it after Jira created the issue), so it is reconciled like a lost answer;
 - a create found `creating` — the worker died between request and commit, or the answer was lost —
   is looked for by its unique label (`ticketbot-t<id>`, epics `ticketbot-epic-<hash>`) before anything is
   created again. Found: recorded. Not found: `needs_reconcile`, searched again with backoff (Cloud's

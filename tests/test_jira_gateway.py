@@ -139,16 +139,38 @@ def test_timeouts_are_explicit_and_the_library_never_retries(cloud: FakeJiraServ
 # ---- J1: 429 and 503 with Retry-After ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("status", [429, 503])
-def test_retry_after_is_honoured_then_the_request_succeeds(cloud: FakeJiraServer, status: int) -> None:
+def test_retry_after_is_honoured_then_the_request_succeeds(cloud: FakeJiraServer) -> None:
     gateway, sleeps = recording_gateway(cloud)
     gateway.setup()
-    cloud.enqueue("create", Reply.error(status, "slow down", retry_after="1"))
+    cloud.enqueue("create", Reply.error(429, "slow down", retry_after="1"))
     started = time.monotonic()
     gateway.create_issue(story(1))
     assert time.monotonic() - started >= 1.0
     assert sleeps == [1.0]
     assert cloud.count("create") == 2 and len(cloud.issues) == 1
+
+
+@pytest.mark.parametrize("kind", ["create", "bulk"])
+def test_a_503_to_a_create_is_an_unknown_outcome_and_never_resent(cloud: FakeJiraServer, kind: str) -> None:
+    """A proxy may answer 503 after Jira created the issue: resending would make a second one."""
+    gateway, sleeps = recording_gateway(cloud)
+    gateway.setup()
+    cloud.enqueue(kind, Reply.error_after_work(503))
+    with pytest.raises(JiraOutcomeUnknown, match="HTTP 503"):
+        if kind == "create":
+            gateway.create_issue(story(1))
+        else:
+            gateway.create_issues([story(1), story(2)])
+    assert cloud.count(kind) == 1 and sleeps == []
+    assert len(cloud.issues) == (1 if kind == "create" else 2)  # Jira did act: reconciling finds them
+
+
+def test_a_503_to_a_read_is_still_retried(cloud: FakeJiraServer) -> None:
+    gateway, sleeps = recording_gateway(cloud)
+    gateway.create_issue(story(1))
+    cloud.enqueue("search", Reply.error(503, retry_after="0"))
+    assert set(gateway.find_by_labels(["ticketbot-t1"])) == {"ticketbot-t1"}
+    assert cloud.count("search") == 2 and sleeps == [0.0]
 
 
 def test_retries_are_bounded(cloud: FakeJiraServer) -> None:

@@ -255,7 +255,7 @@ def test_a_project_that_needs_a_field_we_do_not_fill_stops_the_first_push(pg_eng
 def test_rate_limits_are_waited_out_and_nothing_is_duplicated(pg_engine: Engine, cloud: FakeJiraServer) -> None:
     session_id = generated(pg_engine)
     publisher = build_publisher(pg_engine.uow_factory, cloud)
-    cloud.enqueue("bulk", Reply.error(429, retry_after="1"), Reply.error(503, retry_after="0"))
+    cloud.enqueue("bulk", Reply.error(429, retry_after="1"), Reply.error(429, retry_after="0"))
     cloud.enqueue("create", Reply.error(429, retry_after="0"))
     publisher.service.approve_all(session_id, "U1")
     assert_all_pushed_once(pg_engine, session_id, cloud)
@@ -265,12 +265,25 @@ def test_rate_limits_are_waited_out_and_nothing_is_duplicated(pg_engine: Engine,
 def test_a_rate_limit_that_outlasts_the_retries_waits_and_resumes(pg_engine: Engine, cloud: FakeJiraServer) -> None:
     session_id = generated(pg_engine)
     publisher = build_publisher(pg_engine.uow_factory, cloud, max_attempts=2)
-    cloud.enqueue("bulk", *[Reply.error(503, retry_after="0")] * 4)
+    cloud.enqueue("bulk", *[Reply.error(429, retry_after="0")] * 4)
     publisher.service.approve_all(session_id, "U1")
     assert_all_pushed_once(pg_engine, session_id, cloud)
     with pg_engine.uow_factory() as uow:
         temporary = [e.message for e in uow.errors.find(session_id, category="temporary")]
-    assert len(temporary) == 2 and "unavailable (HTTP 503)" in temporary[0]
+    assert len(temporary) == 2 and "rate limiting ticketbot (HTTP 429)" in temporary[0]
+
+
+def test_a_503_after_the_create_happened_is_reconciled_by_label_never_resent(pg_engine: Engine,
+                                                                             cloud: FakeJiraServer) -> None:
+    """A proxy in front of Jira answers 503 although the issues exist: they are found, not created twice."""
+    session_id = generated(pg_engine)
+    publisher = build_publisher(pg_engine.uow_factory, cloud)
+    cloud.enqueue("bulk", Reply.error_after_work(503))
+    cloud.enqueue("create", Reply.error_after_work(503))  # the first epic, too
+    publisher.service.approve_all(session_id, "U1")
+    assert_all_pushed_once(pg_engine, session_id, cloud)
+    assert_each_create_sent_once(cloud)
+    assert not publisher.notifier.people
 
 
 # ---- J2: the answer to a create is lost ----------------------------------------------------------------------
