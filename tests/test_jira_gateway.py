@@ -20,7 +20,7 @@ from integrations.jira.errors import (
 )
 from integrations.jira.gateway import IssueDraft, JiraGateway, blocks_link, link_in_issue, one_line
 from tests.factories import realistic_tickets
-from tests.fakes.jira_server import FakeField, FakeJiraServer, Reply
+from tests.fakes.jira_server import FakeField, FakeIssue, FakeJiraServer, Reply
 
 
 @pytest.fixture(params=["cloud", "server"])
@@ -299,8 +299,20 @@ def test_cloud_search_uses_search_jql_with_explicit_fields(cloud: FakeJiraServer
     gateway.find_by_labels(["ticketbot-t1"])
     searches = [r for r in cloud.requests if r.kind == "search"]
     assert [r.path for r in searches] == ["search/jql"]
-    assert searches[0].query["fields"] == ["labels,issuelinks"]
-    assert searches[0].query["jql"] == ['labels in ("ticketbot-t1") ORDER BY created ASC']
+    assert searches[0].query["fields"] == ["labels,issuelinks,project"]
+    assert searches[0].query["jql"] == ['project = "RPL" AND labels in ("ticketbot-t1") ORDER BY created ASC']
+
+
+def test_a_label_found_in_another_project_is_not_taken_for_ours(cloud: FakeJiraServer) -> None:
+    """The JQL is scoped to the project, and each answer is checked to be in it."""
+    gateway = JiraGateway(cloud.config())
+    gateway.create_issue(story(1))
+    [ours] = cloud.issues.values()
+    cloud.issues["OPS-1"] = FakeIssue("99999", "OPS-1", {**ours.fields, "project": {"key": "OPS"}}, ours.created_at)
+    assert {label: issue.key for label, issue in gateway.find_by_labels(["ticketbot-t1"]).items()} == {
+        "ticketbot-t1": ours.key}
+    cloud.issues.pop(ours.key)
+    assert gateway.find_by_labels(["ticketbot-t1"]) == {}
 
 
 def test_410_gone_is_not_retried_and_says_so() -> None:
