@@ -147,7 +147,7 @@ class GenerationRun:
             else:
                 if record.slack_ts:
                     record.slack_version += 1  # the posted draft is edited in place
-            _apply_content(record, ticket, generation)
+            apply_content(record, ticket, generation)
             if content.fallback_reason:
                 self.fallbacks += 1
                 uow.errors.add(self.session_id, Category.TEMPORARY.value,
@@ -272,7 +272,7 @@ class GenerationRun:
                                                       tickets, self.fallbacks, self.usage))
 
 
-def _apply_content(record: TicketRecord, ticket: WrittenTicket, generation: int) -> None:
+def apply_content(record: TicketRecord, ticket: WrittenTicket, generation: int) -> None:
     brief, content = ticket.brief, ticket.content
     record.generation = generation
     record.position = brief.position
@@ -289,59 +289,3 @@ def _apply_content(record: TicketRecord, ticket: WrittenTicket, generation: int)
     record.prompt_tokens = content.usage.prompt_tokens
     record.completion_tokens = content.usage.completion_tokens
     record.cached_tokens = content.usage.cached_tokens
-
-
-def regenerate(service: ProcessingService, task_id: int, worker_id: str) -> None:
-    """Rewrite one ticket in place from the session's current spec."""
-    owner = f"{worker_id}:{uuid.uuid4().hex[:8]}"
-    with service.uow_factory() as uow:
-        task = uow.tasks.get(task_id)
-        if task.status not in ("queued", "running") or task.ticket_id is None:
-            return
-        if not uow.tasks.claim_lease(task_id, owner, service.clock() + timedelta(seconds=service.config.lease_s),
-                                     service.clock()):
-            return
-        uow.commit()
-    try:
-        with service.uow_factory() as uow:
-            task = uow.tasks.get(task_id)
-            assert task.ticket_id is not None
-            ticket = uow.tickets.get(task.ticket_id)
-            session = uow.sessions.get(ticket.session_id)
-            plan = service.plan_session(uow, ticket.session_id)
-            brief = next((b for b in plan.tickets if b.key == ticket.spec_key), None)
-            site = SiteContext(session.site_name or session.channel_id, session.site_description)
-        if brief is None:
-            raise ProcessingError("this ticket's rows are no longer in the uploaded spec", Category.USER_FIXABLE)
-        content = service.writer.write(brief, site)
-        with service.uow_factory() as uow:
-            task = uow.tasks.get(task_id)
-            assert task.ticket_id is not None
-            ticket = uow.tickets.get(task.ticket_id)
-            _apply_content(ticket, WrittenTicket(brief, content), ticket.generation)
-            ticket.status = "draft"
-            ticket.regeneration_count += 1
-            ticket.slack_version += 1
-            task.status, task.progress, task.done, task.stage = "completed", 100.0, 1, "Done"
-            task.finished_at, task.lease_owner = service.clock(), None
-            u = content.usage
-            task.prompt_tokens, task.completion_tokens, task.cached_tokens = (
-                u.prompt_tokens, u.completion_tokens, u.cached_tokens)
-            session_id, ticket_id = ticket.session_id, ticket.id
-            uow.commit()
-        service.notifier.ticket_written(session_id, ticket_id)
-    except (ProcessingError, WriterError) as exc:
-        category = exc.category if isinstance(exc, ProcessingError) else Category(exc.category)
-        message = exc.message if isinstance(exc, ProcessingError) else str(exc)
-        with service.uow_factory() as uow:
-            task = uow.tasks.get(task_id)
-            task.status, task.error_category, task.error_message = "failed", category.value, message
-            task.finished_at, task.lease_owner = service.clock(), None
-            if task.ticket_id is not None:
-                ticket = uow.tickets.get(task.ticket_id)
-                if ticket.status == "regenerating":
-                    ticket.status = "draft"
-                uow.errors.add(ticket.session_id, category.value, message, task_id=task_id, ticket_id=ticket.id,
-                               entity=ticket.spec_key)
-            uow.commit()
-

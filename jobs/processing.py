@@ -132,6 +132,9 @@ class ProcessingService:
                 return self._already_running(running)
             if session.status not in ("failed", "cancelled", "review"):
                 raise ProcessingError(f"nothing to retry: this session is {session.status}", Category.USER_FIXABLE)
+            if uow.tasks.active(session_id, "regenerate") is not None:  # both would write the same draft
+                raise ProcessingError("a draft of this session is being regenerated; retry once its new text is in",
+                                      Category.USER_FIXABLE)
             if session.generation_count >= self.config.max_generations:
                 raise ProcessingError(
                     f"this session has been generated {session.generation_count} times, the most allowed; "
@@ -165,6 +168,7 @@ class ProcessingService:
         """Rewrite one draft in place (at most `max_regenerations` times per ticket)."""
         with self.uow_factory() as uow:
             ticket = uow.tickets.get(ticket_id, for_update=True)
+            uow.sessions.get(ticket.session_id, for_update=True)  # serialised with retry, which locks it too
             existing = uow.tasks.active_for_ticket(ticket_id)
             if existing is not None:
                 return StartResult(ticket.session_id, existing.id, existing.generation, 1, already_running=True)
@@ -224,9 +228,9 @@ class ProcessingService:
             return uow.tasks.get(task_id).session_id
 
     def execute_regeneration(self, task_id: int, worker_id: str) -> None:
-        from jobs.generation import regenerate
+        from jobs.regeneration import RegenerationRun
 
-        regenerate(self, task_id, worker_id)
+        RegenerationRun(self, task_id, worker_id).execute()
 
     # ---- helpers -------------------------------------------------------------------------------
 

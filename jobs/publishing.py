@@ -8,6 +8,7 @@ recorded and `push_pending` says so in plain words.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -278,7 +279,7 @@ class PublishingService:
             ticket.jira_state, ticket.jira_attempts, ticket.jira_error = "none", 0, None
             ticket.jira_next_try_at = None
             uow.audit.record(actor, "confirm_not_in_jira", session_id=ticket.session_id, ticket_id=ticket_id,
-                             detail=issue_label(ticket))
+                             detail=stored_label(ticket))
             task, enqueue = self._push_task(uow, ticket.session_id, actor)
             uow.commit()
             decision = self._decision(ticket, changed=True, task=task)
@@ -418,13 +419,28 @@ class PublishingService:
         return ""
 
 
-def issue_label(ticket: TicketRecord) -> str:
-    """The label unique to a ticket's issue (DESIGN §10), by which a lost create is found again."""
-    return f"ticketbot-t{ticket.id}"
+def issue_label(instance: str, ticket: TicketRecord) -> str:
+    """The label unique to a ticket's issue (DESIGN §10), by which a lost create is found again.
+
+    Ticket ids are small numbers that other deployments on the same Jira, and this one after a backup
+    restore, use too: the deployment's random id and a random part of the ticket's own keep the label
+    unique. It is stored on the ticket before the create is sent (`jira_label`) and searched as stored.
+    """
+    return f"ticketbot-{instance}-t{ticket.id}-{secrets.token_hex(3)}"
 
 
-def session_label(session_id: int) -> str:
+def session_label(instance: str, session_id: int) -> str:
+    return f"ticketbot-{instance}-s{session_id}"
+
+
+def legacy_session_label(session_id: int) -> str:
+    """The session label of creates sent before labels carried the instance id (migration 0003)."""
     return f"ticketbot-s{session_id}"
+
+
+def stored_label(ticket: TicketRecord) -> str:
+    """The label the ticket's create carried (older rows without one had `ticketbot-t<id>`)."""
+    return ticket.jira_label or f"ticketbot-t{ticket.id}"
 
 
 def _awaiting(uow: UnitOfWork, session_id: int) -> list[TicketRecord]:

@@ -37,6 +37,7 @@ class PushContext:
     gateway: JiraGateway
     renew: Callable[[UnitOfWork], None]  # renews the task's lease in this transaction, or raises LeaseLost
     announce: Callable[[Sequence[tuple[int, str]]], None]  # tickets just recorded as pushed: (id, key)
+    instance: str  # this deployment's random id, part of every label (storage InstanceRepository)
     creates: int = 0  # create requests answered in this run (the fault point counts them)
 
 

@@ -4,12 +4,14 @@ Each issue, epic and link moves none → creating → created, and `creating` is
 request, the key AFTER the answer (reliability-security §2, the Jira outbox):
 
 - a create that was answered is recorded with its key;
-- a create Jira refused (400, 401/403, or 429/503 after the transport's bounded retries) created
-  nothing, so it goes back to `none` (or `failed` with Jira's words, for a 400);
+- a create Jira refused (400, 401/403, or 429 after the transport's bounded retries) created
+  nothing, so it goes back to `none` (or `failed` with Jira's words, for a 400); a 503 is not a
+  refusal (a proxy may answer it after Jira created the issue), so it is reconciled like a lost answer;
 - a create found `creating` — the worker died between request and commit, or the answer was lost —
-  is looked for by its unique label (`ticketbot-t<id>`, epics `ticketbot-epic-<hash>`) before anything is
-  created again. Found: recorded. Not found: `needs_reconcile`, searched again with backoff (Cloud's
-  search lags) for up to the reconcile window, then raised for a person. Never created blind.
+  is looked for by its unique label (`ticketbot-<instance>-t<id>-<random>`, stored on the ticket before
+  the request; epics `ticketbot-epic-<hash>`), in the push's project only, before anything is created
+  again. Found: recorded. Not found: `needs_reconcile`, searched again with backoff (Cloud's search
+  lags) for up to the reconcile window, then raised for a person. Never created blind.
 
 Links are made as soon as both ends exist: inside the create payload when the other end is in Jira
 already, otherwise by `POST issueLink` afterwards (jobs/push_links.py).
@@ -26,7 +28,7 @@ from datetime import datetime, timedelta
 from integrations.jira.errors import USER_FIXABLE, JiraError, JiraOutcomeUnknown, JiraTemporary
 from integrations.jira.gateway import BulkItem, FoundIssue, IssueDraft
 from jobs.faults import fault_point
-from jobs.publishing import NeedsPerson, issue_label, session_label
+from jobs.publishing import NeedsPerson, issue_label, legacy_session_label, session_label, stored_label
 from jobs.push_links import Keys, LinkSteps, PushContext, keys_and_deps, linkable
 from jobs.stored_tickets import written_ticket
 from storage.models import JiraEpicRecord, TicketDependencyRecord, TicketRecord
@@ -35,9 +37,12 @@ from storage.uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 
-def epic_label(project: str, site: str, group: str) -> str:
-    """The label unique to the epic of (project, site, group), by which a lost create is found again."""
-    return "ticketbot-epic-" + hashlib.sha1(f"{project}|{site}|{group}".encode()).hexdigest()[:12]
+def epic_label(instance: str, project: str, site: str, group: str) -> str:
+    """The label unique to this deployment's epic of (project, site, group), by which a lost create is found.
+
+    Stored with the epic's record when first added: epics of older versions keep the label they have.
+    """
+    return "ticketbot-epic-" + hashlib.sha1(f"{instance}|{project}|{site}|{group}".encode()).hexdigest()[:12]
 
 
 def ready(ticket: TicketRecord, now: datetime) -> bool:
@@ -80,7 +85,7 @@ class PushSteps:
     def reconcile_tickets(self) -> None:
         now = self.clock()
         with self.uow_factory() as uow:
-            due = {issue_label(t): t.id for t in uow.tickets.states_for(self.ctx.session_id) if reconcile_due(t, now)}
+            due = {stored_label(t): t.id for t in uow.tickets.states_for(self.ctx.session_id) if reconcile_due(t, now)}
         if not due:
             return
         found = self.ctx.gateway.find_by_labels(list(due))
@@ -93,7 +98,7 @@ class PushSteps:
                 if ticket.jira_state not in ("creating", "needs_reconcile"):
                     continue
                 issue = found.get(label)
-                if issue is not None and session_label(self.ctx.session_id) in issue.labels:
+                if issue is not None and self._session_label(label) in issue.labels:
                     log.info("%s was created as %s before its answer got lost; recorded", ticket.spec_key, issue.key)
                     self._mark_created(ticket, issue.key, issue, keys, deps)
                     pushed.append((ticket.id, issue.key))
@@ -111,6 +116,12 @@ class PushSteps:
         self.ctx.announce(pushed)
         for notice in raised:
             self.ctx.service.notifier.needs_person(notice)
+
+    def _session_label(self, issue_label: str) -> str:
+        """The session label an issue labelled `issue_label` was created with (older creates: no instance)."""
+        if issue_label.startswith(f"ticketbot-{self.ctx.instance}-"):
+            return session_label(self.ctx.instance, self.ctx.session_id)
+        return legacy_session_label(self.ctx.session_id)
 
     def reconcile_epics(self) -> None:
         now = self.clock()
@@ -168,7 +179,8 @@ class PushSteps:
         for group in groups:
             with self.uow_factory() as uow:
                 epic = uow.epics.get_or_add(self.ctx.project, self.ctx.site, group,
-                                            epic_label(self.ctx.project, self.ctx.site, group))
+                                            epic_label(self.ctx.instance, self.ctx.project, self.ctx.site,
+                                                       group))
                 uow.commit()
                 epic_id, state, key = epic.id, epic.state, epic.issue_key
             if state == "created" and key and not self._still_there(epic_id, key):
@@ -244,7 +256,7 @@ class PushSteps:
     def _prepare(self, ticket_ids: Sequence[int], epic_keys: dict[str, str] | None) -> list[_Prepared]:
         """Commit the intent (creating) of each ticket, with the links its payload will carry."""
         now = self.clock()
-        project, session_id = self.ctx.project, self.ctx.session_id
+        project = self.ctx.project
         with self.uow_factory() as uow:
             self.ctx.renew(uow)
             locked = [t for t in (uow.tickets.get(i, for_update=True) for i in ticket_ids) if ready(t, now)]
@@ -262,7 +274,8 @@ class PushSteps:
                         dep.jira_link_state = "creating"
                 ticket.jira_state, ticket.jira_attempts, ticket.jira_next_try_at = "creating", 0, None
                 ticket.jira_error, ticket.jira_project = None, project
-                labels = ("ticketbot", session_label(session_id), issue_label(ticket))
+                ticket.jira_label = ticket.jira_label or issue_label(self.ctx.instance, ticket)
+                labels = ("ticketbot", self._session_label(ticket.jira_label), ticket.jira_label)
                 draft = IssueDraft(ticket.title, labels, ticket=written_ticket(ticket),
                                    epic_key=epic_keys.get(ticket.group) if epic_keys is not None else None,
                                    blocked_by=tuple(blocked_by), blocks=tuple(blocks))

@@ -105,8 +105,11 @@ class PushRun:
             except JiraTemporary as exc:  # Jira unreachable or busy: like any temporary failure
                 if self._wait(self._after_temporary(exc), exc.message):
                     return
+        with self.service.uow_factory() as uow:
+            instance = uow.instance.instance_id()
+            uow.commit()
         steps = self.steps = PushSteps(PushContext(self.service, self.task_id, self.session_id, self.project, site,
-                                                   gateway, self._renew, self._announce))
+                                                   gateway, self._renew, self._announce, instance))
         self._progress("Pushing to Jira")
         for _ in range(MAX_ROUNDS):
             try:

@@ -19,6 +19,7 @@ from integrations.slack.views import (
 from integrations.spec.problems import Problem
 from integrations.spec.sheets import SheetKind
 from jobs.planning import Plan
+from jobs.publishing import stored_label
 from storage.models import TaskRecord, TicketRecord, UploadRecord
 from storage.uow import UnitOfWork
 
@@ -122,7 +123,7 @@ def draft_view(uow: UnitOfWork, ticket: TicketRecord, jira_browse_url: str = "")
         verification=tuple(str(v) for v in ticket.verification or ()),
         depends_on=tuple(str(d) for d in ticket.depends_on or ()), status=ticket.status,
         decided_by=ticket.decided_by, jira_key=ticket.jira_key or "", jira_url=url,
-        jira_state=ticket.jira_state, jira_error=ticket.jira_error or "", jira_label=f"ticketbot-t{ticket.id}",
+        jira_state=ticket.jira_state, jira_error=ticket.jira_error or "", jira_label=stored_label(ticket),
         fallback=ticket.writer == FALLBACK_WRITER, regenerations=ticket.regeneration_count, note=note,
     )
 

@@ -184,6 +184,7 @@ class TicketRecord(Base):
     slack_state: Mapped[str] = mapped_column(String(16), default="none")  # none | posting | posted
     slack_version: Mapped[int] = mapped_column(Integer, default=0)  # bumps when the draft must be edited
     jira_key: Mapped[str | None] = mapped_column(String(32))
+    jira_label: Mapped[str | None] = mapped_column(String(64))  # the label its create carried: found again by it
     jira_state: Mapped[str] = mapped_column(String(20), default="none")
     jira_attempts: Mapped[int] = mapped_column(Integer, default=0)
     jira_next_try_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -291,3 +292,13 @@ class JiraEpicRecord(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     __table_args__ = (UniqueConstraint("project_key", "site_name", "group", name="uq_jira_epics_site_group"),)
+
+
+class InstanceRecord(Base):
+    """This deployment's random id (one row), generated once: it keeps Jira labels apart between
+    deployments sharing a Jira, whose ticket and session ids are the same small numbers."""
+
+    __tablename__ = "instance"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    instance_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, load_only
 
@@ -15,6 +16,7 @@ from storage.models import (
     ACTIVE_TASK_STATES,
     OPEN_SESSION_STATES,
     AuditRecord,
+    InstanceRecord,
     JiraEpicRecord,
     ProcessedEventRecord,
     ProcessingErrorRecord,
@@ -246,8 +248,8 @@ class TicketRepository:
         return list(self.db.scalars(
             select(TicketRecord).where(TicketRecord.session_id == session_id)
             .options(load_only(TicketRecord.id, TicketRecord.spec_key, TicketRecord.group, TicketRecord.position,
-                               TicketRecord.status, TicketRecord.jira_key, TicketRecord.jira_state,
-                               TicketRecord.jira_attempts, TicketRecord.jira_next_try_at))
+                               TicketRecord.status, TicketRecord.jira_key, TicketRecord.jira_label,
+                               TicketRecord.jira_state, TicketRecord.jira_attempts, TicketRecord.jira_next_try_at))
             .order_by(TicketRecord.position, TicketRecord.id)
         ))
 
@@ -421,3 +423,25 @@ class AuditRepository:
         return list(self.db.scalars(
             select(AuditRecord).where(AuditRecord.session_id == session_id).order_by(AuditRecord.id)
         ))
+
+
+class InstanceRepository:
+    """This deployment's random id, made by whichever process asks first and never changed after."""
+
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def instance_id(self) -> str:
+        found = self.db.scalar(select(InstanceRecord.instance_id).where(InstanceRecord.id == 1))
+        if found:
+            return found
+        savepoint = self.db.begin_nested()
+        try:
+            self.db.execute(insert(InstanceRecord).values(id=1, instance_id=secrets.token_hex(6), created_at=utcnow()))
+        except IntegrityError:  # another process made it between our read and write: theirs counts
+            savepoint.rollback()
+        else:
+            savepoint.commit()
+        made = self.db.scalar(select(InstanceRecord.instance_id).where(InstanceRecord.id == 1))
+        assert made is not None
+        return made

@@ -11,6 +11,7 @@ from storage.repositories import (
     AuditRepository,
     ErrorRepository,
     EventRepository,
+    InstanceRepository,
     JiraEpicRepository,
     SessionRepository,
     TaskRepository,
@@ -38,6 +39,7 @@ class UnitOfWork:
         self.epics = JiraEpicRepository(self.db)
         self.messages = SlackMessageRepository(self.db)  # the Slack outbox
         self.channels = ChannelSettingsRepository(self.db)
+        self.instance = InstanceRepository(self.db)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -20,7 +20,7 @@ from integrations.jira.errors import (
 )
 from integrations.jira.gateway import IssueDraft, JiraGateway, blocks_link, link_in_issue, one_line
 from tests.factories import realistic_tickets
-from tests.fakes.jira_server import FakeField, FakeJiraServer, Reply
+from tests.fakes.jira_server import FakeField, FakeIssue, FakeJiraServer, Reply
 
 
 @pytest.fixture(params=["cloud", "server"])
@@ -139,16 +139,38 @@ def test_timeouts_are_explicit_and_the_library_never_retries(cloud: FakeJiraServ
 # ---- J1: 429 and 503 with Retry-After ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("status", [429, 503])
-def test_retry_after_is_honoured_then_the_request_succeeds(cloud: FakeJiraServer, status: int) -> None:
+def test_retry_after_is_honoured_then_the_request_succeeds(cloud: FakeJiraServer) -> None:
     gateway, sleeps = recording_gateway(cloud)
     gateway.setup()
-    cloud.enqueue("create", Reply.error(status, "slow down", retry_after="1"))
+    cloud.enqueue("create", Reply.error(429, "slow down", retry_after="1"))
     started = time.monotonic()
     gateway.create_issue(story(1))
     assert time.monotonic() - started >= 1.0
     assert sleeps == [1.0]
     assert cloud.count("create") == 2 and len(cloud.issues) == 1
+
+
+@pytest.mark.parametrize("kind", ["create", "bulk"])
+def test_a_503_to_a_create_is_an_unknown_outcome_and_never_resent(cloud: FakeJiraServer, kind: str) -> None:
+    """A proxy may answer 503 after Jira created the issue: resending would make a second one."""
+    gateway, sleeps = recording_gateway(cloud)
+    gateway.setup()
+    cloud.enqueue(kind, Reply.error_after_work(503))
+    with pytest.raises(JiraOutcomeUnknown, match="HTTP 503"):
+        if kind == "create":
+            gateway.create_issue(story(1))
+        else:
+            gateway.create_issues([story(1), story(2)])
+    assert cloud.count(kind) == 1 and sleeps == []
+    assert len(cloud.issues) == (1 if kind == "create" else 2)  # Jira did act: reconciling finds them
+
+
+def test_a_503_to_a_read_is_still_retried(cloud: FakeJiraServer) -> None:
+    gateway, sleeps = recording_gateway(cloud)
+    gateway.create_issue(story(1))
+    cloud.enqueue("search", Reply.error(503, retry_after="0"))
+    assert set(gateway.find_by_labels(["ticketbot-t1"])) == {"ticketbot-t1"}
+    assert cloud.count("search") == 2 and sleeps == [0.0]
 
 
 def test_retries_are_bounded(cloud: FakeJiraServer) -> None:
@@ -277,8 +299,20 @@ def test_cloud_search_uses_search_jql_with_explicit_fields(cloud: FakeJiraServer
     gateway.find_by_labels(["ticketbot-t1"])
     searches = [r for r in cloud.requests if r.kind == "search"]
     assert [r.path for r in searches] == ["search/jql"]
-    assert searches[0].query["fields"] == ["labels,issuelinks"]
-    assert searches[0].query["jql"] == ['labels in ("ticketbot-t1") ORDER BY created ASC']
+    assert searches[0].query["fields"] == ["labels,issuelinks,project"]
+    assert searches[0].query["jql"] == ['project = "RPL" AND labels in ("ticketbot-t1") ORDER BY created ASC']
+
+
+def test_a_label_found_in_another_project_is_not_taken_for_ours(cloud: FakeJiraServer) -> None:
+    """The JQL is scoped to the project, and each answer is checked to be in it."""
+    gateway = JiraGateway(cloud.config())
+    gateway.create_issue(story(1))
+    [ours] = cloud.issues.values()
+    cloud.issues["OPS-1"] = FakeIssue("99999", "OPS-1", {**ours.fields, "project": {"key": "OPS"}}, ours.created_at)
+    assert {label: issue.key for label, issue in gateway.find_by_labels(["ticketbot-t1"]).items()} == {
+        "ticketbot-t1": ours.key}
+    cloud.issues.pop(ours.key)
+    assert gateway.find_by_labels(["ticketbot-t1"]) == {}
 
 
 def test_410_gone_is_not_retried_and_says_so() -> None:

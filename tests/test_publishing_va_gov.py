@@ -13,7 +13,7 @@ import pytest
 
 from tests.fakes.jira_server import FakeJiraServer
 from tests.support.engine import build_engine, new_session
-from tests.support.publishing import build_publisher
+from tests.support.publishing import build_publisher, is_ticket_label
 
 VA_GOV = Path(__file__).resolve().parents[2] / "shared" / "specs" / "drupal-spec-tool" / "va-gov-cms"
 
@@ -40,6 +40,6 @@ def test_approve_all_of_va_gov_stays_within_the_request_budget(pg_url: str, shar
     assert counts["bulk"] <= math.ceil(n / 50)
     assert counts["bulk"] + counts["create"] <= math.ceil(n / 50) + len(epics)
     assert counts["link"] <= links
-    labels = Counter(label for i in issues for label in i.fields["labels"] if label.startswith("ticketbot-t"))
+    labels = Counter(label for i in issues for label in i.fields["labels"] if is_ticket_label(label))
     assert len(labels) == n and max(labels.values()) == 1
     assert publisher.notifier.outcomes[-1].message == f"{n} issues in RPL under {len(epics)} epics, {links} links"

@@ -17,7 +17,7 @@ from redis import Redis
 from jobs.rq_queue import RQJobQueue
 from tests.fakes.jira_server import FakeJiraServer
 from tests.support.engine import build_engine, new_session
-from tests.support.publishing import build_publisher
+from tests.support.publishing import build_publisher, is_ticket_label
 from tests.support.workers import WorkerProcess, wait_for, worker_env
 
 QUEUE = "ticketbot-test"
@@ -70,8 +70,8 @@ def test_a_worker_killed_between_the_jira_create_and_the_commit(pg_url: str, red
         assert {t.status for t in tickets} == {"pushed"}
         keys = [t.jira_key for t in tickets]
     labels = Counter(label for issue in fake_jira.issues.values() for label in issue.fields["labels"]
-                     if label.startswith(("ticketbot-t", "ticketbot-epic-")))
+                     if is_ticket_label(label) or label.startswith("ticketbot-epic-"))
     assert max(labels.values()) == 1  # exactly one issue per ticket and per epic
-    assert sum(1 for label in labels if label.startswith("ticketbot-t")) == len(tickets) == len(set(keys))
+    assert sum(1 for label in labels if is_ticket_label(label)) == len(tickets) == len(set(keys))
     print(f"\n[Q2, epics={epics}] {len(fake_jira.issues)} issues in Jira for {len(tickets)} tickets "
           f"({created_before} created before the kill); requests: {dict(fake_jira.counts())}")

@@ -139,6 +139,7 @@ class FoundIssue:
     id: str
     labels: frozenset[str]
     links: frozenset[tuple[str, str]]  # (blocker, blocked) pairs of the configured link type
+    project: str = ""  # the key of the project it is in
 
 
 class JiraGateway:
@@ -268,13 +269,23 @@ class JiraGateway:
     # ---- finding by label ------------------------------------------------------------------------------
 
     def find_by_labels(self, labels: Sequence[str]) -> dict[str, FoundIssue]:
-        """The issue carrying each label, for those found (the oldest one if a label is on several)."""
+        """The issue of this project carrying each label, for those found (the oldest if a label is on several).
+
+        The search is scoped to the project, and each answer is checked to be in it: an issue elsewhere
+        (another deployment's, another project's) is never taken for ours.
+        """
         found: dict[str, FoundIssue] = {}
         wanted = set(labels)
+        project = self.config.project
         for start in range(0, len(labels), BULK_LIMIT):
             chunk = list(labels[start:start + BULK_LIMIT])
-            jql = "labels in (" + ", ".join(_jql_string(label) for label in chunk) + ") ORDER BY created ASC"
+            jql = (f"project = {_jql_string(project)} AND labels in ("
+                   + ", ".join(_jql_string(label) for label in chunk) + ") ORDER BY created ASC")
             for issue in self._search(jql):
+                if issue.project != project:
+                    log.warning("search for project %s answered %s of project %s; ignored", project, issue.key,
+                                issue.project or "(none)")
+                    continue
                 for label in issue.labels & wanted:
                     if label in found and found[label].key != issue.key:
                         log.warning("label %s is on %s and %s; keeping the older", label, found[label].key, issue.key)
@@ -284,7 +295,7 @@ class JiraGateway:
 
     def _search(self, jql: str) -> list[FoundIssue]:
         """Every issue matching `jql`: search/jql with explicit fields on Cloud, search on Server/DC."""
-        fields = "labels,issuelinks"
+        fields = "labels,issuelinks,project"
         issues: list[FoundIssue] = []
         token: str | None = None
         for page in range(MAX_SEARCH_PAGES):
@@ -301,7 +312,8 @@ class JiraGateway:
                 raw_fields = raw.get("fields") or {}
                 issues.append(FoundIssue(str(raw.get("key")), str(raw.get("id", "")),
                                          frozenset(str(x) for x in raw_fields.get("labels") or []),
-                                         self._links(str(raw.get("key")), raw_fields)))
+                                         self._links(str(raw.get("key")), raw_fields),
+                                         str((raw_fields.get("project") or {}).get("key", ""))))
             token = answer.get("nextPageToken")
             total = answer.get("total")
             if self.transport.is_cloud and (answer.get("isLast", True) or not token):

@@ -4,7 +4,10 @@ The library's `ResilientSession` retries 429, 503 and connection errors for ever
 included, so a create whose answer was lost would be sent twice. It is built here with
 `max_retries=0` and an explicit timeout, and this module retries instead, knowing what is safe:
 
-- a request Jira refused (429, 503) did nothing: it is retried after `Retry-After` (bounded);
+- a request Jira refused with 429 did nothing: it is retried after `Retry-After` (bounded); so is a
+  read answered 503;
+- a write answered 503 is an unknown outcome, not a refusal: a proxy or load balancer in front of Jira
+  may say 503 after Jira created the issue, so it raises `JiraOutcomeUnknown` and is never resent;
 - a request that never left (connection refused, connect timeout) did nothing: retried after a backoff;
 - a read whose answer was lost (reset, read timeout, 5xx) is retried: reading twice harms nothing;
 - a write whose answer was lost raises `JiraOutcomeUnknown` and is NOT retried: the caller
@@ -43,7 +46,7 @@ DEFAULT_MAX_ATTEMPTS = 4  # per request, the first one included
 DEFAULT_MAX_RETRY_AFTER_S = 30.0  # a longer Retry-After is not slept in the job: the caller waits instead
 BACKOFF_S = (1.0, 2.0, 4.0)  # when Jira gave no Retry-After
 MAX_JIRA_TEXT = 500  # characters of Jira's own error text kept in a message
-RETRY_STATUSES = frozenset({429, 503})  # Jira refused the request before doing anything
+RETRY_STATUSES = frozenset({429, 503})  # Jira refused the request before doing anything (429 always; 503 reads)
 
 Sleep = Callable[[float], None]
 
@@ -148,7 +151,7 @@ class JiraTransport:
             except JIRAError as exc:
                 status = exc.status_code or 0
                 response = exc.response if isinstance(exc.response, requests.Response) else None
-                if status in RETRY_STATUSES:
+                if status in RETRY_STATUSES and not (write and status == 503):  # a write's 503: see the top
                     wait = retry_after_s(response) if response is not None else None
                     self._wait_or_give_up(method, path, action, status, wait, attempt, last)
                     continue

@@ -16,6 +16,7 @@ Answer = tuple[int, Any]
 
 _LABELS_IN = re.compile(r"labels\s+in\s*\(([^)]*)\)", re.IGNORECASE)
 _LABEL_EQ = re.compile(r"labels\s*=\s*(\"(?:[^\"\\]|\\.)*\"|[^\s)]+)", re.IGNORECASE)
+_PROJECT_EQ = re.compile(r"project\s*=\s*(?:\"((?:[^\"\\]|\\.)*)\"|([^\s)]+))", re.IGNORECASE)
 _TOKEN = re.compile(r"\"((?:[^\"\\]|\\.)*)\"|([^\s,\"]+)")
 NOT_ON_SCREEN = "Field '{}' cannot be set. It is not on the appropriate screen, or unknown."
 
@@ -279,9 +280,11 @@ def search(fake: FakeJiraServer, query: dict[str, list[str]], *, cloud: bool) ->
         labels |= {(quoted or bare).replace('\\"', '"') for quoted, bare in _TOKEN.findall(group)}
     for token in _LABEL_EQ.findall(jql):
         labels.add(token.strip('"'))
+    projects = {(quoted or bare).replace('\\"', '"') for quoted, bare in _PROJECT_EQ.findall(jql)}
     now = time.monotonic()
     matches = [i for i in fake.issues.values()
-               if now - i.created_at >= fake.search_lag_s and labels & set(i.fields.get("labels") or [])]
+               if now - i.created_at >= fake.search_lag_s and labels & set(i.fields.get("labels") or [])
+               and (not projects or (i.fields.get("project") or {}).get("key") in projects)]
     matches.sort(key=lambda i: int(i.id))
     size = int((query.get("maxResults") or ["50"])[0])
     wanted_text = (query.get("fields") or [None])[0]

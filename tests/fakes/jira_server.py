@@ -103,6 +103,7 @@ class Reply:
     body: Any = None
     reset: bool = False  # reset the connection at once: nothing is done
     reset_after: bool = False  # do the work, then reset the connection instead of answering
+    status_after: int = 0  # do the work, then answer this error status (a proxy's 503 after Jira acted)
     delay: float = 0.0
     refuse_elements: frozenset[int] = frozenset()  # bulk: refuse these positions (this request only)
 
@@ -120,6 +121,10 @@ class Reply:
     @classmethod
     def reset_after_work(cls) -> Reply:
         return cls(reset_after=True)
+
+    @classmethod
+    def error_after_work(cls, status: int) -> Reply:
+        return cls(status_after=status)
 
     @classmethod
     def partial(cls, *positions: int) -> Reply:
@@ -368,6 +373,9 @@ class _Handler(BaseHTTPRequestHandler):
         status, payload = fake.handle(method, version, path, query, body, reply)
         if reply is not None and reply.reset_after:
             self._reset()
+            return
+        if reply is not None and reply.status_after:
+            self._send(reply.status_after, {"errorMessages": ["Service Unavailable"], "errors": {}})
             return
         self._send(status, payload)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -10,6 +11,19 @@ from jobs.publishing import NeedsPerson, PublishingConfig, PublishingService, Pu
 from jobs.queueing import InlineQueue, JobQueue
 from storage.uow import UnitOfWorkFactory
 from tests.fakes.jira_server import FakeJiraServer
+
+# `ticketbot-<instance>-t<ticket>-<random>` and `ticketbot-<instance>-s<session>` (jobs/publishing.py)
+TICKET_LABEL = re.compile(r"ticketbot-[0-9a-f]{12}-t[0-9]+-[0-9a-f]{6}")
+SESSION_LABEL = re.compile(r"ticketbot-[0-9a-f]{12}-s[0-9]+")
+
+
+def is_ticket_label(label: str) -> bool:
+    return TICKET_LABEL.fullmatch(label) is not None
+
+
+def is_session_label(label: str) -> bool:
+    return SESSION_LABEL.fullmatch(label) is not None
+
 
 # Fast, but the same shape as production: the reconcile window is searched with doubling delays.
 FAST = PublishingConfig(default_project="RPL", lease_s=5, queued_grace_s=2, reconcile_window_s=1.5,

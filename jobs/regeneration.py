@@ -1,0 +1,121 @@
+"""One ticket's regeneration inside a worker: leased like a generation run, applied only while still wanted.
+
+The lease is renewed by a heartbeat while the writer works, so a slow LLM answer never looks like a
+dead worker: otherwise the sweeper would enqueue a second copy, which makes a second LLM call and
+uses a second of the ticket's regenerations. The answer is applied in one transaction that first
+renews the lease with an owner check (a copy that lost its lease changes nothing) and then finds the
+ticket still `regenerating` (a ticket approved or pushed meanwhile is never turned back into a draft).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from integrations.tickets import SiteContext, TicketBrief, TicketContent, WrittenTicket
+from integrations.writers.errors import WriterError
+from jobs.errors import Category, LeaseLost, ProcessingError
+from jobs.generation import apply_content
+from jobs.lease import LeaseKeeper
+
+if TYPE_CHECKING:
+    from jobs.processing import ProcessingService
+
+log = logging.getLogger(__name__)
+
+
+class RegenerationRun:
+    def __init__(self, service: ProcessingService, task_id: int, worker_id: str) -> None:
+        self.service = service
+        self.task_id = task_id
+        self.owner = f"{worker_id}:{uuid.uuid4().hex[:8]}"
+
+    def execute(self) -> None:
+        if not self._claim():
+            return
+        service = self.service
+        try:
+            with LeaseKeeper(service.uow_factory, self.task_id, self.owner, service.config.lease_s, service.clock):
+                brief, site = self._brief()
+                content = service.writer.write(brief, site)
+                self._apply(brief, content)
+        except LeaseLost:
+            log.warning("regeneration task %s: another worker holds the lease now; this answer is dropped",
+                        self.task_id)
+        except ProcessingError as exc:
+            self._fail(exc.category, exc.message)
+        except WriterError as exc:
+            self._fail(Category(exc.category), str(exc))
+
+    def _claim(self) -> bool:
+        service = self.service
+        with service.uow_factory() as uow:
+            task = uow.tasks.get(self.task_id)
+            if task.status not in ("queued", "running") or task.ticket_id is None:
+                return False
+            if not uow.tasks.claim_lease(self.task_id, self.owner, self._lease_end(), service.clock()):
+                log.info("regeneration task %s is leased by another worker", self.task_id)
+                return False
+            uow.commit()
+        return True
+
+    def _brief(self) -> tuple[TicketBrief, SiteContext]:
+        with self.service.uow_factory() as uow:
+            task = uow.tasks.get(self.task_id)
+            assert task.ticket_id is not None
+            ticket = uow.tickets.get(task.ticket_id)
+            session = uow.sessions.get(ticket.session_id)
+            plan = self.service.plan_session(uow, ticket.session_id)
+            brief = next((b for b in plan.tickets if b.key == ticket.spec_key), None)
+            site = SiteContext(session.site_name or session.channel_id, session.site_description)
+        if brief is None:
+            raise ProcessingError("this ticket's rows are no longer in the uploaded spec", Category.USER_FIXABLE)
+        return brief, site
+
+    def _apply(self, brief: TicketBrief, content: TicketContent) -> None:
+        service = self.service
+        with service.uow_factory() as uow:
+            if not uow.tasks.renew_lease(self.task_id, self.owner, self._lease_end()):
+                raise LeaseLost(self.task_id)  # taken over meanwhile: the copy holding the lease decides
+            task = uow.tasks.get(self.task_id)
+            assert task.ticket_id is not None
+            ticket = uow.tickets.get(task.ticket_id, for_update=True)
+            u = content.usage
+            task.prompt_tokens, task.completion_tokens, task.cached_tokens = (
+                u.prompt_tokens, u.completion_tokens, u.cached_tokens)
+            task.finished_at, task.lease_owner = service.clock(), None
+            if ticket.status != "regenerating":
+                log.warning("regeneration task %s: ticket %s is %s now; the new text is not applied",
+                            self.task_id, ticket.id, ticket.status)
+                task.status, task.stage = "cancelled", f"Not applied: the ticket is {ticket.status} now"
+                uow.commit()
+                return
+            apply_content(ticket, WrittenTicket(brief, content), ticket.generation)
+            ticket.status = "draft"
+            ticket.regeneration_count += 1
+            ticket.slack_version += 1
+            task.status, task.progress, task.done, task.stage = "completed", 100.0, 1, "Done"
+            session_id, ticket_id = ticket.session_id, ticket.id
+            uow.commit()
+        service.notifier.ticket_written(session_id, ticket_id)
+
+    def _fail(self, category: Category, message: str) -> None:
+        service = self.service
+        with service.uow_factory() as uow:
+            task = uow.tasks.get(self.task_id, for_update=True)
+            if task.lease_owner != self.owner or task.status != "running":
+                return  # no longer ours: the copy holding the lease decides
+            task.status, task.error_category, task.error_message = "failed", category.value, message
+            task.finished_at, task.lease_owner = service.clock(), None
+            if task.ticket_id is not None:
+                ticket = uow.tickets.get(task.ticket_id, for_update=True)
+                if ticket.status == "regenerating":
+                    ticket.status = "draft"
+                uow.errors.add(ticket.session_id, category.value, message, task_id=self.task_id,
+                               ticket_id=ticket.id, entity=ticket.spec_key)
+            uow.commit()
+
+    def _lease_end(self) -> datetime:
+        return self.service.clock() + timedelta(seconds=self.service.config.lease_s)
