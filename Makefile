@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench services clean
+.PHONY: demo test lint bench services clean lock
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,5 +30,11 @@ test: $(STAMP) services lint
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# requirements.lock: what the Docker image installs, every file pinned by hash (pip-tools in a venv of its own).
+lock:
+	$(PYTHON) -m venv .lock-venv && .lock-venv/bin/pip install --quiet pip-tools
+	.lock-venv/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --all-build-deps \
+		--no-emit-index-url --no-emit-find-links --output-file requirements.lock pyproject.toml
+
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .lock-venv out .pytest_cache .mypy_cache .ruff_cache

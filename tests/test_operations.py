@@ -69,3 +69,28 @@ def test_compose_runs_the_same_cli_the_tests_run() -> None:
     parser.parse_args(services["worker"]["healthcheck"]["test"][2:])
     for name in ("bot", "worker"):
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_the_lock_file_pins_every_dependency_with_hashes_and_the_image_installs_from_it() -> None:
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    lock = (ROOT / "requirements.lock").read_text()
+    pinned: dict[str, str] = {}
+    for entry in lock.replace("\\\n", " ").splitlines():
+        if "==" in entry and not entry.lstrip().startswith("#"):
+            name, _, rest = entry.strip().partition("==")
+            version = rest.split()[0]
+            assert "--hash=sha256:" in rest, f"{name} is locked without a hash"
+            pinned[name.lower().replace("_", "-")] = version
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for line in project["dependencies"]:
+        requirement = Requirement(line)
+        name = requirement.name.lower().replace("_", "-")
+        assert name in pinned, f"{name} is not in requirements.lock"
+        assert requirement.specifier.contains(pinned[name]), f"{name}=={pinned[name]} does not satisfy {line}"
+    assert Requirement(next(d for d in project["dependencies"] if d.startswith("waitress"))).specifier.contains(
+        "3.0.2") and not Requirement(next(d for d in project["dependencies"] if d.startswith("waitress"))
+                                     ).specifier.contains("3.0.1")
+    assert "pip install --no-compile --require-hashes -r requirements.lock" in (ROOT / "Dockerfile").read_text()
