@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from redis import Redis
 from sqlalchemy import Engine
@@ -65,9 +65,14 @@ def build_writer(settings: Settings) -> TicketWriter:
     )
 
 
-def processing_config(settings: Settings) -> ProcessingConfig:
-    return ProcessingConfig(lease_s=settings.lease_seconds, queued_grace_s=settings.queued_grace_seconds,
-                            max_job_s=settings.job_timeout_seconds)
+INLINE_CHECKPOINT_BATCH = 200  # in this process nobody else can take the run over: commit in batches
+
+
+def processing_config(settings: Settings, inline: bool = False) -> ProcessingConfig:
+    config = ProcessingConfig(lease_s=settings.lease_seconds, queued_grace_s=settings.queued_grace_seconds,
+                              max_job_s=settings.job_timeout_seconds,
+                              checkpoint_batch=INLINE_CHECKPOINT_BATCH if inline else 1)
+    return replace(config, llm_prices=settings.llm_prices) if settings.llm_prices else config
 
 
 def make_redis(settings: Settings) -> Redis:
@@ -92,7 +97,7 @@ def bootstrap(settings: Settings, *, inline: bool, notifier: RunNotifier | None 
     else:
         assert redis is not None
         queue = RQJobQueue(redis, settings.queue_name, settings.retry_intervals)
-    config = processing_config(settings)
+    config = processing_config(settings, inline)
     slack = None
     if settings.slack_bot_token and not inline and notifier is None:
         slack = build_slack(settings, uow_factory, redis, config.max_generations)
