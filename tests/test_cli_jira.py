@@ -37,7 +37,7 @@ def test_generate_with_jira_explains_a_project_jira_refuses(tmp_path: Path) -> N
     files = [*map(str, sorted(EXAMPLE_SPEC.glob("*.csv"))), "--out", str(tmp_path / "o")]
     with FakeJiraServer("server") as fake:
         env = worker_env(f"sqlite:///{tmp_path / 'ticketbot.db'}", "redis://127.0.0.1:1/0",
-                         **fake.env(JIRA_PROJECT="NOPE"))
+                         LOG_LEVEL="WARNING", **fake.env(JIRA_PROJECT="NOPE"))
         result = run(["generate", *files, "--jira"], env)
     # The preflight runs before any work: nothing is generated for a Jira that cannot take it.
     assert result.returncode == 3
