@@ -6,13 +6,12 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from redis import Redis
 from sqlalchemy import Engine
 
 from bot.jira_wiring import build_publisher
 from bot.settings import Settings
-from bot.slack_wiring import SlackWiring, build_slack
 from integrations.writers.base import TicketWriter
 from integrations.writers.template import TemplateWriter
 from jobs.approvals import TicketPublisher
@@ -20,10 +19,14 @@ from jobs.notify import RunNotifier
 from jobs.processing import GENERATE_JOB, ProcessingConfig, ProcessingService, ProgressCallback
 from jobs.publishing import PUSH_JOB, PublishingService
 from jobs.queueing import InlineQueue, JobQueue
-from jobs.rq_queue import RQJobQueue
 from storage.database import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.uow import UnitOfWorkFactory, unit_of_work_factory
+
+if TYPE_CHECKING:  # Redis, RQ and Slack are imported only by the processes that use them (not the CLI's default)
+    from redis import Redis
+
+    from bot.slack_wiring import SlackWiring
 
 REDIS_TIMEOUT_S = 5
 
@@ -49,11 +52,11 @@ class Services:
 
 def build_writer(settings: Settings) -> TicketWriter:
     """The configured ticket writer; nothing is contacted here (health() makes the first call)."""
-    from integrations.writers.openai_writer import OpenAIWriter
-
     if settings.llm_provider == "template":
         return TemplateWriter()
     if settings.llm_provider == "openai":
+        from integrations.writers.openai_writer import OpenAIWriter  # the openai package takes ~0.5 s to import
+
         return OpenAIWriter(
             api_key=str(settings.openai_api_key),
             model=settings.openai_model,
@@ -76,6 +79,8 @@ def processing_config(settings: Settings, inline: bool = False) -> ProcessingCon
 
 
 def make_redis(settings: Settings) -> Redis:
+    from redis import Redis
+
     return Redis.from_url(settings.redis_url, socket_timeout=REDIS_TIMEOUT_S,
                           socket_connect_timeout=REDIS_TIMEOUT_S, health_check_interval=30)
 
@@ -95,11 +100,15 @@ def bootstrap(settings: Settings, *, inline: bool, notifier: RunNotifier | None 
     if inline:
         queue = InlineQueue(lambda function, task_id: runner[0](function, task_id))
     else:
+        from jobs.rq_queue import RQJobQueue
+
         assert redis is not None
         queue = RQJobQueue(redis, settings.queue_name, settings.retry_intervals)
     config = processing_config(settings, inline)
     slack = None
     if settings.slack_bot_token and not inline and notifier is None:
+        from bot.slack_wiring import build_slack
+
         slack = build_slack(settings, uow_factory, redis, config.max_generations)
         notifier = slack.notifier
     processing = ProcessingService(uow_factory=uow_factory, writer=writer, queue=queue, notifier=notifier,
