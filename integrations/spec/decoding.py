@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -22,6 +23,13 @@ class ReaderLimits:
 DEFAULT_LIMITS = ReaderLimits()
 
 DELIMITERS = (",", ";", "\t")
+SEP_LINE = re.compile(r"\Asep=(.)\r?\n", re.IGNORECASE)
+
+
+def column_name(header: list[str], index: int) -> str:
+    """The header text of column `index` (1-based 'column 7' when the header has none there)."""
+    text = header[index].strip() if index < len(header) else ""
+    return text[:60] or f"column {index + 1}"
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
@@ -68,13 +76,18 @@ def read_records(text: str, limits: ReaderLimits = DEFAULT_LIMITS) -> Iterator[t
 
     Raises MalformedFile for an unterminated quote, a stray quote or a limit passed.
     """
-    delimiter = sniff_delimiter(text)
+    declared = SEP_LINE.match(text)
+    if declared:  # Excel's "sep=;" first line names the delimiter; Excel shows the next line as row 1
+        delimiter, text = declared.group(1), text[declared.end():]
+    else:
+        delimiter = sniff_delimiter(text)
     # csv's own field limit would refuse a long cell as if it were a quoting error; ours is per cell
     # below, with the clear message. The limit is process-global, so only ever raise it.
     csv.field_size_limit(max(csv.field_size_limit(), limits.max_file_bytes + 1))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     row_number = 0
     last_line = 0
+    header: list[str] = []
     while True:
         try:
             record = next(reader)
@@ -94,12 +107,14 @@ def read_records(text: str, limits: ReaderLimits = DEFAULT_LIMITS) -> Iterator[t
                 "split the sheet into several files",
                 row=row_number,
             )
-        for cell in record:
+        for index, cell in enumerate(record):
             if len(cell) > limits.max_cell_chars:
                 raise MalformedFile(
                     f"a cell holds more than {limits.max_cell_chars} characters",
                     "shorten that cell; long notes belong in a linked document",
-                    row=row_number,
+                    row=row_number, column=column_name(header or record, index),
                 )
+        if not header:
+            header = record
         yield row_number, record
 
