@@ -3,31 +3,51 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+# The venv remembers the interpreter it was built with: another one (a Python upgrade, PYTHON=python3.13)
+# rebuilds it instead of keeping a half-built or mismatched venv.
+PY_VERSION := $(shell $(PYTHON) -c 'import platform; print(platform.python_version())' 2>/dev/null)
+INTERPRETER := $(VENV)/.python-$(PY_VERSION)
 
 .PHONY: demo test lint bench services clean lock
 
-$(STAMP): pyproject.toml
+$(INTERPRETER):
+	@test -n "$(PY_VERSION)" || { echo "make: $(PYTHON) not found; install Python 3.11-3.13 or set PYTHON=" >&2; exit 1; }
+	@if [ -d $(VENV) ] && [ "$$($(BIN)/python -c 'import platform; print(platform.python_version())' 2>/dev/null)" != "$(PY_VERSION)" ]; then \
+		echo "$(VENV) was built with another Python; rebuilding it with $(PY_VERSION)"; rm -rf $(VENV); fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	rm -f $(VENV)/.python-* $(STAMP) $(TEST_STAMP)
+	touch $@
 
+# What running needs; the demo installs nothing more.
+$(STAMP): pyproject.toml $(INTERPRETER)
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+# The test tools on top.
+$(TEST_STAMP): pyproject.toml $(INTERPRETER)
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP) $@
+
+# Always the offline template writer, whatever OPENAI_API_KEY or LLM_PROVIDER the shell has: no account, no cost.
 demo: $(STAMP)
-	$(BIN)/ticketbot generate examples/acme/*.csv --site "Acme Outdoors" \
+	@echo "demo: the offline template writer (no account, no service, no cost)"
+	env -u OPENAI_API_KEY LLM_PROVIDER=template $(BIN)/ticketbot generate examples/acme/*.csv --site "Acme Outdoors" \
 		--description "An outdoor-gear retailer's editorial site: trail guides, gear reviews and events." \
 		--out out/
 
 services:
 	@bash scripts/ensure-services
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: $(STAMP) services lint
+test: $(TEST_STAMP) services lint
 	$(BIN)/pytest
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(BIN)/python -m bench
 
 # requirements.lock: what the Docker image installs, every file pinned by hash (pip-tools in a venv of its own).

@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from redis import Redis
 from sqlalchemy import Engine
 
 from bot.jira_wiring import build_publisher
 from bot.settings import Settings
-from bot.slack_wiring import SlackWiring, build_slack
 from integrations.writers.base import TicketWriter
 from integrations.writers.template import TemplateWriter
 from jobs.approvals import TicketPublisher
@@ -20,10 +19,14 @@ from jobs.notify import RunNotifier
 from jobs.processing import GENERATE_JOB, ProcessingConfig, ProcessingService, ProgressCallback
 from jobs.publishing import PUSH_JOB, PublishingService
 from jobs.queueing import InlineQueue, JobQueue
-from jobs.rq_queue import RQJobQueue
 from storage.database import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.uow import UnitOfWorkFactory, unit_of_work_factory
+
+if TYPE_CHECKING:  # Redis, RQ and Slack are imported only by the processes that use them (not the CLI's default)
+    from redis import Redis
+
+    from bot.slack_wiring import SlackWiring
 
 REDIS_TIMEOUT_S = 5
 
@@ -49,11 +52,11 @@ class Services:
 
 def build_writer(settings: Settings) -> TicketWriter:
     """The configured ticket writer; nothing is contacted here (health() makes the first call)."""
-    from integrations.writers.openai_writer import OpenAIWriter
-
     if settings.llm_provider == "template":
         return TemplateWriter()
     if settings.llm_provider == "openai":
+        from integrations.writers.openai_writer import OpenAIWriter  # the openai package takes ~0.5 s to import
+
         return OpenAIWriter(
             api_key=str(settings.openai_api_key),
             model=settings.openai_model,
@@ -65,12 +68,19 @@ def build_writer(settings: Settings) -> TicketWriter:
     )
 
 
-def processing_config(settings: Settings) -> ProcessingConfig:
-    return ProcessingConfig(lease_s=settings.lease_seconds, queued_grace_s=settings.queued_grace_seconds,
-                            max_job_s=settings.job_timeout_seconds)
+INLINE_CHECKPOINT_BATCH = 200  # in this process nobody else can take the run over: commit in batches
+
+
+def processing_config(settings: Settings, inline: bool = False) -> ProcessingConfig:
+    config = ProcessingConfig(lease_s=settings.lease_seconds, queued_grace_s=settings.queued_grace_seconds,
+                              max_job_s=settings.job_timeout_seconds,
+                              checkpoint_batch=INLINE_CHECKPOINT_BATCH if inline else 1)
+    return replace(config, llm_prices=settings.llm_prices) if settings.llm_prices else config
 
 
 def make_redis(settings: Settings) -> Redis:
+    from redis import Redis
+
     return Redis.from_url(settings.redis_url, socket_timeout=REDIS_TIMEOUT_S,
                           socket_connect_timeout=REDIS_TIMEOUT_S, health_check_interval=30)
 
@@ -90,11 +100,15 @@ def bootstrap(settings: Settings, *, inline: bool, notifier: RunNotifier | None 
     if inline:
         queue = InlineQueue(lambda function, task_id: runner[0](function, task_id))
     else:
+        from jobs.rq_queue import RQJobQueue
+
         assert redis is not None
         queue = RQJobQueue(redis, settings.queue_name, settings.retry_intervals)
-    config = processing_config(settings)
+    config = processing_config(settings, inline)
     slack = None
     if settings.slack_bot_token and not inline and notifier is None:
+        from bot.slack_wiring import build_slack
+
         slack = build_slack(settings, uow_factory, redis, config.max_generations)
         notifier = slack.notifier
     processing = ProcessingService(uow_factory=uow_factory, writer=writer, queue=queue, notifier=notifier,

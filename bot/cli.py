@@ -1,27 +1,72 @@
-"""The `ticketbot` command line (DESIGN §4). Thin: parse, load settings, wire services, call them."""
+"""The `ticketbot` command line (DESIGN §4). Thin: parse, load settings, wire services, call them.
+
+Only the standard library and our settings are imported here: `ticketbot --help` and `--version`
+must not pay for SQLAlchemy, Alembic, RQ or jira; each command imports what it uses.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+import threading
+import traceback
 from collections.abc import Sequence
+from dataclasses import replace
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from bot.bootstrap import UnavailableWriter, bootstrap
-from bot.logging_setup import configure_logging
-from bot.progress import TerminalProgress
+from bot import exit_codes
 from bot.settings import Settings, SettingsError
 
-EXIT_OK, EXIT_UNUSABLE = 0, 2
+EXIT_OK, EXIT_UNUSABLE = exit_codes.OK, exit_codes.USAGE
+
+ENVIRONMENT = """\
+environment:
+  DATABASE_URL      sqlite:/// or postgresql+psycopg:// URL (CLI default: a SQLite file in
+                    $XDG_DATA_HOME/ticketbot, else ~/.local/share/ticketbot)
+  LLM_PROVIDER      template (offline, the default) or openai (when OPENAI_API_KEY is set)
+  OPENAI_API_KEY, OPENAI_MODEL, OPENAI_BASE_URL, LLM_CONCURRENCY   the OpenAI writer
+  TICKETBOT_LLM_PRICES  '{"model": [input, output]}' USD per million tokens, for the cost estimate
+  REDIS_URL, TICKETBOT_QUEUE   the job queue (--queue, worker)
+  JIRA_URL, JIRA_PROJECT, JIRA_EMAIL + JIRA_API_TOKEN (Cloud) or JIRA_PAT (Server/DC)   --jira
+  LOG_LEVEL, LOG_FORMAT   logging (WARNING, text)
+"""
+
+EXIT_CODES = """\
+exit codes:
+  0 done   1 errors in the spec (the valid part is written)   2 unusable command, setting or file
+  3 Jira, the LLM, Redis or a worker failed   4 internal error   130 interrupted (run again to resume)
+"""
+
+
+def package_version() -> str:
+    try:
+        return version("ticketbot")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ticketbot", description="Drupal spec → ordered Jira tickets.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="ticketbot", formatter_class=raw,
+        description="Turn a Drupal Spec Tool site specification into ordered, linked implementation tickets.",
+        epilog="examples:\n  ticketbot generate examples/acme/ --site \"Acme\" --out out/\n"
+               "  ticketbot check specs/*.csv\n  ticketbot doctor\n\n" + ENVIRONMENT + "\n" + EXIT_CODES,
+    )
+    parser.add_argument("--version", action="version", version=f"ticketbot {package_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
     generate = commands.add_parser(
-        "generate", help="parse, validate, plan and write tickets for spec files",
-        description="Turn Drupal Spec Tool sheets (CSV or .xlsx) into tickets in dependency order.",
+        "generate", help="parse, validate, plan and write tickets for spec files", formatter_class=raw,
+        description="Turn Drupal Spec Tool sheets (CSV or .xlsx) into tickets in dependency order, written to\n"
+                    "--out as tickets.md, tickets.json and jira-import.csv. An interrupted run resumes when\n"
+                    "the same command is run again.",
+        epilog="examples:\n  ticketbot generate examples/acme/*.csv --site \"Acme Outdoors\" --out out/\n"
+               "  LLM_PROVIDER=openai OPENAI_API_KEY=sk-… ticketbot generate specs/ --yes\n"
+               "  ticketbot generate specs/ --jira        # and push to JIRA_URL/JIRA_PROJECT\n"
+               "  ticketbot generate specs/ --json --quiet > summary.json\n\n" + ENVIRONMENT + "\n" + EXIT_CODES,
     )
     generate.add_argument("files", nargs="+", type=Path, help="spec files (CSV or .xlsx), or folders of them")
     generate.add_argument("--site", default="", help="site name used in the tickets (default: the folder name)")
@@ -31,70 +76,152 @@ def build_parser() -> argparse.ArgumentParser:
                           help="run through Redis and `ticketbot worker` processes instead of in this process")
     generate.add_argument("--jira", action="store_true",
                           help="push the tickets to the configured Jira (JIRA_URL, JIRA_PROJECT and credentials)")
-    worker = commands.add_parser("worker", help="run an RQ worker (with the scheduler and the sweeper)")
+    generate.add_argument("--fresh", action="store_true",
+                          help="start over instead of resuming an interrupted run of the same files")
+    _add_output_options(generate)
+
+    check = commands.add_parser(
+        "check", help="validate spec files only (no database, no writer)", formatter_class=raw,
+        description="Read and validate spec files and plan the tickets, printing every problem; writes nothing.",
+        epilog="examples:\n  ticketbot check specs/\n  ticketbot check bundles.csv fields.csv --json\n\n"
+               + EXIT_CODES,
+    )
+    check.add_argument("files", nargs="+", type=Path, help="spec files (CSV or .xlsx), or folders of them")
+    _add_output_options(check)
+
+    worker = commands.add_parser(
+        "worker", help="run an RQ worker (with the scheduler and the sweeper)", formatter_class=raw,
+        description="Take generation, regeneration and Jira push jobs from Redis. Needs PostgreSQL\n"
+                    "(DATABASE_URL) shared with `ticketbot serve`.",
+        epilog="examples:\n  REDIS_URL=redis://localhost:6379/0 DATABASE_URL=postgresql+psycopg://… ticketbot worker\n"
+               "  ticketbot worker --burst     # stop when the queue is empty\n\n" + ENVIRONMENT,
+    )
     worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
-    commands.add_parser("serve", help="run the Slack app (HTTP on $PORT, or Socket Mode with SLACK_APP_TOKEN)")
-    commands.add_parser("doctor", help="check the database, Redis, Slack, the LLM and Jira, in plain words")
-    health = commands.add_parser("health", help="liveness for container health checks (exit 0 when alive)")
+    commands.add_parser(
+        "serve", help="run the Slack app (HTTP on $PORT, or Socket Mode with SLACK_APP_TOKEN)", formatter_class=raw,
+        description="The Slack app: slash command, uploads and buttons. Needs PostgreSQL, Redis and a worker.",
+        epilog="examples:\n  SLACK_BOT_TOKEN=xoxb-… SLACK_SIGNING_SECRET=… PORT=3000 ticketbot serve\n"
+               "  SLACK_BOT_TOKEN=xoxb-… SLACK_APP_TOKEN=xapp-… ticketbot serve   # Socket Mode\n\n"
+               "environment: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, PORT, TICKETBOT_CHANNELS,\n"
+               "  TICKETBOT_APPROVERS, and the variables of `ticketbot --help`",
+    )
+    commands.add_parser(
+        "doctor", help="check the database, Redis, Slack, the LLM and Jira, in plain words", formatter_class=raw,
+        description="Check every configured service and say what to fix; exit 1 when one fails.",
+        epilog="example:\n  ticketbot doctor\n\n" + ENVIRONMENT,
+    )
+    health = commands.add_parser(
+        "health", help="liveness for container health checks (exit 0 when alive)", formatter_class=raw,
+        description="Exit 0 when alive; otherwise print what failed and exit 3.",
+        epilog="examples:\n  ticketbot health --serve\n  ticketbot health --worker",
+    )
     which = health.add_mutually_exclusive_group(required=True)
     which.add_argument("--serve", action="store_true", help="the Slack app answers /healthz on $PORT")
     which.add_argument("--worker", action="store_true", help="a worker of this host is registered in Redis")
-    db = commands.add_parser("db", help="database commands")
+    db = commands.add_parser("db", help="database commands", description="Database commands.",
+                             epilog="example:\n  DATABASE_URL=postgresql+psycopg://… ticketbot db upgrade",
+                             formatter_class=raw)
     db_commands = db.add_subparsers(dest="db_command", required=True)
-    db_commands.add_parser("upgrade", help="bring the database to the newest schema")
+    db_commands.add_parser("upgrade", help="bring the database to the newest schema",
+                           description="Bring DATABASE_URL to the newest schema (safe to run twice).")
     return parser
+
+
+def _add_output_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--quiet", "-q", action="store_true",
+                         help="print errors only (no warnings, progress or summary)")
+    command.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
+    if command.prog.endswith("generate"):
+        command.add_argument("--yes", "-y", action="store_true",
+                             help="do not ask before an LLM run that costs money (always so without a terminal)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        code = run_command(args)
+        return _interrupted_exit() if code == exit_codes.INTERRUPTED else code
+    except KeyboardInterrupt:
+        print("ticketbot: interrupted", file=sys.stderr)
+        return _interrupted_exit()
+    except Exception:
+        return _internal_error()
+
+
+def run_command(args: argparse.Namespace) -> int:
+    if args.command == "check":
+        from bot.cli_check import run_check
+
+        return run_check(args, sys.stdout, sys.stderr)
+    from bot.logging_setup import configure_logging
+
     configure_logging(os.environ.get("LOG_LEVEL", "WARNING"), os.environ.get("LOG_FORMAT", "text"))
     try:
         settings = Settings.from_env(os.environ)
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return EXIT_UNUSABLE
-    try:
-        if args.command == "generate":
-            from bot.cli_generate import run_generate
+    if args.command == "generate":
+        from bot.cli_generate import run_generate
+        from bot.cli_state import cli_database_url
 
-            progress = TerminalProgress(sys.stderr)
+        settings = replace(settings, database_url=cli_database_url(os.environ))
+        return run_generate(args, settings, sys.stdout, sys.stderr)
+    if args.command == "worker":
+        from bot.worker import run_worker
 
-            def on_progress(percentage: float, stage: str, details: dict[str, object]) -> None:
-                done, total = details.get("done"), details.get("total")
-                if isinstance(done, int) and isinstance(total, int):
-                    progress.update(done, total, stage)
+        return run_worker(settings, burst=args.burst)
+    if args.command == "serve":
+        from bot.serve import run_serve
 
-            services = bootstrap(settings, inline=not args.queue, progress=on_progress)
-            return run_generate(args, services, progress, sys.stdout, sys.stderr)
-        if args.command == "worker":
-            from bot.worker import run_worker
+        return run_serve(settings)
+    if args.command == "doctor":
+        from bot.doctor import run_doctor
 
-            return run_worker(settings, burst=args.burst)
-        if args.command == "serve":
-            from bot.serve import run_serve
+        return run_doctor(settings)
+    if args.command == "health":
+        from bot.doctor import serve_health, worker_health
 
-            return run_serve(settings)
-        if args.command == "doctor":
-            from bot.doctor import run_doctor
+        check = serve_health(settings) if args.serve else worker_health(settings)
+        if not check.ok:
+            print(f"ticketbot health --{check.name}: {check.detail}", file=sys.stderr)
+        return EXIT_OK if check.ok else exit_codes.INTEGRATION
+    if args.command == "db":
+        from storage.database import make_engine
+        from storage.migrate import current_revision, upgrade
 
-            return run_doctor(settings)
-        if args.command == "health":
-            from bot.doctor import serve_is_healthy, worker_is_healthy
-
-            alive = serve_is_healthy(settings) if args.serve else worker_is_healthy(settings)
-            return EXIT_OK if alive else 1
-        if args.command == "db":
-            from storage.database import make_engine
-            from storage.migrate import current_revision, upgrade
-
-            engine = make_engine(settings.database_url)
-            upgrade(engine)
-            print(f"database at revision {current_revision(engine)}")
-            return EXIT_OK
-    except UnavailableWriter as exc:
-        print(f"ticketbot: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
+        engine = make_engine(settings.database_url)
+        upgrade(engine)
+        print(f"database at revision {current_revision(engine)}")
+        return EXIT_OK
     return EXIT_UNUSABLE  # argparse only accepts the commands above
+
+
+def _internal_error() -> int:
+    """A bug: one line for the user, the traceback in a file they can attach to a report."""
+    from bot.cli_state import state_dir
+
+    kind = sys.exc_info()[0]
+    name = kind.__name__ if kind else "error"
+    try:
+        folder = state_dir(os.environ)
+        folder.mkdir(parents=True, exist_ok=True)
+        log = folder / "last-error.log"
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+        where = f"; the details are in {log}"
+    except OSError:
+        where = "; run with LOG_LEVEL=DEBUG for the details"
+    print(f"ticketbot: internal error ({name}){where}", file=sys.stderr)
+    return exit_codes.INTERNAL
+
+
+def _interrupted_exit() -> int:
+    """Exit at once: a writer's HTTP calls still in flight on other threads are abandoned, not waited for."""
+    if threading.active_count() > 1:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(exit_codes.INTERRUPTED)
+    return exit_codes.INTERRUPTED
 
 
 if __name__ == "__main__":

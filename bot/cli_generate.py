@@ -4,42 +4,30 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import sys
 import time
-import uuid
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot.bootstrap import Services
+from bot import exit_codes
+from bot.bootstrap import Services, UnavailableWriter, bootstrap
+from bot.cli_files import CollectedFiles, collect_files
+from bot.cli_report import group_counts, print_json, print_problems, print_summary, problem_counts
+from bot.cli_state import KEEP_RUNS, describe_database, run_key
 from bot.progress import TerminalProgress
-from integrations.spec.problems import Level, Problem
+from bot.settings import Settings
 from integrations.spec.reader import read_upload
-from integrations.tickets import Group, SiteContext, Usage, WrittenTicket
-from jobs.errors import ProcessingError
-from jobs.outputs import write_outputs
-from jobs.planning import UploadedFile
+from integrations.tickets import SiteContext, Usage, WrittenTicket
+from jobs.errors import Category, ProcessingError
+from jobs.outputs import OutputNotWritable, check_writable, write_outputs
+from jobs.planning import UploadedFile, plan_uploads
 from jobs.processing import ProcessingStatus
 from jobs.stored_tickets import written_ticket
 
-EXIT_OK, EXIT_ERRORS, EXIT_UNUSABLE = 0, 1, 2
-SPEC_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")
-MAX_PROBLEMS_SHOWN = 200
 FOLLOW_INTERVAL_S = 0.5
-
-
-def collect_files(paths: Sequence[Path]) -> tuple[list[UploadedFile], list[str]]:
-    files: list[UploadedFile] = []
-    missing: list[str] = []
-    for path in paths:
-        if path.is_dir():
-            inside = sorted(p for p in path.iterdir() if p.suffix.lower() in SPEC_SUFFIXES and p.is_file())
-            files.extend(UploadedFile(p.name, p.read_bytes()) for p in inside)
-        elif path.is_file():
-            files.append(UploadedFile(path.name, path.read_bytes()))
-        else:
-            missing.append(str(path))
-    return files, missing
+NO_WORKER_AFTER_S = 5.0  # a queued run nobody took after this: say there is no worker
+RESUMABLE = ("queued", "running", "cancelled", "failed")
 
 
 def default_site(paths: Sequence[Path]) -> str:
@@ -47,11 +35,181 @@ def default_site(paths: Sequence[Path]) -> str:
     return (first if first.is_dir() else first.parent).name.replace("-", " ").replace("_", " ").title()
 
 
-def create_session(services: Services, files: Sequence[UploadedFile], site: SiteContext) -> int:
+def run_generate(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    quiet = args.quiet or args.json
+    collected = collect_files(args.files)
+    if collected.missing:
+        for line in collected.missing:
+            print(f"ticketbot: {line}", file=err)
+        return exit_codes.USAGE
+    try:
+        check_writable(args.out)  # before any work: a paid-for run must never end unwritable
+    except OutputNotWritable as exc:
+        print(f"ticketbot: {exc}", file=err)
+        return exit_codes.USAGE
+    if collected.notice() and not args.quiet:
+        print(collected.notice(), file=err)
+    if args.jira:
+        from bot.cli_jira import jira_preflight
+
+        refused = jira_preflight(settings)
+        if refused:
+            print(f"ticketbot: --jira: {refused}", file=err)
+            return exit_codes.USAGE if not settings.jira_url else exit_codes.INTEGRATION
+    site = SiteContext(args.site or default_site(args.files), args.description)
+    plan = plan_uploads(collected.files)
+    print_problems(plan.problems, err, quiet=args.quiet)
+    if not plan.tickets:
+        print("ticketbot: nothing could be planned from these files.", file=err)
+        return exit_codes.USAGE
+    progress = TerminalProgress(err, enabled=not quiet)
+
+    def on_progress(percentage: float, stage: str, details: dict[str, object]) -> None:
+        done, total = details.get("done"), details.get("total")
+        if isinstance(done, int) and isinstance(total, int):
+            progress.update(done, total, stage)
+
+    try:
+        services = bootstrap(settings, inline=not args.queue, progress=on_progress)
+    except UnavailableWriter as exc:
+        print(f"ticketbot: {exc}", file=err)
+        return exit_codes.USAGE
+    estimate = services.processing.estimate_cost(plan.tickets, site)
+    if estimate is not None:
+        progress.initial_eta_s = estimate.seconds
+        if not args.quiet:
+            print(f"LLM run: {estimate.describe()}", file=err)
+        if not args.yes and sys.stdin.isatty() and not confirm("Go on? [Y/n] ", err):
+            print("ticketbot: nothing was written or spent.", file=err)
+            return exit_codes.OK
+    key = run_key(collected.hashes, site.name, site.description, f"{settings.llm_provider}/{settings.openai_model}")
+    session_id, resume = find_or_create_session(services, key, collected, site, fresh=args.fresh)
+    if not quiet:
+        print(f"state: {describe_database(settings.database_url)} (run {key})", file=err)
+    try:
+        status = start_and_follow(services, session_id, resume, progress, args, err)
+    except KeyboardInterrupt:
+        return interrupted(services, session_id, progress, err, queued=bool(args.queue))
+    if isinstance(status, int):
+        return status
+    if status.task_status != "completed":
+        progress.end_line()
+        print(f"ticketbot: the run {status.task_status}: {status.error_message or status.stage}", file=err)
+        return exit_codes.INTEGRATION
+    tickets = load_tickets(services, session_id)
+    try:
+        paths = write_outputs(args.out, tickets, site, plan.problems)
+    except OutputNotWritable as exc:
+        print(f"ticketbot: {exc}; the tickets are kept: run the same command again to write them", file=err)
+        return exit_codes.USAGE
+    usage = Usage(status.tokens.get("prompt", 0), status.tokens.get("completion", 0), status.tokens.get("cached", 0))
+    code = exit_codes.SPEC_ERRORS if plan.errors else exit_codes.OK
+    if args.jira:
+        from bot.cli_jira import push_to_jira
+
+        pushed = push_to_jira(services, session_id, progress, out, err)
+        code = pushed if pushed != exit_codes.OK else code
+    if args.json:
+        groups = group_counts([t.brief.group for t in tickets])
+        print_json({"site": site.name, "tickets": len(tickets), "groups": groups,
+                    "problems": problem_counts(plan.problems), "outputs": [str(p) for p in paths],
+                    "tokens": status.tokens, "state": describe_database(settings.database_url), "run": key,
+                    "exit_code": code}, out)
+    elif not args.quiet:
+        print_summary(site.name, [t.brief.group for t in tickets], plan.problems, paths, usage, out)
+    prune(services)
+    return code
+
+
+def confirm(question: str, err: TextIO) -> bool:
+    print(question, end="", file=err, flush=True)
+    answer = sys.stdin.readline().strip().lower()
+    return answer in ("", "y", "yes")
+
+
+def start_and_follow(services: Services, session_id: int, resume: bool, progress: TerminalProgress,
+                     args: argparse.Namespace, err: TextIO) -> ProcessingStatus | int:
+    processing = services.processing
+    try:
+        if resume:
+            before = processing.get_processing_status(session_id)
+            if not args.quiet and before.done:
+                print(f"resuming: {before.done} of {before.total} tickets were written before; "
+                      "`--fresh` starts over", file=err)
+            started = processing.resume_generation(session_id, requested_by="cli")
+        else:
+            started = processing.generate_tickets(session_id, requested_by="cli", start_anyway=True)
+    except ProcessingError as exc:
+        progress.end_line()
+        print(f"ticketbot: {exc.message}", file=err)
+        return exit_codes.USAGE if exc.category is Category.USER_FIXABLE else exit_codes.INTEGRATION
+    if started.queue_note:
+        print(f"ticketbot: {started.queue_note}", file=err)
+    return follow(services, session_id, progress, err)
+
+
+def follow(services: Services, session_id: int, progress: TerminalProgress, err: TextIO) -> ProcessingStatus | int:
+    """Wait for the run by reading its task from the database (inline runs are already done)."""
+    started = time.monotonic()
+    while True:
+        status = services.processing.get_processing_status(session_id)
+        if status.total and status.task_status == "running":
+            progress.update(status.done, status.total, status.stage)
+        if status.task_status in ("completed", "failed", "cancelled"):
+            if status.task_status == "completed" and status.total:
+                progress.update(status.total, status.total, "Done")
+            return status
+        if status.task_status == "queued" and time.monotonic() - started > NO_WORKER_AFTER_S:
+            problem = no_worker(services)
+            if problem:
+                print(f"ticketbot: {problem}; the run stays queued and starts when one does — run the same "
+                      "command again to follow it", file=err)
+                return exit_codes.INTEGRATION
+        time.sleep(FOLLOW_INTERVAL_S)
+
+
+def no_worker(services: Services) -> str:
+    """Why nobody takes the queued run ('' while a worker is there, just busy)."""
+    from bot.doctor import check_redis
+
+    check = check_redis(services.settings)
+    return "" if check.ok else check.detail.replace(" — ", "; ")
+
+
+def interrupted(services: Services, session_id: int, progress: TerminalProgress, err: TextIO, *, queued: bool) -> int:
+    """Ctrl-C: the run marked cancelled (its stored tickets kept), one line, exit 130."""
+    if queued:
+        services.processing.cancel_processing(session_id, requested_by="cli")
+    status = services.processing.get_processing_status(session_id)
+    progress.end_line()
+    print(f"interrupted after {status.done} of {status.total} tickets; run the same command again to resume",
+          file=err)
+    return exit_codes.INTERRUPTED
+
+
+def find_or_create_session(services: Services, key: str, collected: CollectedFiles, site: SiteContext, *,
+                           fresh: bool) -> tuple[int, bool]:
+    """(session, resume): the same command's interrupted run is resumed; otherwise a new session."""
+    with services.uow_factory() as uow:
+        previous = uow.sessions.latest_in_channel(key)
+        task = uow.tasks.latest(previous.id) if previous is not None else None
+        previous_id, previous_status = (previous.id, previous.status) if previous is not None else (None, "")
+        task_status = task.status if task is not None else ""
+    if previous_id is not None and not fresh:
+        if previous_status == "collecting":
+            return previous_id, False
+        if task_status in RESUMABLE:
+            return previous_id, True
+    if previous_id is not None and previous_status in ("collecting", "processing"):
+        services.processing.abandon_generation(previous_id, requested_by="cli")
+    return create_session(services, key, collected.files, site), False
+
+
+def create_session(services: Services, key: str, files: Sequence[UploadedFile], site: SiteContext) -> int:
     """A session of its own for this command, holding the files as uploads."""
     with services.uow_factory() as uow:
-        session = uow.sessions.add(channel_id=f"cli-{uuid.uuid4().hex[:12]}", site_name=site.name,
-                                   site_description=site.description, created_by="cli")
+        session = uow.sessions.add(channel_id=key, site_name=site.name, site_description=site.description,
+                                   created_by="cli")
         for upload in files:
             read = read_upload(upload.name, upload.data)
             digest = hashlib.sha256(upload.data).hexdigest()
@@ -65,88 +223,14 @@ def create_session(services: Services, files: Sequence[UploadedFile], site: Site
         return session.id
 
 
-def run_generate(args: argparse.Namespace, services: Services, progress: TerminalProgress, out: TextIO,
-                 err: TextIO) -> int:
-    files, missing = collect_files(args.files)
-    if missing:
-        print(f"ticketbot: no such file: {', '.join(missing)}", file=err)
-        return EXIT_UNUSABLE
-    if getattr(args, "jira", False) and not (services.publishing and services.publishing.jira_configured):
-        from jobs.publishing import NOT_CONFIGURED
-
-        print(f"ticketbot: --jira: {NOT_CONFIGURED}", file=err)
-        return EXIT_UNUSABLE
-    site = SiteContext(args.site or default_site(args.files), args.description)
-    session_id = create_session(services, files, site)
-    plan = services.processing.plan_session_by_id(session_id)
-    print_problems(plan.problems, err)
-    if not plan.tickets:
-        print("ticketbot: nothing could be planned from these files.", file=err)
-        return EXIT_UNUSABLE
-    try:
-        started = services.processing.generate_tickets(session_id, requested_by="cli", start_anyway=True)
-    except ProcessingError as exc:
-        print(f"ticketbot: {exc.message}", file=err)
-        return EXIT_UNUSABLE
-    if started.queue_note:
-        print(f"ticketbot: {started.queue_note}", file=err)
-    status = follow(services, session_id, progress)
-    if status.task_status != "completed":
-        print(f"ticketbot: the run {status.task_status}: {status.error_message or status.stage}", file=err)
-        return EXIT_UNUSABLE
-    tickets = load_tickets(services, session_id)
-    paths = write_outputs(args.out, tickets, site, plan.problems)
-    usage = Usage(status.tokens.get("prompt", 0), status.tokens.get("completion", 0), status.tokens.get("cached", 0))
-    print_summary(site, [t.brief.group for t in tickets], plan.problems, paths, usage, out)
-    if getattr(args, "jira", False):
-        from bot.cli_jira import push_to_jira
-
-        pushed = push_to_jira(services, session_id, progress, out, err)
-        if pushed != EXIT_OK:
-            return pushed
-    return EXIT_ERRORS if plan.errors else EXIT_OK
-
-
-def follow(services: Services, session_id: int, progress: TerminalProgress) -> ProcessingStatus:
-    """Wait for the run by reading its task from the database (inline runs are already done)."""
-    while True:
-        status = services.processing.get_processing_status(session_id)
-        if status.total:
-            progress.update(status.done, status.total, status.stage)
-        if status.task_status in ("completed", "failed", "cancelled"):
-            return status
-        time.sleep(FOLLOW_INTERVAL_S)
-
-
 def load_tickets(services: Services, session_id: int) -> list[WrittenTicket]:
     with services.uow_factory() as uow:
         return [written_ticket(t) for t in uow.tickets.for_session(session_id)]
 
 
-def print_problems(problems: Sequence[Problem], err: TextIO) -> None:
-    ordered = sorted(problems, key=lambda p: (p.level is Level.WARNING, p.file, p.row or 0))
-    for problem in ordered[:MAX_PROBLEMS_SHOWN]:
-        tag = "warning" if problem.level is Level.WARNING else "error"
-        print(f"{tag}: {problem.describe()}", file=err)
-    if len(ordered) > MAX_PROBLEMS_SHOWN:
-        print(f"… and {len(ordered) - MAX_PROBLEMS_SHOWN} more: all are listed in tickets.md", file=err)
+def prune(services: Services) -> None:
+    """Keep the newest KEEP_RUNS command-line runs; the database never grows without bound."""
+    with services.uow_factory() as uow:
+        if uow.sessions.prune("cli", KEEP_RUNS):
+            uow.commit()
 
-
-def print_summary(site: SiteContext, groups: Sequence[Group], problems: Sequence[Problem], paths: Sequence[Path],
-                  usage: Usage, out: TextIO) -> None:
-    counts = Counter(groups)
-    print(f"\n{site.name}: {len(groups)} tickets", file=out)
-    for group in Group:
-        if counts[group]:
-            print(f"  {group.value:<12} {counts[group]:>4}", file=out)
-    levels = Counter(p.level for p in problems)
-    print(
-        f"Problems: {levels[Level.FILE_ERROR]} file error(s), {levels[Level.ROW_ERROR]} row error(s), "
-        f"{levels[Level.WARNING]} warning(s)",
-        file=out,
-    )
-    if usage.prompt_tokens or usage.completion_tokens:
-        print(f"Tokens: {usage.prompt_tokens:,} prompt ({usage.cached_tokens:,} cached), "
-              f"{usage.completion_tokens:,} completion", file=out)
-    for path in paths:
-        print(f"Wrote {path}", file=out)

@@ -1,16 +1,51 @@
-"""`ticketbot generate --jira`: push the generated tickets with the same publisher the Slack bot uses."""
+"""`ticketbot generate --jira`: check Jira first, then push with the same publisher the Slack bot uses."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import TextIO
 
+from bot import exit_codes
 from bot.bootstrap import Services
 from bot.progress import TerminalProgress
+from bot.settings import Settings
 
-EXIT_OK, EXIT_ERRORS, EXIT_UNUSABLE = 0, 1, 2
 FOLLOW_INTERVAL_S = 0.5
 FOLLOW_LIMIT_S = 30 * 60  # longer than the reconcile window: a push handed back resumes well within it
+# The preflight before any work: one attempt, short timeouts — an unreachable Jira is known in seconds.
+PREFLIGHT_TIMEOUT_S = (3.0, 10.0)
+CLI_ADVICE = ("fix it (`ticketbot doctor` checks the Jira settings) and run the same command again; "
+              "without --jira the files are written and the Jira import file works too")
+SLACK_RETRY = "`/generate-tickets push` tries again"
+
+
+def jira_preflight(settings: Settings) -> str:
+    """'' when Jira is configured and the project is usable; else what is wrong and what to do."""
+    from bot.jira_wiring import jira_config
+    from integrations.jira.gateway import JiraGateway
+
+    config = jira_config(settings)
+    if config is None:
+        return ("Jira is not configured: set JIRA_URL, JIRA_PROJECT and JIRA_EMAIL + JIRA_API_TOKEN (Cloud) "
+                "or JIRA_PAT (Server/DC)")
+    gateway = JiraGateway(replace(config, max_attempts=1, timeout_s=PREFLIGHT_TIMEOUT_S, max_retry_after_s=0))
+    try:
+        result = gateway.preflight()
+    except Exception as exc:  # every failure of the check is said in words (never a traceback, never a secret)
+        message = getattr(exc, "message", "") or f"Jira at {settings.jira_url} could not be checked"
+        return f"{cli_words(message)}\n  {CLI_ADVICE}"
+    finally:
+        gateway.close()
+    if result.ok:
+        return ""
+    return f"{cli_words(result.describe())}\n  {CLI_ADVICE}"
+
+
+def cli_words(message: str) -> str:
+    """Jira's messages are written for Slack too; on the command line, trying again is the same command."""
+    return message.replace(SLACK_RETRY, "run the same command again").replace("ticketbot tries again later",
+                                                                               "run the same command again later")
 
 
 def push_to_jira(services: Services, session_id: int, progress: TerminalProgress, out: TextIO, err: TextIO) -> int:
@@ -19,7 +54,7 @@ def push_to_jira(services: Services, session_id: int, progress: TerminalProgress
     assert publishing is not None and publishing.jira_configured
     started = publishing.approve_all(session_id, "cli")
     if started.note:
-        print(f"ticketbot: {started.note}", file=err)
+        print(f"ticketbot: {cli_words(started.note)}", file=err)
     deadline = time.monotonic() + FOLLOW_LIMIT_S
     status = publishing.push_status(session_id)
     while status is not None and status.status not in ("completed", "failed") and time.monotonic() < deadline:
@@ -31,14 +66,16 @@ def push_to_jira(services: Services, session_id: int, progress: TerminalProgress
         status = publishing.push_status(session_id)
     summary = publishing.summary(session_id)
     if status is not None and status.status == "failed":
-        print(f"ticketbot: the Jira push failed ({status.error_category}):\n{status.error_message}", file=err)
-        return EXIT_ERRORS
+        print(f"ticketbot: the Jira push failed ({status.error_category}):\n{cli_words(status.error_message)}",
+              file=err)
+        return exit_codes.INTEGRATION
     if status is not None and status.status != "completed":
-        print(f"ticketbot: the Jira push is still going ({status.stage}); `ticketbot worker` finishes it", file=err)
+        print(f"ticketbot: the Jira push is still going ({status.stage}); run the same command again, or "
+              "`ticketbot worker`, to finish it", file=err)
     print(f"Jira: {summary.text}", file=out)
     for error in publishing_errors(services, session_id):
-        print(f"  {error}", file=err)
-    return EXIT_OK if not (summary.failed or summary.needs_person) else EXIT_ERRORS
+        print(f"  {cli_words(error)}", file=err)
+    return exit_codes.OK if not (summary.failed or summary.needs_person) else exit_codes.INTEGRATION
 
 
 def publishing_errors(services: Services, session_id: int) -> list[str]:

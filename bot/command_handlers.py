@@ -93,6 +93,8 @@ class SlashCommands:
         except SlackError:
             pass  # the worker posts the progress message when it starts
         note = f"\n{escape(started.queue_note)}" if started.queue_note else ""
+        if started.estimate is not None:
+            note += f"\nEstimate: {escape(started.estimate.describe())}."
         return [notice(f"▶️ Writing {started.estimated_tickets} tickets for *{escape(site)}* "
                        f"(generation {started.generation}); the progress is in the thread.{note}")]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -104,21 +105,42 @@ def run_doctor(settings: Settings, checks: list[Callable[[Settings], Check]] | N
     return 0 if all(r.ok for r in results) else 1
 
 
-def serve_is_healthy(settings: Settings) -> bool:
+def serve_health(settings: Settings) -> Check:
+    """`ticketbot health --serve`: the Slack app answers /healthz on $PORT; the detail says what failed."""
+    url = f"http://127.0.0.1:{settings.port}/healthz"
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{settings.port}/healthz", timeout=TIMEOUT_S) as answer:
-            return bool(answer.status == 200)
-    except OSError:
-        return False
+        with urllib.request.urlopen(url, timeout=TIMEOUT_S) as answer:
+            if answer.status == 200:
+                return Check("serve", True, f"{url} answers 200")
+            return Check("serve", False, f"{url} answered HTTP {answer.status}")
+    except urllib.error.HTTPError as exc:
+        return Check("serve", False, f"{url} answered HTTP {exc.code}")
+    except OSError as exc:
+        reason = getattr(exc, "reason", exc)
+        return Check("serve", False, f"nothing answers {url} ({reason}); is `ticketbot serve` running with PORT="
+                                     f"{settings.port}?")
 
 
-def worker_is_healthy(settings: Settings) -> bool:
+def worker_health(settings: Settings) -> Check:
     """A worker of this host is registered in Redis (its key expires when the worker stops heartbeating)."""
     from redis import Redis
 
     redis = Redis.from_url(settings.redis_url, socket_timeout=TIMEOUT_S, socket_connect_timeout=TIMEOUT_S)
+    host = socket.gethostname()
     try:
-        prefix = f"rq:worker:ticketbot-{socket.gethostname()}-"
-        return any(redis.exists(key) for key in redis.scan_iter(match=prefix + "*", count=100))
-    except Exception:
-        return False
+        prefix = f"rq:worker:ticketbot-{host}-"
+        if any(redis.exists(key) for key in redis.scan_iter(match=prefix + "*", count=100)):
+            return Check("worker", True, f"a worker of {host} is registered in Redis")
+        return Check("worker", False, f"no `ticketbot worker` of host {host} is registered in Redis "
+                                      f"({describe_redis(settings.redis_url)})")
+    except Exception as exc:
+        return Check("worker", False, f"cannot reach Redis at {describe_redis(settings.redis_url)} "
+                                      f"({exc.__class__.__name__}); check REDIS_URL")
+    finally:
+        redis.close()
+
+
+def describe_redis(url: str) -> str:
+    """The Redis URL without its password."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.rpartition('@')[2]}"

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot.settings import Settings
-from integrations.jira.gateway import JiraConfig, JiraGateway
 from jobs.clock import system_clock
 from jobs.publishing import GatewayFactory, PublishingConfig, PublishingService, PublishNotifier
 from jobs.queueing import JobQueue
 from storage.uow import UnitOfWorkFactory
+
+if TYPE_CHECKING:
+    from integrations.jira.gateway import JiraConfig
 
 
 def jira_config(settings: Settings) -> JiraConfig | None:
     """The gateway's configuration, or None when JIRA_URL is not set."""
     if not settings.jira_url:
         return None
+    from integrations.jira.gateway import JiraConfig  # the jira library only when Jira is configured
+
     return JiraConfig(
         url=settings.jira_url, project=settings.jira_project, email=settings.jira_email,
         api_token=str(settings.jira_api_token), pat=str(settings.jira_pat), issue_type=settings.jira_issue_type,
@@ -26,6 +32,8 @@ def gateway_factory(settings: Settings) -> GatewayFactory | None:
     base = jira_config(settings)
     if base is None:
         return None
+    from integrations.jira.gateway import JiraGateway
+
     return lambda project: JiraGateway(base.for_project(project))
 
 
@@ -45,6 +53,7 @@ def build_publisher(settings: Settings, *, uow_factory: UnitOfWorkFactory, queue
 
 def jira_check(settings: Settings) -> tuple[bool, str, bool]:
     """`ticketbot doctor`'s Jira line: (ok, plain words, skipped) — the preflight of JIRA_PROJECT."""
+    from integrations.jira.gateway import JiraGateway
     from integrations.jira.setup import PreflightProblem, PreflightResult
 
     config = jira_config(settings)

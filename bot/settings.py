@@ -47,6 +47,7 @@ class Settings:
     openai_base_url: str = ""
     openai_model: str = DEFAULT_OPENAI_MODEL
     llm_concurrency: int = 8
+    llm_prices: dict[str, tuple[float, float]] = field(default_factory=dict)  # over the defaults of jobs/cost.py
     jira_url: str = ""
     jira_email: str = ""
     jira_api_token: Secret = field(default=Secret(""), repr=False)
@@ -136,6 +137,14 @@ class Settings:
                 )
             if not get("JIRA_PROJECT"):
                 problems.append("JIRA_URL is set: also set JIRA_PROJECT (the project key, e.g. RPL)")
+        llm_prices: dict[str, tuple[float, float]] = {}
+        if get("TICKETBOT_LLM_PRICES"):
+            from jobs.cost import PriceTableError, parse_prices
+
+            try:
+                llm_prices = parse_prices(get("TICKETBOT_LLM_PRICES"))
+            except PriceTableError as exc:
+                problems.append(str(exc))
         intervals_text = get("TICKETBOT_RETRY_INTERVALS", "10,30,60")
         intervals = tuple(int(i) for i in intervals_text.replace(" ", "").split(",") if i.isdigit())
         if not intervals or len(intervals) != len(intervals_text.split(",")):
@@ -160,6 +169,7 @@ class Settings:
             openai_base_url=url("OPENAI_BASE_URL", "", ("https", "http")),
             openai_model=get("OPENAI_MODEL", DEFAULT_OPENAI_MODEL),
             llm_concurrency=integer("LLM_CONCURRENCY", 8, 1, 64),
+            llm_prices=llm_prices,
             jira_url=jira_url,
             jira_email=get("JIRA_EMAIL"),
             jira_api_token=Secret(get("JIRA_API_TOKEN")),

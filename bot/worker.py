@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 
 from rq import Worker
@@ -19,7 +20,19 @@ log = logging.getLogger(__name__)
 
 
 def run_worker(settings: Settings, *, burst: bool = False) -> int:
+    from redis.exceptions import RedisError
+
+    from bot.doctor import describe_redis
+    from bot.exit_codes import INTEGRATION
+
     services = bootstrap(settings, inline=False)  # migrates the database first (serialised)
+    try:
+        assert services.redis is not None
+        services.redis.ping()
+    except RedisError as exc:
+        print(f"ticketbot worker: cannot reach Redis at {describe_redis(settings.redis_url)} "
+              f"({type(exc).__name__}); check REDIS_URL", file=sys.stderr)
+        return INTEGRATION
     assert services.redis is not None and isinstance(services.queue, RQJobQueue)
     runtime.configure(runtime.WorkerRuntime(services.processing, services.worker_id, settings.retry_intervals,
                                             publishing=services.publishing))
@@ -38,6 +51,9 @@ def run_worker(settings: Settings, *, burst: bool = False) -> int:
             threading.Thread(target=slack_sweeper.run, args=(stop, settings.sweep_seconds), name="slack-sweeper",
                              daemon=True).start()
     worker = Worker([services.queue.queue], connection=services.redis, name=f"ticketbot-{services.worker_id}")
+    print(f"ticketbot worker {worker.name}: listening on queue {settings.queue_name} at "
+          f"{describe_redis(settings.redis_url)}" + (" until it is empty" if burst else "; Ctrl-C stops it"),
+          flush=True)
     try:
         worker.work(burst=burst, with_scheduler=True, logging_level=logging.getLevelName(log.getEffectiveLevel()))
     finally:

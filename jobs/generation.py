@@ -7,6 +7,7 @@ duplicated whatever dies when.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import traceback
@@ -66,6 +67,9 @@ class GenerationRun:
             log.warning("task %s: another worker holds the lease now; stopping", self.task_id)
         except GenerationCancelled:
             self._finish("cancelled", "Cancelled. Tickets written so far are kept; retry to finish them.")
+        except KeyboardInterrupt:  # Ctrl-C in the CLI's in-process run: never leave the task `running`
+            self._finish("cancelled", "Interrupted. Tickets written so far are kept; resume to finish them.")
+            raise
         except ProcessingError as exc:
             self._fail_or_retry(exc)
         except WriterError as exc:
@@ -120,52 +124,81 @@ class GenerationRun:
         done = len(plan.tickets) - len(todo)
         self._report(done, len(plan.tickets), todo[0] if todo else plan.tickets[-1])
 
+        config = service.config
+        pending: list[tuple[WrittenTicket, int]] = []
+        flushed_at = time.monotonic()
+
+        def flush() -> None:
+            nonlocal flushed_at
+            self._store_batch(pending, generation, len(plan.tickets))
+            pending.clear()
+            flushed_at = time.monotonic()
+
         def store(ticket: WrittenTicket) -> None:
             nonlocal done
             done += 1
-            self._store(ticket, generation, done, len(plan.tickets))
+            pending.append((ticket, done))
+            if len(pending) >= config.checkpoint_batch or time.monotonic() - flushed_at >= config.checkpoint_interval_s:
+                flush()
+            else:
+                self._report(done, len(plan.tickets), ticket.brief)  # the progress bar moves per ticket
 
-        write_tickets(todo, service.writer, site, is_cancelled=self._should_stop, on_written=store)
+        try:
+            write_tickets(todo, service.writer, site, is_cancelled=self._should_stop, on_written=store)
+        except BaseException:
+            if pending:  # tickets written (and paid for) before the run stopped are kept
+                with contextlib.suppress(Exception):
+                    flush()
+            raise
+        if pending:
+            flush()
         self._check_fallbacks(len(plan.tickets))
         self._complete(plan.tickets, generation)
 
     # ---- per ticket ---------------------------------------------------------------------------------
 
-    def _store(self, ticket: WrittenTicket, generation: int, done: int, total: int) -> None:
-        brief, content = ticket.brief, ticket.content
+    def _store_batch(self, batch: Sequence[tuple[WrittenTicket, int]], generation: int, total: int) -> None:
+        """Store written tickets in one commit (one ticket per commit on the queue path)."""
         service = self.service
+        stored: list[tuple[WrittenTicket, int, int]] = []
         with service.uow_factory() as uow:
             if not uow.tasks.renew_lease(self.task_id, self.owner,
                                          service.clock() + timedelta(seconds=service.config.lease_s)):
                 raise LeaseLost(self.task_id)
-            record = uow.tickets.by_key(self.session_id, brief.key)
-            if record is None:
-                record = uow.tickets.add(session_id=self.session_id, spec_key=brief.key, generation=generation,
-                                         position=brief.position, group=brief.group.value, kind=brief.kind.value,
-                                         label=brief.label[:255], title=content.title, user_story="",
-                                         analysis="")
-            else:
-                if record.slack_ts:
+            records = ({t.spec_key: t for t in uow.tickets.for_session(self.session_id, include_withdrawn=True)}
+                       if len(batch) > 1 else {})
+            for ticket, done in batch:
+                brief, content = ticket.brief, ticket.content
+                record = records.get(brief.key) if len(batch) > 1 else uow.tickets.by_key(self.session_id, brief.key)
+                if record is None:
+                    record = uow.tickets.add(session_id=self.session_id, spec_key=brief.key, generation=generation,
+                                             position=brief.position, group=brief.group.value,
+                                             kind=brief.kind.value, label=brief.label[:255], title=content.title,
+                                             user_story="", analysis="")
+                elif record.slack_ts:
                     record.slack_version += 1  # the posted draft is edited in place
-            apply_content(record, ticket, generation)
-            if content.fallback_reason:
-                self.fallbacks += 1
-                uow.errors.add(self.session_id, Category.TEMPORARY.value,
-                               f"the LLM's answer for {brief.key} was unusable, so the template writer's "
-                               f"text is used: {content.fallback_reason}",
-                               task_id=self.task_id, ticket_id=record.id, entity=brief.key)
-            self.usage = self.usage + content.usage
+                apply_content(record, ticket, generation)
+                if content.fallback_reason:
+                    self.fallbacks += 1
+                    uow.errors.add(self.session_id, Category.TEMPORARY.value,
+                                   f"the LLM's answer for {brief.key} was unusable, so the template writer's "
+                                   f"text is used: {content.fallback_reason}",
+                                   task_id=self.task_id, ticket_id=record.id, entity=brief.key)
+                self.usage = self.usage + content.usage
+                stored.append((ticket, done, record.id))
+            last_brief, last_done = batch[-1][0].brief, batch[-1][1]
             task = uow.tasks.get(self.task_id)
-            task.done, task.progress = done, round(100.0 * done / total, 1)
+            task.done, task.progress = last_done, round(100.0 * last_done / total, 1)
             task.prompt_tokens, task.completion_tokens = self.usage.prompt_tokens, self.usage.completion_tokens
             task.cached_tokens = self.usage.cached_tokens
-            group_index, group_count = self.group_positions.get(brief.group.value, (0, 0))
-            task.stage = f"{brief.group.value} — group {group_index} of {group_count}"
+            group_index, group_count = self.group_positions.get(last_brief.group.value, (0, 0))
+            task.stage = f"{last_brief.group.value} — group {group_index} of {group_count}"
             uow.commit()
-            ticket_id = record.id
-        fault_point("after_ticket", done)
-        service.notifier.ticket_written(self.session_id, ticket_id)
-        self._report(done, total, brief)
+        for _, done, ticket_id in stored:
+            fault_point("after_ticket", done)
+            service.notifier.ticket_written(self.session_id, ticket_id)
+        last_ticket, last_done, _ = stored[-1]
+        self._report(last_done, total, last_ticket.brief)
 
     def _report(self, done: int, total: int, brief: TicketBrief) -> None:
         group_index, group_count = self.group_positions.get(brief.group.value, (0, 0))

@@ -8,13 +8,15 @@ Slack listeners and the CLI call the public methods, which return at once; RQ jo
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from integrations.spec.problems import Level
+from integrations.tickets import SiteContext, TicketBrief
 from integrations.writers.base import TicketWriter, WriterHealth
 from jobs.clock import Clock, system_clock
+from jobs.cost import DEFAULT_PRICES, CostEstimate, estimate_cost
 from jobs.errors import Category, ProcessingError, SpecHasErrors
 from jobs.notify import RunNotifier, SilentNotifier
 from jobs.planning import Plan, PlanCache, UploadedFile
@@ -38,6 +40,11 @@ class ProcessingConfig:
     queued_grace_s: float = 30.0  # a queued task with no job in Redis after this is enqueued again
     cancel_poll_s: float = 0.5  # how often a run reads its cancel flag (between tickets)
     max_job_s: int = 0  # a fixed RQ job time limit; 0 sizes it from the writer's worst case
+    # Tickets stored per commit. A queued run checkpoints every ticket (a worker may die at any time);
+    # the CLI's in-process run batches them, still committing at least every `checkpoint_interval_s`.
+    checkpoint_batch: int = 1
+    checkpoint_interval_s: float = 1.0
+    llm_prices: Mapping[str, tuple[float, float]] = field(default_factory=lambda: dict(DEFAULT_PRICES))
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,7 @@ class StartResult:
     estimated_tickets: int
     already_running: bool = False
     queue_note: str = ""  # set when the queue was unreachable: the sweeper starts it later
+    estimate: CostEstimate | None = None  # an LLM run's calls, tokens and cost (None for the template writer)
 
 
 @dataclass(frozen=True)
@@ -119,9 +127,11 @@ class ProcessingService:
             if description is not None:
                 session.site_description = description
             plan = self._checked_plan(uow, session_id, start_anyway)
+            site = SiteContext(session.site_name or session.channel_id, session.site_description)
             task = self._start_task(uow, session_id, plan, requested_by, "start")
             uow.commit()
-            return self._enqueue(task, len(plan.tickets))
+            started = self._enqueue(task, len(plan.tickets))
+        return replace(started, estimate=self.estimate_cost(plan.tickets, site))
 
     def retry_processing(self, session_id: int, *, requested_by: str = "") -> StartResult:
         """Generate again (failed, cancelled or in review): tickets not approved or pushed are rewritten."""
@@ -144,6 +154,49 @@ class ProcessingService:
             task = self._start_task(uow, session_id, plan, requested_by, "retry")
             uow.commit()
             return self._enqueue(task, len(plan.tickets))
+
+    def resume_generation(self, session_id: int, *, requested_by: str = "") -> StartResult:
+        """Carry on the session's interrupted generation: tickets it already stored are kept, not paid twice.
+
+        The same generation (not a new one, as retry makes) is queued again, so the run skips every
+        ticket it wrote before it was cancelled, failed or lost its process.
+        """
+        with self.uow_factory() as uow:
+            session = uow.sessions.get(session_id, for_update=True)
+            task = uow.tasks.latest(session_id)
+            if task is None:
+                raise ProcessingError("nothing to resume: this session was never generated", Category.USER_FIXABLE)
+            now = self.clock()
+            lease_held = task.lease_expires_at is not None and task.lease_expires_at >= now
+            if task.status in ("queued", "running") and lease_held:
+                return self._already_running(task)
+            if task.status not in ("queued", "running", "cancelled", "failed"):
+                raise ProcessingError(f"nothing to resume: the last generation is {task.status}",
+                                      Category.USER_FIXABLE)
+            plan = self._checked_plan(uow, session_id, start_anyway=True)
+            task.status, task.stage, task.cancel_requested = "queued", "Queued", False
+            task.error_category = task.error_message = task.finished_at = task.lease_owner = None
+            task.lease_expires_at = now + timedelta(seconds=self.config.queued_grace_s)
+            task.enqueue_count += 1
+            task.job_id = job_id_for(task)
+            session.status = "processing"
+            uow.audit.record(requested_by, "resume", session_id=session_id,
+                             detail=f"generation {task.generation}, {task.done} of {task.total} tickets stored")
+            uow.commit()
+            return self._enqueue(task, len(plan.tickets))
+
+    def abandon_generation(self, session_id: int, *, requested_by: str = "") -> None:
+        """Close the session now, its generation included: starting over (`--fresh`) replaces it."""
+        with self.uow_factory() as uow:
+            session = uow.sessions.get(session_id, for_update=True)
+            task = uow.tasks.active_generation(session_id)
+            if task is not None:
+                task.status, task.stage, task.finished_at = "cancelled", "Abandoned", self.clock()
+                task.lease_owner = None
+            if session.status in ("collecting", "processing"):
+                session.status = "cancelled"
+            uow.audit.record(requested_by, "abandon", session_id=session_id)
+            uow.commit()
 
     def cancel_processing(self, session_id: int, *, requested_by: str = "") -> int | None:
         """Ask the running generation to stop after the ticket in hand; returns its task id, if any."""
@@ -210,6 +263,13 @@ class ProcessingService:
                 ErrorView(e.category, e.message, e.entity, e.task_id, e.created_at.isoformat())
                 for e in uow.errors.find(session_id, category=category, entity=entity, task_id=task_id)
             ]
+
+    def estimate_cost(self, briefs: Sequence[TicketBrief], site: SiteContext) -> CostEstimate | None:
+        """What writing `briefs` costs with the configured LLM; None when the writer costs nothing."""
+        model = getattr(self.writer, "model", "")
+        if self.writer.name == "template" or not model:
+            return None
+        return estimate_cost(briefs, site, model, self.writer.concurrency, self.config.llm_prices)
 
     def validate_llm_service(self) -> WriterHealth:
         return self.writer.health()

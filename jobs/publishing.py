@@ -12,10 +12,8 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from integrations.jira.gateway import JiraGateway
-from integrations.jira.setup import PreflightProblem, PreflightResult
 from jobs.clock import Clock, system_clock
 from jobs.errors import Category, ProcessingError
 from jobs.processing import job_id_for
@@ -23,13 +21,17 @@ from jobs.queueing import JobQueue, QueueUnavailable
 from storage.models import TaskRecord, TicketRecord
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
+if TYPE_CHECKING:  # the jira library takes a tenth of a second to import; the CLI often never needs it
+    from integrations.jira.gateway import JiraGateway
+    from integrations.jira.setup import PreflightResult
+
 PUSH_JOB = "jobs.rq_jobs.run_push"
 APPROVABLE = ("draft", "rejected")  # ✅ re-approves a rejected draft
 REJECTABLE = ("draft", "approved")
 NOT_CONFIGURED = ("Jira is not configured: approved tickets wait until an admin sets JIRA_URL, JIRA_PROJECT and "
                   "the credentials (JIRA_EMAIL + JIRA_API_TOKEN for Jira Cloud, JIRA_PAT for Server/Data Center)")
 
-GatewayFactory = Callable[[str], JiraGateway]  # project key → a gateway for it (connects lazily)
+GatewayFactory = Callable[[str], "JiraGateway"]  # project key → a gateway for it (connects lazily)
 
 
 @dataclass(frozen=True)
@@ -300,6 +302,8 @@ class PublishingService:
 
     def preflight(self, project: str | None = None) -> PreflightResult:
         """The Jira checks of DESIGN §10 for `project` (default JIRA_PROJECT), in plain words."""
+        from integrations.jira.setup import PreflightProblem, PreflightResult
+
         project = project or self.config.default_project
         if self.gateway_factory is None:
             return PreflightResult("", project, (PreflightProblem(NOT_CONFIGURED),))

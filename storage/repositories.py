@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, load_only
 
@@ -59,6 +59,17 @@ class SessionRepository:
         return self.db.scalars(
             select(SessionRecord).where(SessionRecord.channel_id == channel_id, SessionRecord.thread_ts == thread_ts)
         ).first()
+
+    def prune(self, created_by: str, keep: int) -> int:
+        """Delete all but the newest `keep` finished sessions created by `created_by` (their rows go with them)."""
+        old = list(self.db.scalars(
+            select(SessionRecord.id).where(SessionRecord.created_by == created_by,
+                                           SessionRecord.status.not_in(OPEN_SESSION_STATES))
+            .order_by(SessionRecord.id.desc()).offset(keep)
+        ))
+        if old:
+            self.db.execute(delete(SessionRecord).where(SessionRecord.id.in_(old)))
+        return len(old)
 
     def add(self, **fields: Any) -> SessionRecord:
         record = SessionRecord(**fields)

@@ -38,12 +38,15 @@ def test_generate_with_jira_explains_a_project_jira_refuses(tmp_path: Path) -> N
     files = [*map(str, sorted(EXAMPLE_SPEC.glob("*.csv"))), "--out", str(tmp_path / "o")]
     with FakeJiraServer("server") as fake:
         env = worker_env(f"sqlite:///{tmp_path / 'ticketbot.db'}", "redis://127.0.0.1:1/0",
-                         **fake.env(JIRA_PROJECT="NOPE"))
+                         LOG_LEVEL="WARNING", **fake.env(JIRA_PROJECT="NOPE"))
         result = run(["generate", *files, "--jira"], env)
-    assert result.returncode == 1
-    assert "Jira project NOPE does not exist, or ticketbot's Jira account cannot see it" in result.stderr
+    # The preflight runs before any work: nothing is generated for a Jira that cannot take it.
+    assert result.returncode == 3
+    assert result.stderr.splitlines()[0].startswith(
+        "ticketbot: --jira: • Jira project NOPE does not exist, or ticketbot's Jira account cannot see it")
+    assert "run the same command again" in result.stderr and "/generate-tickets" not in result.stderr
     assert fake.pat not in result.stderr + result.stdout
-    assert (tmp_path / "o" / "tickets.json").exists()  # the files are written whatever Jira says
+    assert not (tmp_path / "o" / "tickets.json").exists()
 
 
 def test_generate_with_jira_but_no_jira_configured_is_a_usage_error(tmp_path: Path) -> None:

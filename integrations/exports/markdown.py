@@ -19,6 +19,7 @@ from integrations.tickets import Group, SiteContext, WrittenTicket
 
 # Always escaped inline: emphasis, code, links and images, raw HTML, GFM tables and strikethrough.
 _INLINE_SPECIAL = frozenset("\\`*[]<>|~#")
+_INLINE_SPECIAL_CHAR = re.compile("[" + re.escape("".join(sorted(_INLINE_SPECIAL))) + "]")  # one pass, not per char
 # An entity reference would show as the character it names, not as typed.
 _ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
 _INTRAWORD_UNDERSCORE = re.compile(r"(?<=[0-9A-Za-z])_(?=[0-9A-Za-z])")
@@ -48,7 +49,7 @@ def render_markdown(tickets: Sequence[WrittenTicket], site: SiteContext, problem
 def md_inline(text: str) -> str:
     """One line of text that renders as typed: markup characters escaped, newlines folded."""
     text = " ".join(_CONTROL.sub("", text).split())
-    out = _ENTITY.sub(r"\\&", "".join("\\" + ch if ch in _INLINE_SPECIAL else ch for ch in text))
+    out = _ENTITY.sub(r"\\&", _INLINE_SPECIAL_CHAR.sub(r"\\\g<0>", text))
     # "_" inside a word is never emphasis in GFM; escaping it there would only clutter machine names.
     parts = _INTRAWORD_UNDERSCORE.split(out)
     return "_".join(part.replace("_", "\\_") for part in parts)

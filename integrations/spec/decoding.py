@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -32,6 +33,13 @@ class ReaderLimits:
 DEFAULT_LIMITS = ReaderLimits()
 
 DELIMITERS = (",", ";", "\t")
+SEP_LINE = re.compile(r"\Asep=(.)\r?\n", re.IGNORECASE)
+
+
+def column_name(header: list[str], index: int) -> str:
+    """The header text of column `index` (1-based 'column 7' when the header has none there)."""
+    text = header[index].strip() if index < len(header) else ""
+    return text[:60] or f"column {index + 1}"
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
@@ -86,8 +94,12 @@ def read_records(text: str, limits: ReaderLimits = DEFAULT_LIMITS) -> Iterator[t
 
     Raises MalformedFile for an unterminated quote, a stray quote or a limit passed.
     """
-    delimiter = sniff_delimiter(text)
-    header_width = _header_delimiters(text)[delimiter] + 1
+    declared = SEP_LINE.match(text)
+    if declared:  # Excel's "sep=;" first line names the delimiter; Excel shows the next line as row 1
+        delimiter, text = declared.group(1), text[declared.end():]
+    else:
+        delimiter = sniff_delimiter(text)
+    header_width = _header_delimiters(text).get(delimiter, 0) + 1
     if header_width > limits.max_columns:
         raise MalformedFile(_too_wide(header_width, limits), _TOO_WIDE_FIX, row=1)
     # csv's own field limit would refuse a long cell as if it were a quoting error; ours is per cell
@@ -97,6 +109,7 @@ def read_records(text: str, limits: ReaderLimits = DEFAULT_LIMITS) -> Iterator[t
     row_number = 0
     last_line = 0
     cells = 0
+    header: list[str] = []
     while True:
         try:
             record = next(reader)
@@ -122,13 +135,15 @@ def read_records(text: str, limits: ReaderLimits = DEFAULT_LIMITS) -> Iterator[t
         if cells > limits.max_cells:
             raise MalformedFile(f"more than {limits.max_cells:,} cells", "split the sheet into several files",
                                 row=row_number)
-        for cell in record:
+        for index, cell in enumerate(record):
             if len(cell) > limits.max_cell_chars:
                 raise MalformedFile(
                     f"a cell holds more than {limits.max_cell_chars} characters",
                     "shorten that cell; long notes belong in a linked document",
-                    row=row_number,
+                    row=row_number, column=column_name(header or record, index),
                 )
+        if not header:
+            header = record
         # Carriage returns were kept for the parser; inside a multi-line cell they become line feeds.
         yield row_number, [strip_invisible(cell) if "\r" in cell else cell for cell in record]
 

@@ -13,6 +13,7 @@ from integrations.invisible import strip_invisible, strip_invisible_from_documen
 from integrations.spec.decoding import (
     DEFAULT_LIMITS,
     ReaderLimits,
+    column_name,
     decode_text,
     looks_like_html,
     mixes_encodings,
@@ -20,7 +21,7 @@ from integrations.spec.decoding import (
 )
 from integrations.spec.errors import MalformedFile
 from integrations.spec.problems import Level, Problem, cap_warnings
-from integrations.spec.sheets import HeaderMatch, SheetKind, recognise_sheet
+from integrations.spec.sheets import HeaderMatch, SheetKind, named_otherwise, recognise_sheet
 from integrations.spec.workbook_shape import TabShape, measure_workbook
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -121,7 +122,7 @@ def read_file(name: str, data: bytes, limits: ReaderLimits = DEFAULT_LIMITS) -> 
     try:
         records = list(read_records(text, limits))
     except MalformedFile as exc:
-        return _refused(name, exc.message, exc.suggestion, row=exc.row)
+        return _refused(name, exc.message, exc.suggestion, row=exc.row, column=exc.column)
     result = read_table(name, records, encoding=encoding)
     if encoding == "cp1252" and mixes_encodings(data):
         result.problems.append(Problem(
@@ -186,9 +187,12 @@ def _read_tab(name: str, tab: Any, shape: TabShape | None, limits: ReaderLimits)
         if number > limits.max_rows:
             return _refused(tab_name, f"more than {limits.max_rows} rows", "split the sheet", row=number)
         cells = ["" if v is None else _cell_text(v) for v in values]
-        if any(len(cell) > limits.max_cell_chars for cell in cells):
+        too_long = next((i for i, cell in enumerate(cells) if len(cell) > limits.max_cell_chars), None)
+        if too_long is not None:
+            header = records[0][1] if records else cells
             return _refused(tab_name, f"a cell holds more than {limits.max_cell_chars} characters",
-                            "shorten that cell; long notes belong in a linked document", row=number)
+                            "shorten that cell; long notes belong in a linked document", row=number,
+                            column=column_name(header, too_long))
         records.append((number, cells))
     if not any(any(cell.strip() for cell in cells) for _, cells in records):
         return ReadResult()
@@ -225,6 +229,18 @@ def read_table(
     if match is None:
         return _unknown_sheet(name, header_number, header, closest)
     result = ReadResult()
+    otherwise = named_otherwise(match, header, recognise_as or name)
+    if otherwise is not None:
+        named, missing = otherwise
+        labels = ", ".join(c.replace("_", " ").capitalize() for c in missing)
+        result.problems.append(Problem(
+            name, header_number, None, Level.WARNING,
+            f"the name says {named.kind.display_name.lower()}, but the columns make it a "
+            f"{match.sheet.kind.display_name.lower()} sheet; the closest {named.kind.display_name.lower()} sheet "
+            f"lacks {labels or 'nothing'}",
+            f"add the column(s) {labels} if it is a {named.kind.display_name.lower()} sheet, or rename the file"
+            if labels else "rename the file",
+        ))
     for duplicate in match.duplicates:
         result.problems.append(
             Problem(name, header_number, duplicate, Level.WARNING, "column appears twice; the first one is read")
@@ -311,5 +327,6 @@ def _unknown_sheet(name: str, header_number: int, header: list[str], closest: He
     )
 
 
-def _refused(name: str, message: str, suggestion: str | None = None, row: int | None = None) -> ReadResult:
-    return ReadResult(problems=[Problem(name, row, None, Level.FILE_ERROR, message, suggestion)])
+def _refused(name: str, message: str, suggestion: str | None = None, row: int | None = None,
+             column: str | None = None) -> ReadResult:
+    return ReadResult(problems=[Problem(name, row, column, Level.FILE_ERROR, message, suggestion)])

@@ -292,3 +292,21 @@ def recognise_sheet(header: Sequence[str], filename: str) -> tuple[HeaderMatch |
     if best is not None:
         return best[1], None
     return None, closest[1] if closest else None
+
+
+def named_otherwise(match: HeaderMatch, header: Sequence[str],
+                    filename: str) -> tuple[SheetDefinition, list[str]] | None:
+    """The sheet the file's name points to when its columns made it another one, and what that sheet lacks.
+
+    'bundles.csv' read as a menu (its Type column gone) is then reported instead of passing silently.
+    """
+    lowered = filename.lower()
+    if any(h in lowered for h in match.sheet.filename_hints):
+        return None
+    named = [sheet for sheet in SHEETS if any(h in lowered for h in sheet.filename_hints)]
+    if not named:
+        return None
+    scored = [(len(sheet.required & match_header(sheet, header).columns.keys()), sheet) for sheet in named]
+    _, closest = max(scored, key=lambda pair: pair[0])
+    missing = sorted(closest.required - match_header(closest, header).columns.keys())
+    return closest, missing
