@@ -93,9 +93,46 @@ class Usage:
                      self.cached_tokens + other.cached_tokens)
 
 
+SIZES = ("XS", "S", "M", "L", "XL")
+STORY_POINTS = {"XS": 1, "S": 2, "M": 3, "L": 5, "XL": 8}
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A T-shirt size and its story points, with the reason; code-made, possibly adjusted by the model."""
+
+    size: str  # one of SIZES
+    reason: str
+    adjusted_from: str = ""  # the code-made size when the model changed it
+    adjustment_reason: str = ""
+
+    @property
+    def points(self) -> int:
+        return STORY_POINTS[self.size]
+
+    def describe(self) -> str:
+        """`M (3 points): 5 fields, 2 decisions open` and the model's adjustment, if any."""
+        text = f"{self.size} ({self.points} point{'' if self.points == 1 else 's'}): {self.reason}"
+        if self.adjusted_from:
+            text += f"; adjusted from {self.adjusted_from}: {self.adjustment_reason}"
+        return text
+
+    def to_dict(self) -> dict[str, object]:
+        return {"size": self.size, "story_points": self.points, "reason": self.reason,
+                "adjusted_from": self.adjusted_from, "adjustment_reason": self.adjustment_reason}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Estimate | None:
+        if data.get("size") not in SIZES:
+            return None
+        return cls(str(data["size"]), str(data.get("reason", "")), str(data.get("adjusted_from", "")),
+                   str(data.get("adjustment_reason", "")))
+
+
 @dataclass(frozen=True)
 class TicketContent:
-    """The written ticket. `verification` always contains the brief's code-made checks."""
+    """The written ticket. `verification` always contains the brief's code-made checks, and
+    `acceptance` the code-made Given/When/Then criteria; a model only ever adds to them."""
 
     title: str
     user_story: str
@@ -106,6 +143,31 @@ class TicketContent:
     prompt_version: str = ""
     usage: Usage = field(default_factory=Usage)
     fallback_reason: str = ""  # why the LLM's answer was replaced by the template's (a temporary error)
+    acceptance: tuple[str, ...] = ()  # Given/When/Then scenarios, one multi-line string each
+    estimate: Estimate | None = None
+    open_questions: tuple[str, ...] = ()  # for the product owner: what the spec leaves undecided
+    risks: tuple[str, ...] = ()
+
+    def details(self) -> dict[str, object]:
+        """The parts beyond title, story, analysis and checks, as stored and exported."""
+        return {
+            "acceptance": list(self.acceptance),
+            "estimate": self.estimate.to_dict() if self.estimate else None,
+            "open_questions": list(self.open_questions),
+            "risks": list(self.risks),
+        }
+
+
+def details_from_dict(data: dict[str, Any] | None) -> dict[str, Any]:
+    """TicketContent keyword arguments from a stored `details()` dict (empty for tickets stored before it)."""
+    data = data or {}
+    estimate = data.get("estimate")
+    return {
+        "acceptance": tuple(str(a) for a in data.get("acceptance") or ()),
+        "estimate": Estimate.from_dict(estimate) if isinstance(estimate, dict) else None,
+        "open_questions": tuple(str(q) for q in data.get("open_questions") or ()),
+        "risks": tuple(str(r) for r in data.get("risks") or ()),
+    }
 
 
 @dataclass(frozen=True)
@@ -124,6 +186,7 @@ class WrittenTicket:
             "verification": list(self.content.verification),
             "depends_on": [d.key for d in self.brief.depends_on],
             "sources": [{"file": s.file, "row": s.row} for s in self.brief.sources],
+            **self.content.details(),
         }
 
 
