@@ -23,4 +23,4 @@ def plan_uploads(files: Sequence[UploadedFile], limits: ReaderLimits = DEFAULT_L
     for upload in files:
         read.extend(read_upload(upload.name, upload.data, limits))
     plan = plan_tickets(validate(read.sheets))
-    return Plan(plan.tickets, tuple(read.problems) + plan.problems)
+    return Plan(plan.tickets, tuple(read.problems) + plan.problems, plan.stats)
