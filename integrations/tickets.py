@@ -12,6 +12,7 @@ from integrations.spec.reader import SpecRow
 class Group(StrEnum):
     """Ticket groups, in the order they are worked on (DESIGN §6); one Jira epic each."""
 
+    FOUNDATION = "Foundation"  # modules, languages, shared storages, Behat set-up, what Drupal provides
     CONTENT = "Content"
     MEDIA = "Media"
     VIEWS = "Views"
@@ -35,6 +36,30 @@ class TicketKind(StrEnum):
     MENU = "menu"
     CUSTOM_ENTITY = "custom_entity"
     MIGRATION = "migration"  # with its field mappings
+    # Foundation tickets, derived from the spec as a whole and placed at the root of the graph.
+    MODULES = "modules"  # add (composer require) and enable the modules in `modules`; key core.extension
+    LANGUAGES = "languages"  # languages and content translation; key foundation.languages
+    SHARED_FIELD_STORAGES = "shared_field_storages"  # storages used on 3+ bundles; key foundation.field_storages
+    BEHAT_SETUP = "behat_setup"  # Behat and the Drupal Spec Tool's contexts; key foundation.behat
+    # A reference field left out of its bundle's ticket to break a cycle, added once both ends exist;
+    # key field.field.<entity type>.<bundle>.<field>, the field instance's config name.
+    DEFERRED_FIELD = "deferred_field"
+    # A family of trivial items of one kind (menus, image styles) in one ticket; each item is a member.
+    # Key merged.<member config prefix>.<family>, e.g. merged.system.menu.va_facility.
+    MERGED_FAMILY = "merged_family"
+    # Configuration Drupal core or a contrib module installs, to confirm and adjust; each item is a member
+    # with its provider. Key foundation.provided.
+    PROVIDED_CONFIG = "provided_config"
+
+
+class TicketAction(StrEnum):
+    """What the ticket does to its configuration."""
+
+    CREATE = "create"  # build something new (rows with X = a, or no X column)
+    UPDATE = "update"  # change something already built (X = c); the rows say what changed
+    REMOVE = "remove"  # delete something built (X = d): content, references, views and config to clean up
+    CONFIRM = "confirm"  # check and adjust configuration Drupal already provides (a PROVIDED_CONFIG ticket)
+    EXTEND = "extend"  # add to provided configuration, e.g. displays on views.view.content
 
 
 @dataclass(frozen=True)
@@ -45,11 +70,34 @@ class SourceRef:
 
 @dataclass(frozen=True)
 class Dependency:
-    """This ticket needs `key` built first, for `reason`."""
+    """This ticket needs `key` built first, for `reason`.
+
+    `inferred` is empty when the spec states the edge; otherwise it says what the planner inferred it
+    from ("the field name field_tags"), and the target should be confirmed by the spec's author.
+    """
 
     key: str
     label: str
     reason: str
+    inferred: str = ""
+
+    @property
+    def is_inferred(self) -> bool:
+        return bool(self.inferred)
+
+
+@dataclass(frozen=True)
+class TicketMember:
+    """One item of a merged or provided-configuration ticket: what it would have been as its own ticket."""
+
+    key: str  # the item's own config name, e.g. system.menu.main
+    kind: TicketKind  # the kind of ticket it would have had alone (MENU, IMAGE_STYLE, VIEW, ROLE, ...)
+    label: str
+    machine_name: str
+    entity_type_label: str
+    sources: tuple[SourceRef, ...]  # which of the brief's rows are this item's (each row in one member)
+    action: TicketAction = TicketAction.CREATE
+    provider: str = ""  # the module that ships it (provided configuration), e.g. "node", "scheduler"
 
 
 @dataclass(frozen=True)
@@ -74,6 +122,10 @@ class TicketBrief:
     behat: tuple[str, ...] = ()  # Gherkin steps with their tables, for the analysis and the exports
     notes: tuple[str, ...] = ()  # planner notes: broken cycles, assumptions made
     position: int = 0  # place in dependency order, from 1
+    action: TicketAction = TicketAction.CREATE
+    modules: tuple[str, ...] = ()  # Drupal module machine names the ticket needs (all of them for MODULES)
+    members: tuple[TicketMember, ...] = ()  # MERGED_FAMILY and PROVIDED_CONFIG: the merged items
+    provider: str = ""  # the module that ships the configuration (EXTEND/CONFIRM of one provided item)
 
     @property
     def sources(self) -> tuple[SourceRef, ...]:
@@ -93,9 +145,46 @@ class Usage:
                      self.cached_tokens + other.cached_tokens)
 
 
+SIZES = ("XS", "S", "M", "L", "XL")
+STORY_POINTS = {"XS": 1, "S": 2, "M": 3, "L": 5, "XL": 8}
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A T-shirt size and its story points, with the reason; code-made, possibly adjusted by the model."""
+
+    size: str  # one of SIZES
+    reason: str
+    adjusted_from: str = ""  # the code-made size when the model changed it
+    adjustment_reason: str = ""
+
+    @property
+    def points(self) -> int:
+        return STORY_POINTS[self.size]
+
+    def describe(self) -> str:
+        """`M (3 points): 5 fields, 2 decisions open` and the model's adjustment, if any."""
+        text = f"{self.size} ({self.points} point{'' if self.points == 1 else 's'}): {self.reason}"
+        if self.adjusted_from:
+            text += f"; adjusted from {self.adjusted_from}: {self.adjustment_reason}"
+        return text
+
+    def to_dict(self) -> dict[str, object]:
+        return {"size": self.size, "story_points": self.points, "reason": self.reason,
+                "adjusted_from": self.adjusted_from, "adjustment_reason": self.adjustment_reason}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Estimate | None:
+        if data.get("size") not in SIZES:
+            return None
+        return cls(str(data["size"]), str(data.get("reason", "")), str(data.get("adjusted_from", "")),
+                   str(data.get("adjustment_reason", "")))
+
+
 @dataclass(frozen=True)
 class TicketContent:
-    """The written ticket. `verification` always contains the brief's code-made checks."""
+    """The written ticket. `verification` always contains the brief's code-made checks, and
+    `acceptance` the code-made Given/When/Then criteria; a model only ever adds to them."""
 
     title: str
     user_story: str
@@ -106,6 +195,31 @@ class TicketContent:
     prompt_version: str = ""
     usage: Usage = field(default_factory=Usage)
     fallback_reason: str = ""  # why the LLM's answer was replaced by the template's (a temporary error)
+    acceptance: tuple[str, ...] = ()  # Given/When/Then scenarios, one multi-line string each
+    estimate: Estimate | None = None
+    open_questions: tuple[str, ...] = ()  # for the product owner: what the spec leaves undecided
+    risks: tuple[str, ...] = ()
+
+    def details(self) -> dict[str, object]:
+        """The parts beyond title, story, analysis and checks, as stored and exported."""
+        return {
+            "acceptance": list(self.acceptance),
+            "estimate": self.estimate.to_dict() if self.estimate else None,
+            "open_questions": list(self.open_questions),
+            "risks": list(self.risks),
+        }
+
+
+def details_from_dict(data: dict[str, Any] | None) -> dict[str, Any]:
+    """TicketContent keyword arguments from a stored `details()` dict (empty for tickets stored before it)."""
+    data = data or {}
+    estimate = data.get("estimate")
+    return {
+        "acceptance": tuple(str(a) for a in data.get("acceptance") or ()),
+        "estimate": Estimate.from_dict(estimate) if isinstance(estimate, dict) else None,
+        "open_questions": tuple(str(q) for q in data.get("open_questions") or ()),
+        "risks": tuple(str(r) for r in data.get("risks") or ()),
+    }
 
 
 @dataclass(frozen=True)
@@ -124,6 +238,7 @@ class WrittenTicket:
             "verification": list(self.content.verification),
             "depends_on": [d.key for d in self.brief.depends_on],
             "sources": [{"file": s.file, "row": s.row} for s in self.brief.sources],
+            **self.content.details(),
         }
 
 
@@ -140,15 +255,26 @@ def brief_to_dict(brief: TicketBrief) -> dict[str, object]:
             {"file": r.file, "row": r.row, "sheet": r.sheet.value, "values": r.values, "extras": r.extras}
             for r in brief.rows
         ],
-        "depends_on": [{"key": d.key, "label": d.label, "reason": d.reason} for d in brief.depends_on],
+        "depends_on": [{"key": d.key, "label": d.label, "reason": d.reason, "inferred": d.inferred}
+                       for d in brief.depends_on],
         "checks": list(brief.checks),
         "behat": list(brief.behat),
         "notes": list(brief.notes),
         "position": brief.position,
+        "action": brief.action.value,
+        "modules": list(brief.modules),
+        "members": [
+            {"key": m.key, "kind": m.kind.value, "label": m.label, "machine_name": m.machine_name,
+             "entity_type_label": m.entity_type_label, "sources": [{"file": s.file, "row": s.row} for s in m.sources],
+             "action": m.action.value, "provider": m.provider}
+            for m in brief.members
+        ],
+        "provider": brief.provider,
     }
 
 
 def brief_from_dict(data: dict[str, Any]) -> TicketBrief:
+    """The brief back from `brief_to_dict`'s dict; briefs stored before a field existed get its default."""
     from integrations.spec.sheets import SheetKind
 
     return TicketBrief(
@@ -162,9 +288,38 @@ def brief_from_dict(data: dict[str, Any]) -> TicketBrief:
             SpecRow(r["file"], r["row"], SheetKind(r["sheet"]), dict(r["values"]), dict(r.get("extras", {})))
             for r in data["rows"]
         ),
-        depends_on=tuple(Dependency(d["key"], d["label"], d["reason"]) for d in data["depends_on"]),
+        depends_on=tuple(Dependency(d["key"], d["label"], d["reason"], d.get("inferred", ""))
+                         for d in data["depends_on"]),
         checks=tuple(data["checks"]),
         behat=tuple(data["behat"]),
         notes=tuple(data["notes"]),
         position=data["position"],
+        action=TicketAction(data.get("action", TicketAction.CREATE.value)),
+        modules=tuple(data.get("modules", ())),
+        members=tuple(
+            TicketMember(m["key"], TicketKind(m["kind"]), m["label"], m["machine_name"], m["entity_type_label"],
+                         tuple(SourceRef(s["file"], s["row"]) for s in m["sources"]),
+                         TicketAction(m.get("action", TicketAction.CREATE.value)), m.get("provider", ""))
+            for m in data.get("members", ())
+        ),
+        provider=data.get("provider", ""),
     )
+
+
+@dataclass(frozen=True)
+class PlanStats:
+    """How certain the order is: edges the spec states, edges the planner inferred, and what would help."""
+
+    stated_edges: int = 0
+    inferred_edges: int = 0
+    # Columns that would make the order certain, as "sheet: column — why", e.g.
+    # "fields: Ref. bundle — 12 reference fields name no target bundle".
+    missing_columns: tuple[str, ...] = ()
+    shipped_creates: int = 0  # "Create" tickets for configuration Drupal ships (should stay 0)
+
+    def summary_line(self) -> str:
+        """One line for the CLI summary, tickets.md, the Slack reply and the run summary."""
+        text = f"Dependencies: {self.stated_edges} stated, {self.inferred_edges} inferred"
+        if self.missing_columns:
+            text += "; to make the order certain add " + "; ".join(self.missing_columns)
+        return text + "."

@@ -318,6 +318,7 @@ def apply_content(record: TicketRecord, ticket: WrittenTicket, generation: int) 
     record.depends_on = [d.key for d in brief.depends_on]
     record.sources = [{"file": s.file, "row": s.row} for s in brief.sources]
     record.brief = brief_to_dict(brief)
+    record.details = content.details()
     record.writer, record.model, record.prompt_version = content.writer, content.model, content.prompt_version
     record.prompt_tokens = content.usage.prompt_tokens
     record.completion_tokens = content.usage.completion_tokens

@@ -10,6 +10,7 @@ from integrations.tickets import (
     Usage,
     WrittenTicket,
     brief_from_dict,
+    details_from_dict,
 )
 from storage.models import TicketRecord
 
@@ -22,5 +23,6 @@ def written_ticket(record: TicketRecord) -> WrittenTicket:
         brief = TicketBrief(record.spec_key, Group(record.group), TicketKind(record.kind), record.label, "", "", ())
     content = TicketContent(record.title, record.user_story, record.analysis, tuple(record.verification),
                             record.writer, record.model, record.prompt_version,
-                            Usage(record.prompt_tokens, record.completion_tokens, record.cached_tokens))
+                            Usage(record.prompt_tokens, record.completion_tokens, record.cached_tokens),
+                            **details_from_dict(record.details))
     return WrittenTicket(brief, content)

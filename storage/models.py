@@ -173,6 +173,7 @@ class TicketRecord(Base):
     depends_on: Mapped[list[Any]] = mapped_column(default=list)  # spec keys
     sources: Mapped[list[Any]] = mapped_column(default=list)  # [{"file", "row"}]
     brief: Mapped[dict[str, Any]] = mapped_column(default=dict)  # what the writer was given
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)  # acceptance, estimate, questions, risks
     writer: Mapped[str] = mapped_column(String(32), default="template")
     model: Mapped[str] = mapped_column(String(64), default="")
     prompt_version: Mapped[str] = mapped_column(String(32), default="")

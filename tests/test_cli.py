@@ -26,7 +26,10 @@ def test_generate_on_the_embedded_default(tmp_path: Path) -> None:
     tickets = json.loads((tmp_path / "out" / "tickets.json").read_text())
     assert len(tickets) == 33
     assert set(tickets[0]) == {"key", "group", "title", "user_story", "analysis", "verification", "depends_on",
-                               "sources"}
+                               "sources", "acceptance", "estimate", "open_questions", "risks"}
+    # The code-made estimate and acceptance criteria survive the database round trip.
+    assert all(t["estimate"]["size"] in ("XS", "S", "M", "L", "XL") and t["estimate"]["reason"] for t in tickets)
+    assert all(t["acceptance"] for t in tickets)
 
 
 def test_exit_codes(tmp_path: Path) -> None:
@@ -53,7 +56,7 @@ def test_db_upgrade_twice_is_harmless(pg_url: str, tmp_path: Path) -> None:
     for _ in range(2):
         result = run(["db", "upgrade"], env, ROOT)
         assert result.returncode == 0, result.stderr
-        assert "database at revision 0002" in result.stdout
+        assert "database at revision 0003" in result.stdout
 
 
 def test_generate_through_the_queue_and_a_worker(pg_url: str, redis_url: str, tmp_path: Path) -> None:

@@ -13,8 +13,10 @@ from integrations.tickets import SiteContext
 from tests.factories import assert_golden, hostile_tickets, problems, realistic_tickets, site
 
 OUR_HEADINGS = re.compile(
-    r"^(# Tickets for |## Summary$|## Contents$|### (Content|Media|Views|Migration|Workflow|User Roles|Custom)$"
-    r"|## \d+\. |### (User story|Analysis|Verification|Behat|Source rows)$|## Problems in the input$"
+    r"^(# Tickets for |## Summary$|## Contents$"
+    r"|### (Foundation|Content|Media|Views|Migration|Workflow|User Roles|Custom) \(\d+ tickets?(, \d+ points)?\)$"
+    r"|## \d+\. |### (User story|Acceptance criteria|Verification|Open questions|Risks|Analysis|Behat|Source rows)$"
+    r"|## Problems in the input$"
     r"|### (File errors|Row errors|Warnings) \(\d+\)$)"
 )
 
@@ -79,7 +81,9 @@ def test_tickets_appear_in_the_order_given_and_the_contents_by_group() -> None:
 def test_verification_is_a_checklist_and_behat_is_gherkin() -> None:
     text = render_markdown(realistic_tickets(), site(), [])
     assert "- [ ] exactly the following fields should exist for Article: Body, Tags, Image" in text
-    assert "```gherkin\nThen exactly the following bundles should exist\n" in text
+    # One gherkin block per ticket; the site-wide step is handed to the Behat set-up ticket as comments.
+    assert "```gherkin\n# Rows for the site-wide feature" in text
+    assert "\n# Then exactly the following bundles should exist\n" in text
 
 
 def test_problems_are_listed_by_level() -> None:
@@ -122,7 +126,9 @@ def test_a_code_span_is_longer_than_any_backtick_run_in_it() -> None:
 def test_md_inline_is_one_line_with_every_markup_character_escaped(text: str) -> None:
     out = md_inline(text)
     assert "\n" not in out and "\r" not in out
-    assert not re.search(r"(?<!\\)(?:\\\\)*[`*\[\]<>|~#]", out.replace("\\\\", ""))
+    # Code spans the text itself delimits stay code spans (inert); everything outside them is escaped.
+    outside = re.sub(r"(?<!\\)(`+)(?!`).*?(?<!`)\1(?!`)", "", out.replace("\\\\", ""))
+    assert not re.search(r"(?<!\\)(?:\\\\)*[`*\[\]<>|~#]", outside)
 
 
 @given(st.text())

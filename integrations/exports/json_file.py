@@ -8,8 +8,10 @@ from collections.abc import Sequence
 from integrations.spec.problems import Problem
 from integrations.tickets import WrittenTicket
 
-# The keys of one tickets.json item, in order (DESIGN §4); tests hold the renderer to exactly these.
-TICKET_KEYS = ("key", "group", "title", "user_story", "analysis", "verification", "depends_on", "sources")
+# The keys of one tickets.json item, in order: the DESIGN §4 contract first, then the additions
+# (acceptance criteria, estimate, open questions, risks); tests hold the renderer to exactly these.
+CONTRACT_KEYS = ("key", "group", "title", "user_story", "analysis", "verification", "depends_on", "sources")
+TICKET_KEYS = (*CONTRACT_KEYS, "acceptance", "estimate", "open_questions", "risks")
 
 
 def render_json(tickets: Sequence[WrittenTicket]) -> str:

@@ -14,7 +14,9 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
+from integrations.behat import feature
 from integrations.spec.problems import Level, Problem
+from integrations.text_blocks import split_blocks
 from integrations.tickets import Group, SiteContext, WrittenTicket
 
 # Always escaped inline: emphasis, code, links and images, raw HTML, GFM tables and strikethrough.
@@ -46,9 +48,23 @@ def render_markdown(tickets: Sequence[WrittenTicket], site: SiteContext, problem
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
+_CODE_SPAN = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
+
+
 def md_inline(text: str) -> str:
-    """One line of text that renders as typed: markup characters escaped, newlines folded."""
+    """One line of text that renders as typed: markup characters escaped, newlines folded.
+
+    A `code span` stays a code span (it can hold no markup), so commands and config names read as code
+    instead of as a row of backslashes."""
     text = " ".join(_CONTROL.sub("", text).split())
+    pieces = _CODE_SPAN.split(text)
+    if len(pieces) > 1:
+        return "".join(md_code(piece) if odd else _escape_inline(piece) for odd, piece in
+                       ((i % 2 == 1, p) for i, p in enumerate(pieces)))
+    return _escape_inline(text)
+
+
+def _escape_inline(text: str) -> str:
     out = _ENTITY.sub(r"\\&", _INLINE_SPECIAL_CHAR.sub(r"\\\g<0>", text))
     # "_" inside a word is never emphasis in GFM; escaping it there would only clutter machine names.
     parts = _INTRAWORD_UNDERSCORE.split(out)
@@ -78,6 +94,28 @@ def md_block(text: str) -> str:
         ):
             out[i] += "\\"
     return "\n".join(out)
+
+
+def md_text(text: str) -> list[str]:
+    """Ticket text with its fenced code shown as code blocks and its `table` fences as GFM tables."""
+    lines: list[str] = []
+    for block in split_blocks(text):
+        if lines:
+            lines.append("")
+        if block.kind == "code":
+            lines += md_fenced(block.text, block.language)
+        elif block.kind == "table":
+            rows = block.rows()
+            if not rows:
+                continue
+            width = len(rows[0])
+            cells = [[md_inline(c) for c in (r + [""] * width)[:width]] for r in rows]
+            lines.append("| " + " | ".join(cells[0]) + " |")
+            lines.append("|" + "|".join("---" for _ in cells[0]) + "|")
+            lines += ["| " + " | ".join(c or " " for c in r) + " |" for r in cells[1:]]
+        else:
+            lines.append(md_block(block.text))
+    return lines
 
 
 def md_code(text: str) -> str:
@@ -133,8 +171,11 @@ def _contents(tickets: Sequence[WrittenTicket], anchors: dict[str, str]) -> list
         members = [(n, t) for n, t in numbered if t.brief.group is group]
         if not members:
             continue
-        lines += [f"### {group.value}", ""]
-        lines += [f"{n}. [{md_inline(t.content.title)}](#{anchors[t.brief.key]})" for n, t in members]
+        points = sum(t.content.estimate.points for _, t in members if t.content.estimate)
+        size = f", {points} points" if points else ""
+        lines += [f"### {group.value} ({_count(len(members), 'ticket')}{size})", ""]
+        lines += [f"{n}. [{md_inline(t.content.title)}](#{anchors[t.brief.key]})"
+                  + (f" — {t.content.estimate.size}" if t.content.estimate else "") for n, t in members]
         lines.append("")
     lines.append("[Problems in the input](#problems-in-the-input)")
     return [*lines, ""]
@@ -144,18 +185,29 @@ def _ticket_section(number: int, ticket: WrittenTicket, anchors: dict[str, str])
     brief, content = ticket.brief, ticket.content
     lines = [f'<a id="{anchors[brief.key]}"></a>', "", f"## {number}. {md_inline(content.title)}", ""]
     lines += [f"- **Key:** {md_code(brief.key)}", f"- **Group:** {brief.group.value}"]
+    if content.estimate:
+        lines.append(f"- **Estimate:** {md_inline(content.estimate.describe())}")
     lines += _dependencies(ticket, anchors)
     if content.writer == "template-fallback":
         lines.append("- **Written by:** the template writer (the language model's answer was not usable)")
     lines += ["", "### User story", "", md_block(content.user_story), ""]
-    lines += ["### Analysis", "", md_block(content.analysis), ""]
+    if content.acceptance:
+        lines += ["### Acceptance criteria", ""]
+        for scenario in content.acceptance:
+            steps = [md_inline(step) for step in scenario.split("\n") if step.strip()]
+            lines.append("- " + "\\\n  ".join(steps))
+        lines.append("")
     checks = [f"- [ ] {md_inline(check)}" for check in content.verification] or ["None."]
     lines += ["### Verification", "", *checks, ""]
+    if content.open_questions:
+        lines += ["### Open questions", "", *(f"- {md_inline(q)}" for q in content.open_questions), ""]
+    if content.risks:
+        lines += ["### Risks", "", *(f"- {md_inline(r)}" for r in content.risks), ""]
+    lines += ["### Analysis", "", *md_text(content.analysis), ""]
     behat = [block for block in brief.behat if block.strip()]
     if behat:
-        lines += ["### Behat", ""]
-        for block in behat:
-            lines += [*md_fenced(block, "gherkin"), ""]
+        lines += ["### Behat", "", *md_fenced(feature(f"{brief.label} is built as the spec says", behat), "gherkin"),
+                  ""]
     lines += ["### Source rows", "", *_sources(ticket), ""]
     return lines
 

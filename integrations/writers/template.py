@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from integrations.behat import scoped_behat
 from integrations.spec.reader import SpecRow
 from integrations.spec.sheets import SheetKind
 from integrations.tickets import SiteContext, TicketBrief, TicketContent, TicketKind
 from integrations.writers import drupal_knowledge as dk
+from integrations.writers import ticket_parts as parts
 from integrations.writers.base import WriterHealth
 from integrations.writers.drupal_knowledge import one_line
 from integrations.writers.rows import TicketRows
@@ -33,6 +35,9 @@ class TemplateWriter:
             analysis=build_analysis(brief, _intro(brief, site)),
             verification=verification(brief),
             writer=self.name,
+            acceptance=parts.acceptance(brief),
+            estimate=parts.estimate(brief),
+            open_questions=parts.open_questions(brief),
         )
 
 
@@ -60,7 +65,9 @@ def ticket_title(brief: TicketBrief) -> str:
         title = f"Add {effects} to existing image style {named}" if exists else f"Create image style {named}"
     elif kind is TicketKind.ROLE:
         count = len(rows.of(SheetKind.PERMISSIONS))
-        if brief.machine_name in dk.CORE_ROLES:
+        if brief.machine_name == "administrator":
+            title = f"Confirm core user role {named} as the administrator role (is_admin)"
+        elif brief.machine_name in dk.CORE_ROLES:
             what = f"Grant {_plural(count, 'permission')} to" if count else "Confirm"
             title = f"{what} core user role {named}"
         elif exists:
@@ -107,16 +114,33 @@ def user_story(brief: TicketBrief, site: SiteContext) -> str:
             want = f"a {_type_name(brief)} {label}" + (f" with the {noun} {listed}" if fields else "")
         story = f"As a content editor, I want {want}, so that {purpose}."
     elif kind is TicketKind.VIEW:
-        story = f"As a {_view_audience(rows)}, I want the view {label}, so that I can find what I need on {name}."
+        audience = _view_audience(rows)
+        goal = {"site visitor": f"I can find what I need on {name}",
+                "site administrator": f"I can find and manage items on {name} from one admin listing",
+                "content editor": f"I can find and manage content on {name} from one listing",
+                "site builder": f"other pages and fields on {name} can reuse its results"}[audience]
+        story = f"As a {audience}, I want the view {label}, so that {goal}."
     elif kind is TicketKind.IMAGE_STYLE:
         story = (f"As a site builder, I want the image style {label}, so that images on {name} are shown at "
                  "a consistent size and weight.")
     elif kind is TicketKind.ROLE:
-        story = (f"As a site administrator, I want the user role {label} with exactly the permissions the spec "
-                 f"grants it, so that people with this role can do their work on {name} and nothing more.")
+        if brief.machine_name == "administrator":
+            story = (f"As a site owner, I want the Administrator role confirmed as the admin role, so that the "
+                     f"people who run {name} can change anything and no permission has to be kept in step by hand.")
+        elif brief.machine_name == "anonymous":
+            story = (f"As a site visitor who is not logged in, I want to see what {name} makes public, and nothing "
+                     "else, so that I can use the site without an account.")
+        else:
+            story = (f"As a site administrator, I want the user role {label} with exactly the permissions the spec "
+                     f"grants it, so that people with this role can do their work on {name} and nothing more.")
     elif kind is TicketKind.WORKFLOW:
-        story = (f"As a content editor, I want the workflow {label}, so that content on {name} moves through "
-                 "review before it is published.")
+        flags = parts.state_flags(rows)
+        if any(f.published for f in flags) and any(not f.published for f in flags):
+            purpose = "moves through review before it is published"
+        else:
+            purpose = "moves through the states " + ", ".join(f.label for f in flags) if flags else "has set states"
+        story = (f"As a content editor, I want the workflow {label}, so that content on {name} {purpose}, and "
+                 "each step is taken only by someone allowed to.")
     elif kind is TicketKind.MENU:
         audience = "site administrator" if brief.machine_name in ("admin", "tools", "account") else "site visitor"
         story = f"As a {audience}, I want the menu {label}, so that I can find my way around {name}."
@@ -132,6 +156,8 @@ def user_story(brief: TicketBrief, site: SiteContext) -> str:
     description = one_line(rows.own_value("description"))
     if description:
         story += f" The spec describes it as: {_sentence(description)}"
+    if site.description.strip():
+        story += f" It serves {name}: {_sentence(one_line(site.description))}"
     return story
 
 
@@ -159,9 +185,14 @@ def verification(brief: TicketBrief) -> tuple[str, ...]:
         TicketKind.MIGRATION: (f"Running `drush migrate:import {machine} --update` a second time updates the "
                                "items without creating duplicates"),
     }[brief.kind]
-    extra = [generic]
-    if brief.behat:
-        extra.append("The Behat steps in the analysis pass (`vendor/bin/behat`)")
+    if brief.kind is TicketKind.ROLE and brief.machine_name in ("anonymous", "authenticated"):
+        generic = ("Logged out (anonymous) or as a plain account with no other role (authenticated) — these roles "
+                   "cannot be assigned — the permissions of the table work and nothing else does")
+    if brief.kind is TicketKind.ROLE and brief.machine_name == "administrator":
+        generic = "An account with the Administrator role can open every page under /admin"
+    extra = [*parts.moved_checks(brief), generic]
+    if scoped_behat(brief.behat):
+        extra.append("The Behat scenario of this ticket passes (`vendor/bin/behat --tags=@ticket`)")
     extra.append(
         "`drush config:export` writes the new configuration to config/sync, it is committed, and a second "
         "`drush config:export` finds no differences"
@@ -201,12 +232,22 @@ def _destination(rows: TicketRows) -> str:
     return _clip(bundle or entity_type, _LABEL_MAX)
 
 
+_ADMIN_BASE_TABLES = ("log entries", "users", "files", "user", "file", "watchdog")
+
+
 def _view_audience(rows: TicketRows) -> str:
+    """Admin listings are for administrators or editors; entity-reference displays serve other config."""
     displays = rows.of(SheetKind.VIEW_DISPLAYS)
-    if any(r.get("path").lstrip("/").startswith("admin") for r in displays):
+    paths = [r.get("path").lstrip("/") for r in displays] + [p.lstrip("/") for p in parts.view_facts(rows).paths]
+    text = " ".join([rows.own_value("description"), rows.own_value("name"), rows.own_value("machine_name")]).lower()
+    if rows.own_value("base_table").strip().lower() in _ADMIN_BASE_TABLES or "admin" in text:
+        return "site administrator"
+    if any(p.startswith("admin") for p in paths) or any(w in text for w in ("moderation", "editor", "dashboard")):
         return "content editor"
     plugins = {r.get("display_plugin").strip().lower() for r in displays}
-    return "site visitor" if plugins & {"page", "block", "feed", "attachment"} else "site builder"
+    if plugins & {"page", "block", "feed", "attachment"}:
+        return "site visitor"
+    return "site builder"
 
 
 def _type_name(brief: TicketBrief) -> str:

@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 
 from integrations.spec.reader import SpecRow
 from integrations.spec.sheets import SheetKind
+from integrations.text_blocks import fenced, table_block
 from integrations.tickets import TicketBrief, TicketKind
 from integrations.writers import drupal_knowledge as dk
+from integrations.writers import ticket_parts as parts
 from integrations.writers.drupal_knowledge import one_line
-from integrations.writers.migration_yaml import migration_skeleton
+from integrations.writers.migration_yaml import file_fields, migration_yaml
 from integrations.writers.rows import TicketRows
 
 
@@ -32,45 +34,34 @@ def build_analysis(brief: TicketBrief, intro: str) -> str:
     rows = TicketRows.split(brief.kind, brief.rows)
     plan = Plan(config=[brief.key] if brief.kind is not TicketKind.EXISTING_BUNDLE_FIELDS else [])
     _KIND_PLANS[brief.kind](brief, rows, plan)
-    parts = [intro, *plan.sections]
+    sections = [intro, *plan.sections]
+    notes = parts.spec_notes(brief)
+    if notes:
+        sections.append("\n".join(["Spec notes (verbatim)", *_bullets(notes)]))
+    gotchas = parts.gotchas(brief)
+    if gotchas:
+        sections.append("\n".join(["Gotchas", *_bullets(gotchas)]))
     modules = dk.describe_modules(plan.modules)
     if modules:
-        parts.append("\n".join(["Modules to enable (composer require the contributed ones)", *_bullets(modules)]))
+        sections.append("\n".join(["Modules to enable (composer require the contributed ones)", *_bullets(modules)]))
     if brief.depends_on:
-        parts.append(
+        sections.append(
             "\n".join(["Build after:", *(f"- {d.label} ({d.key}): {d.reason}" for d in brief.depends_on)])
         )
     else:
-        parts.append("Build after: nothing; this ticket can start at once.")
+        sections.append("Build after: nothing; this ticket can start at once.")
     if brief.notes:
-        parts.append("\n".join(["Planner notes", *(f"- {note}" for note in brief.notes)]))
+        sections.append("\n".join(["Planner notes", *(f"- {note}" for note in brief.notes)]))
     config = list(dict.fromkeys(plan.config))
-    parts.append(
+    sections.append(
         "\n".join([
             "Configuration this produces",
             *_bullets(config),
             "Export it with `drush config:export` (drush cex) and commit the changes in config/sync.",
         ])
     )
-    if brief.behat:
-        parts.append(_behat_section(brief))
-    parts.append(f"Spec rows: {_sources(brief.rows)}" if brief.rows else "Spec rows: none")
-    return "\n\n".join(parts)
-
-
-def _behat_section(brief: TicketBrief) -> str:
-    lines = ["Behat (paste into a feature file, inside a Scenario tagged @api)"]
-    for block in brief.behat:
-        lines.extend("    " + line for line in block.splitlines())
-        lines.append("")
-    if any(" for bundles " not in block.split("\n", 1)[0] for block in brief.behat):
-        lines.append(
-            '- A step that says "exactly" without naming bundles compares the whole site: add these rows to '
-            "the feature's complete table rather than running them alone."
-        )
-    if brief.kind is TicketKind.EXISTING_BUNDLE_FIELDS:
-        lines.append("- The bundle has fields already: its fields table must list them as well as these.")
-    return "\n".join(lines)
+    sections.append(f"Spec rows: {_sources(brief.rows)}" if brief.rows else "Spec rows: none")
+    return "\n\n".join(sections)
 
 
 # --- bundles and fields --------------------------------------------------------------------------------
@@ -92,11 +83,12 @@ def _bundle_plan(brief: TicketBrief, rows: TicketRows, plan: Plan) -> None:
         lines.append(f"- Examples: {one_line(value('examples'))}")
     flags = (
         ("moderated", "Content moderation", ("content_moderation", "workflows"),
-         "the workflow that applies to it is configured in its own ticket"),
+         "the workflow ticket makes it apply and checks it"),
         ("layout", "Layout Builder", ("layout_builder",), 'tick "Use Layout Builder" on the default display'),
         ("translatable", "Translation", ("language", "content_translation"),
          "enable it at /admin/config/regional/content-language"),
-        ("migrated", "Populated by migration", (), "keep field machine names stable for the migration"),
+        ("migrated", "Populated by migration", (),
+         "keep field machine names stable; the migration ticket imports the content and checks it"),
         ("comments", "Comments", ("comment",), "add a Comments field"),
         ("meta_tags", "Meta tags", ("metatag",), "add a Metatag default (or a Meta tags field)"),
         ("scheduled", "Scheduled publishing", ("scheduler",), "enable it in the bundle's Scheduler settings"),
@@ -142,18 +134,16 @@ def _fields_plan(brief: TicketBrief, rows: TicketRows, plan: Plan) -> None:
         ])
     manage = dk.FIELD_UI_PATHS.get(entity_type, "").format(bundle=bundle)
     heading = f"Fields ({len(fields)})" + (f" — manage at {manage}" if manage else "")
-    lines: list[str] = []
     for row in fields:
-        lines.extend(_field_lines(row, entity_type, bundle))
         plan.modules.extend(dk.field_modules(row.get("field_type"), row.get("form_widget"), row.get("ref_bundle")))
         name = one_line(row.get("machine_name"))
         plan.config.extend((f"field.storage.{entity_type}.{name}", f"field.field.{entity_type}.{bundle}.{name}"))
     if fields:
-        lines.append(
+        plan.section(heading, [
+            table_block(FIELD_TABLE_HEADER, [_field_cells(row) for row in fields]),
             "- A field storage is shared by every bundle of the entity type: when field.storage."
-            f"{entity_type}.<field> exists already, re-use the field; its type and cardinality must match."
-        )
-    plan.section(heading, lines)
+            f"{entity_type}.<field> exists already, re-use the field; its type and cardinality must match.",
+        ])
     group_lines = []
     for group in groups:
         names = {group.get("machine_name"), group.get("field_label")} - {""}
@@ -171,32 +161,33 @@ def _fields_plan(brief: TicketBrief, rows: TicketRows, plan: Plan) -> None:
     ))
 
 
-def _field_lines(row: SpecRow, entity_type: str, bundle: str) -> list[str]:
-    name = one_line(row.get("machine_name"))
-    lines = [
-        f"- {one_line(row.get('field_label'))} ({name})",
-        f"  - Field type: {one_line(row.get('field_type'))}",
-        f"  - Required: {'yes' if dk.flag(row.get('required'), 'Required') == 'Required' else 'no'}",
-        f"  - Cardinality: {dk.cardinality(row.get('cardinality'))}",
-        f"  - Form widget: {one_line(row.get('form_widget')) or '(not given)'}",
-        f"  - Translatable: {'yes' if dk.flag(row.get('translatable'), 'Translatable') == 'Translatable' else 'no'}",
-    ]
+FIELD_TABLE_HEADER = ("Label", "Machine name", "Type", "Required", "Values", "Widget", "Translatable",
+                      "Help text, references, settings")
+
+
+def _field_cells(row: SpecRow) -> tuple[str, ...]:
+    details = []
     if row.get("help_text"):
-        lines.append(f"  - Help text: {one_line(row.get('help_text'))}")
+        details.append(f"help: {one_line(row.get('help_text'))}")
     if row.get("ref_bundle"):
         targets = []
         for target in dk.split_list(row.get("ref_bundle")):
             kind = target.rsplit("(", 1)[-1].rstrip(")") if target.endswith(")") else ""
             target_type = dk.entity_type_id(kind)
-            targets.append(f"{target} → target type {target_type}" if target_type else target)
-        lines.append(f"  - References: {'; '.join(targets)}")
+            targets.append(f"{target} → {target_type}" if target_type else target)
+        details.append(f"references {'; '.join(targets)}")
     if row.get("field_group"):
-        lines.append(f"  - Field group: {one_line(row.get('field_group'))}")
+        details.append(f"group {one_line(row.get('field_group'))}")
     if row.get("settings"):
-        title = "Allowed values" if row.get("field_type").lower().startswith("list") else "Settings/notes"
-        lines.append(f"  - {title}: {one_line(row.get('settings'))}")
-    lines.append(f"  - Config: field.storage.{entity_type}.{name}, field.field.{entity_type}.{bundle}.{name}")
-    return lines
+        title = "allowed values" if row.get("field_type").lower().startswith("list") else "settings"
+        details.append(f"{title}: {one_line(row.get('settings'))}")
+    return (
+        one_line(row.get("field_label")), one_line(row.get("machine_name")), one_line(row.get("field_type")),
+        "yes" if dk.flag(row.get("required"), "Required") == "Required" else "no",
+        dk.cardinality(row.get("cardinality")), one_line(row.get("form_widget")) or "(not given)",
+        "yes" if dk.flag(row.get("translatable"), "Translatable") == "Translatable" else "no",
+        "; ".join(details),
+    )
 
 
 # --- everything else -----------------------------------------------------------------------------------
@@ -232,6 +223,7 @@ def _view_plan(brief: TicketBrief, rows: TicketRows, plan: Plan) -> None:
             f"{one_line(row.get('display_plugin'))} display" + (f"; {shown}" if shown else "")
         )
     plan.section(f"Displays ({len(displays)})", display_lines)
+    plan.section("What the spec's notes decide", parts.view_lines(parts.view_facts(rows)))
     plan.modules.extend(dk.view_modules(base_table, (r.get("display_plugin") for r in displays)))
 
 
@@ -269,9 +261,18 @@ def _workflow_plan(brief: TicketBrief, rows: TicketRows, plan: Plan) -> None:
     else:
         lines.append("- Applies to: the spec does not say (no Bundles column, no bundle with Mod. = y): ask")
     plan.section("Workflow", lines)
-    plan.section(f"States ({len(states)})", [
-        f"- {one_line(r.get('name'))} ({one_line(r.get('machine_name'))})" for r in states
-    ])
+    flags = parts.state_flags(rows)
+    if flags:
+        plan.section(f"States ({len(states)}) — flags as content moderation sets them; confirm any marked *", [
+            table_block(("State", "Machine name", "Published", "Default revision", "Default state"), [
+                (f.label, f.machine_name, "yes" if f.published else "no", "yes" if f.default_revision else "no",
+                 "yes" if f.default else "")
+                for f in flags
+            ]),
+        ])
+    if parts.is_content_moderation(rows) and flags and not any(f.published for f in flags):
+        plan.section("Spec problem", ["- This content-moderation workflow has no published state: nothing it "
+                                      "moderates can be published. Ask the product owner (see the open questions)."])
     grouped: dict[str, list[SpecRow]] = {}
     for row in transitions:
         grouped.setdefault(row.get("machine_name") or row.get("name"), []).append(row)
@@ -282,8 +283,8 @@ def _workflow_plan(brief: TicketBrief, rows: TicketRows, plan: Plan) -> None:
         for machine, group in grouped.items()
     ])
     plan.section("Permissions", [
-        f'- Each transition adds the permission "{one_line(brief.label)} workflow: Use <transition> '
-        'transition."; the user-role tickets grant them.'
+        f'- Each transition adds the permission "use {one_line(brief.machine_name)} transition <transition machine '
+        'name>"; the user-role tickets grant them.'
     ])
     plan.modules.extend(("workflows", "content_moderation"))
 
@@ -293,29 +294,32 @@ def _role_plan(brief: TicketBrief, rows: TicketRows, plan: Plan) -> None:
     lines = [f"- Name: {one_line(brief.label)}; machine name: {machine}"]
     if machine in dk.CORE_ROLES:
         lines.append("- A core role: it exists on every site; only its permissions change")
-    if machine == "administrator":
-        lines.append("- With is_admin set the role has every permission anyway; grant the list below only if "
-                     "is_admin is off")
+    if machine in ("anonymous", "authenticated"):
+        lines.append(f"- The {machine} role cannot be assigned to an account: test it "
+                     + ("logged out" if machine == "anonymous" else "with a plain account that has no other role"))
     elif rows.own:
         lines.append("- Add at /admin/people/roles/add")
     plan.section("User role", lines)
-    by_provider: dict[str, list[str]] = {}
-    for row in rows.of(SheetKind.PERMISSIONS):
-        by_provider.setdefault(one_line(row.get("provider")) or "(provider not given)", []).append(
-            one_line(row.get("permission"))
-        )
-    lines = []
-    for provider, permissions in by_provider.items():
-        lines.append(f"- {provider}")
-        lines.extend(f"  - {permission}" for permission in permissions)
-    count = sum(len(p) for p in by_provider.values())
-    plan.section(f"Permissions to grant ({count}), by module", lines)
-    if count:
+    permissions = parts.role_permissions(brief)
+    if machine == "administrator":
+        plan.section("Administrator: confirm, do not grant", [
+            "- The role has is_admin set (Account settings → Administrator role), which gives it every permission:",
+            "  confirm `drush config:get user.role.administrator is_admin` prints true; grant nothing one by one.",
+            f"- The grid ticks {len(permissions)} permissions for it; all are covered by is_admin.",
+        ])
+        plan.modules.append("user")
+        return
+    if permissions:
+        plan.section(f"Permissions to grant ({len(permissions)})", [table_block(
+            ("Provider", "Permission (title)", "Machine name"),
+            [(provider or "(not given)", name.title, name.machine_name + ("" if name.certain else " (from the title)"))
+             for provider, name in permissions],
+        )])
+        names = ",".join(name.machine_name for _, name in permissions)
         plan.section("How", [
-            f"- Tick them at /admin/people/permissions/{machine}, or `drush role:perm:add {machine} "
-            "'<permission machine name>'`; grant nothing else.",
-            "- The titles above are as the permissions page shows them; the modules that provide them must be "
-            "enabled first.",
+            f"- Tick them at /admin/people/permissions/{machine} and grant nothing else, or run:",
+            fenced(f"drush role:perm:add {machine} '{names}'", "bash"),
+            "- The modules that provide them must be enabled first.",
         ])
     plan.modules.append("user")
 
@@ -354,19 +358,26 @@ def _migration_plan(brief: TicketBrief, rows: TicketRows, plan: Plan) -> None:
         f"bundle {one_line(value('destination_bundle')) or '(not given)'}",
         f"- Depends on migrations: {', '.join(dependencies) if dependencies else 'none'}",
     ])
-    lines = []
-    for row in mappings:
-        source = one_line(row.get("source_field")) or "(no source: constant)"
-        details = [f"process {one_line(row.get('process'))}" if row.get("process") else "",
-                   f"default {one_line(row.get('default_value'))}" if row.get("default_value") else ""]
-        shown = ", ".join(d for d in details if d)
-        lines.append(f"- {one_line(row.get('destination_field'))} ← {source}" + (f" ({shown})" if shown else ""))
-    plan.section(f"Field mappings ({len(mappings)})", lines)
-    skeleton = migration_skeleton(brief.machine_name, brief.label, rows.own, mappings)
+    if mappings:
+        plan.section(f"Field mappings ({len(mappings)})", [table_block(
+            ("Destination", "Source", "Process", "Default"),
+            [(one_line(r.get("destination_field")), one_line(r.get("source_field")) or "(constant)",
+              one_line(r.get("process")) or "get", one_line(r.get("default_value"))) for r in mappings],
+        )])
+    files = file_fields(mappings)
+    if files:
+        plan.section("Files", [f"- {', '.join(files)} hold files: migrate the files first (a d7_file or file_copy "
+                               "migration) and look them up with migration_lookup."])
+    yaml = migration_yaml(brief.machine_name, brief.label, rows.own, mappings)
     plan.section(
         f"Starting point: config/sync/migrate_plus.migration.{one_line(brief.machine_name)}.yml",
-        ["    " + line for line in skeleton.splitlines()],
+        [fenced(yaml, "yaml")],
     )
+    plan.section("Run it", [fenced(
+        f"drush migrate:status {one_line(brief.machine_name)}\n"
+        f"drush migrate:import {one_line(brief.machine_name)} --update\n"
+        f"drush migrate:messages {one_line(brief.machine_name)}\n"
+        f"drush migrate:rollback {one_line(brief.machine_name)}", "bash")])
     plan.modules.extend(dk.migration_modules(value("source")))
 
 

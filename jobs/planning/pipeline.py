@@ -25,4 +25,5 @@ def plan_uploads(files: Sequence[UploadedFile], limits: ReaderLimits = DEFAULT_L
     for upload in files:
         read.extend(read_file(upload.name, upload.data, limits))
     plan = plan_tickets(validate(read.sheets))
-    return Plan(plan.tickets, tuple(cap_warnings([*read.problems, *plan.problems], limits.max_warnings)))
+    return Plan(plan.tickets, tuple(cap_warnings([*read.problems, *plan.problems], limits.max_warnings)),
+                plan.stats)

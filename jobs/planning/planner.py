@@ -10,7 +10,7 @@ from integrations.spec import drupal
 from integrations.spec.catalog import Bundle, Catalog, Entity, Migration, Role, Workflow
 from integrations.spec.problems import Level, Problem
 from integrations.spec.reader import SpecRow
-from integrations.tickets import Dependency, Group, TicketBrief, TicketKind
+from integrations.tickets import Dependency, Group, PlanStats, TicketBrief, TicketKind
 from jobs.planning.checks import build_checks
 from jobs.planning.graph import dependency_order
 
@@ -21,6 +21,7 @@ class Plan:
 
     tickets: tuple[TicketBrief, ...]
     problems: tuple[Problem, ...]
+    stats: PlanStats = field(default_factory=PlanStats)
 
     @property
     def errors(self) -> list[Problem]:
@@ -209,7 +210,10 @@ class _Planner:
                 rows=tuple(draft.rows), depends_on=depends, checks=checks, behat=behat,
                 notes=tuple(draft.notes), position=position[key],
             ))
-        return Plan(tuple(briefs), tuple(self.catalog.problems) + tuple(self.problems))
+        edges = [d for brief in briefs for d in brief.depends_on]
+        inferred = sum(1 for d in edges if d.is_inferred)
+        stats = PlanStats(stated_edges=len(edges) - inferred, inferred_edges=inferred)
+        return Plan(tuple(briefs), tuple(self.catalog.problems) + tuple(self.problems), stats)
 
     def _note_cycle(self, first: _Draft, members: list[_Draft], dropped: tuple[str, ...]) -> None:
         names = " → ".join(m.label for m in members)
