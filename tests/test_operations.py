@@ -42,8 +42,8 @@ def test_doctor_names_what_is_wrong(pg_url: str, redis_url: str, tmp_path: Path)
 
 def test_health_of_a_missing_worker_or_server_fails(redis_url: str) -> None:
     env = worker_env("sqlite:///unused.db", redis_url, PORT="1")
-    assert cli(["health", "--worker"], env).returncode == 1
-    assert cli(["health", "--serve"], env).returncode == 1
+    assert cli(["health", "--worker"], env).returncode == 3  # exit code 3: a worker or service failed
+    assert cli(["health", "--serve"], env).returncode == 3  # exit code 3: a worker or service failed
 
 
 def test_dockerfile_passes_hadolint_and_runs_as_a_non_root_user() -> None:
