@@ -30,7 +30,17 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from bench.slack_ack import PG_ADMIN, REDIS_HOST, REDIS_PORT, ROOT, RemoteFake, _serve_fake, summary
+from bench.slack_ack import (
+    PG_ADMIN,
+    REDIS_HOST,
+    REDIS_PORT,
+    ROOT,
+    RemoteFake,
+    _serve_fake,
+    answers_summary,
+    signed_request,
+    timed_answer,
+)
 
 HUGE_BYTES = 100 * 1024 * 1024
 TARGET_REFUSED_MS = 50.0
@@ -123,41 +133,11 @@ def _bare_bolt(port: int, api_url: str, signing_secret: str, threads: int, ready
                    channel_timeout=30, ident="bare-bolt")
 
 
-def signed_request(kind: str, response_url: str) -> bytes:
-    from tests.support.slack import command_body, event_body, sign
-
-    channel = "CBENCHEDGE"
-    if kind == "command":
-        body = command_body(secrets.choice(["status", "errors", "help", ""]), channel=channel, user="UBENCH001",
-                            response_url=response_url)
-        content_type = "application/x-www-form-urlencoded"
-    else:
-        event: dict[str, Any] = secrets.choice([
-            {"type": "reaction_added", "user": "UBENCH001", "reaction": "white_check_mark",
-             "item": {"type": "message", "channel": channel, "ts": f"{time.time():.6f}"}},
-            {"type": "message", "channel": channel, "user": "UBENCH001", "text": "hi", "ts": f"{time.time():.6f}"},
-        ])
-        body, content_type = event_body(event), "application/json"
-    headers = {"Host": "127.0.0.1", "Content-Type": content_type, "Content-Length": str(len(body)),
-               "Connection": "close", **sign(body)}
-    return ("POST /slack/events HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-            + "\r\n").encode() + body
-
-
 def alternating_bursts(ports: dict[str, int], response_url: str, bursts: int, concurrency: int) -> dict[str, Any]:
     """The same bursts to each server in turn; every answer timed by one asyncio client."""
 
-    async def one(port: int, kind: str) -> tuple[str, float, int]:
-        payload = signed_request(kind, response_url)
-        started = time.perf_counter()
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(payload)
-        await writer.drain()
-        status_line = await reader.readline()
-        await reader.read()
-        seconds = time.perf_counter() - started
-        writer.close()
-        return kind, seconds, int(status_line.split()[1])
+    def one(port: int, kind: str) -> Any:
+        return timed_answer(port, kind, signed_request(kind, response_url, "CBENCHEDGE"))
 
     async def run() -> dict[str, list[tuple[str, float, int]]]:
         results: dict[str, list[tuple[str, float, int]]] = {name: [] for name in ports}
@@ -175,10 +155,7 @@ def alternating_bursts(ports: dict[str, int], response_url: str, bursts: int, co
     measured = asyncio.run(run())
     out: dict[str, Any] = {"concurrency": concurrency, "bursts": bursts}
     for name, results in measured.items():
-        out[name] = {"non_200": sum(1 for _, _, status in results if status != 200),
-                     "commands": summary([s for kind, s, _ in results if kind == "command"]),
-                     "events": summary([s for kind, s, _ in results if kind == "event"]),
-                     "all": summary([s for _, s, _ in results])}
+        out[name] = answers_summary(results)
     ratio = out["ticketbot"]["all"]["p99_ms"] / max(out["bare_bolt"]["all"]["p99_ms"], 1e-9)
     out["p99_ratio"] = round(ratio, 2)
     out["target_ratio"] = TARGET_RATIO

@@ -51,43 +51,56 @@ def summary(seconds: list[float]) -> dict[str, float]:
             "max_ms": round(max(ms), 2)}
 
 
+def signed_request(kind: str, response_url: str, channel: str) -> bytes:
+    """One signed HTTP/1.1 request to /slack/events: a slash command or an event_callback envelope."""
+    from tests.support.slack import command_body, event_body, sign
+
+    if kind == "command":
+        body = command_body(secrets.choice(["status", "errors", "help", ""]), channel=channel, user="UBENCH001",
+                            response_url=response_url)
+        content_type = "application/x-www-form-urlencoded"
+    else:
+        event: dict[str, Any] = secrets.choice([
+            {"type": "reaction_added", "user": "UBENCH001", "reaction": "white_check_mark",
+             "item": {"type": "message", "channel": channel, "ts": f"{time.time():.6f}"}},
+            {"type": "message", "channel": channel, "user": "UBENCH001", "text": "hi", "ts": f"{time.time():.6f}"},
+        ])
+        body, content_type = event_body(event), "application/json"
+    headers = {"Host": "127.0.0.1", "Content-Type": content_type, "Content-Length": str(len(body)),
+               "Connection": "close", **sign(body)}
+    head = "POST /slack/events HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    return head.encode() + body
+
+
+async def timed_answer(port: int, kind: str, payload: bytes) -> tuple[str, float, int]:
+    """(kind, seconds until the whole answer came back, status) for one request on a fresh connection."""
+    import asyncio
+
+    started = time.perf_counter()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(payload)
+    await writer.drain()
+    status_line = await reader.readline()
+    await reader.read()  # to the end: the server closes (Connection: close)
+    seconds = time.perf_counter() - started
+    writer.close()
+    return kind, seconds, int(status_line.split()[1])
+
+
+def answers_summary(results: list[tuple[str, float, int]]) -> dict[str, Any]:
+    return {"non_200": sum(1 for _, _, status in results if status != 200),
+            "commands": summary([s for kind, s, _ in results if kind == "command"]),
+            "events": summary([s for kind, s, _ in results if kind == "event"]),
+            "all": summary([s for _, s, _ in results])}
+
+
 def measure_acks(serve_port: int, response_url: str, bursts: int, concurrency: int) -> dict[str, Any]:
     """Bursts of `concurrency` signed requests sent at once (half commands, half events), each answer
     timed by an asyncio client (one thread, so the sender adds little of its own to the figures)."""
     import asyncio
 
-    from tests.support.slack import command_body, event_body, sign
-
-    channel = "CBENCHACK1"
-
-    def request(kind: str) -> bytes:
-        if kind == "command":
-            body = command_body(secrets.choice(["status", "errors", "help", ""]), channel=channel, user="UBENCH001",
-                                response_url=response_url)
-            content_type = "application/x-www-form-urlencoded"
-        else:
-            event: dict[str, Any] = secrets.choice([
-                {"type": "reaction_added", "user": "UBENCH001", "reaction": "white_check_mark",
-                 "item": {"type": "message", "channel": channel, "ts": f"{time.time():.6f}"}},
-                {"type": "message", "channel": channel, "user": "UBENCH001", "text": "hi", "ts": f"{time.time():.6f}"},
-            ])
-            body, content_type = event_body(event), "application/json"
-        headers = {"Host": "127.0.0.1", "Content-Type": content_type, "Content-Length": str(len(body)),
-                   "Connection": "close", **sign(body)}
-        head = "POST /slack/events HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
-        return head.encode() + body
-
-    async def one(kind: str) -> tuple[str, float, int]:
-        payload = request(kind)
-        started = time.perf_counter()
-        reader, writer = await asyncio.open_connection("127.0.0.1", serve_port)
-        writer.write(payload)
-        await writer.drain()
-        status_line = await reader.readline()
-        await reader.read()  # to the end: the server closes (Connection: close)
-        seconds = time.perf_counter() - started
-        writer.close()
-        return kind, seconds, int(status_line.split()[1])
+    def one(kind: str) -> Any:
+        return timed_answer(serve_port, kind, signed_request(kind, response_url, "CBENCHACK1"))
 
     async def run() -> list[tuple[str, float, int]]:
         results: list[tuple[str, float, int]] = []
@@ -99,15 +112,8 @@ def measure_acks(serve_port: int, response_url: str, bursts: int, concurrency: i
             await asyncio.sleep(0.5)  # Slack's traffic comes in bursts; the listeners' work drains between
         return results
 
-    results = asyncio.run(run())
-    bad = [status for _, _, status in results if status != 200]
-    return {
-        "concurrency": concurrency, "bursts": bursts, "non_200": len(bad),
-        "commands": summary([s for kind, s, _ in results if kind == "command"]),
-        "events": summary([s for kind, s, _ in results if kind == "event"]),
-        "all": summary([s for _, s, _ in results]),
-        "target_p99_ms": TARGET_P99_MS,
-    }
+    return {"concurrency": concurrency, "bursts": bursts, **answers_summary(asyncio.run(run())),
+            "target_p99_ms": TARGET_P99_MS}
 
 
 @dataclass(frozen=True)
