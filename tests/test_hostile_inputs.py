@@ -6,8 +6,6 @@ import io
 import re
 import zipfile
 
-import openpyxl
-
 from integrations.jira.adf import clean
 from integrations.jira.wiki import escape_wiki
 from integrations.slack.text import escape
@@ -16,20 +14,9 @@ from integrations.spec.problems import Level
 from integrations.spec.reader import ReadResult, read_upload
 from integrations.spec.sheets import SheetKind
 from tests.support.engine import EXAMPLE, build_engine, new_session
+from tests.support.workbooks import workbook_bytes
 
 ROLES = [["Name", "Machine name"], ["Editor", "editor"], ["Author", "author"]]
-
-
-def workbook(tabs: dict[str, list[list[object]]]) -> bytes:
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    for title, rows in tabs.items():
-        tab = book.create_sheet(title)
-        for row in rows:
-            tab.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
 
 
 def rewrite(data: bytes, change: dict[str, bytes], add: dict[str, bytes] | None = None,
@@ -58,7 +45,7 @@ def errors(result: ReadResult) -> list[str]:
 
 
 def test_a_declared_dimension_of_the_whole_grid_is_ignored() -> None:
-    data = workbook({"Roles": ROLES})
+    data = workbook_bytes({"Roles": ROLES})
     xml = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', sheet_xml(data))
     bomb = rewrite(data, {"xl/worksheets/sheet1.xml": xml})
     assert len(bomb) < 10_000
@@ -70,7 +57,8 @@ def test_a_declared_dimension_of_the_whole_grid_is_ignored() -> None:
 
 
 def test_a_value_far_right_refuses_the_tab_and_names_the_column_limit() -> None:
-    data = workbook({"Roles": ROLES, "Menus": [["Name", "Machine name", "Description"], ["Main", "main", "Site"]]})
+    data = workbook_bytes({"Roles": ROLES,
+                           "Menus": [["Name", "Machine name", "Description"], ["Main", "main", "Site"]]})
     xml = sheet_xml(data).replace(b"</row></sheetData>", b'<c r="XFD3" t="inlineStr"><is><t>x</t></is></c>'
                                   b"</row></sheetData>")
     result = read_upload("spec.xlsx", rewrite(data, {"xl/worksheets/sheet1.xml": xml}))
@@ -81,7 +69,7 @@ def test_a_value_far_right_refuses_the_tab_and_names_the_column_limit() -> None:
 
 
 def test_a_sparse_tab_reaching_row_a_million_is_refused_by_the_row_limit() -> None:
-    data = workbook({"Roles": ROLES})
+    data = workbook_bytes({"Roles": ROLES})
     xml = sheet_xml(data).replace(b"</sheetData>", b'<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>x</t>'
                                   b"</is></c></row></sheetData>")
     (problem,) = read_upload("spec.xlsx", rewrite(data, {"xl/worksheets/sheet1.xml": xml})).problems
@@ -91,20 +79,20 @@ def test_a_sparse_tab_reaching_row_a_million_is_refused_by_the_row_limit() -> No
 
 def test_cells_are_capped_per_workbook_across_tabs() -> None:
     tabs = {f"Roles {i}": [["Name", "Machine name"]] + [[f"R{n}", f"r{n}"] for n in range(9)] for i in range(3)}
-    data = workbook(tabs)
+    data = workbook_bytes(tabs)
     assert len(read_upload("spec.xlsx", data, ReaderLimits(max_cells=60)).sheets) == 3
     (problem,) = read_upload("spec.xlsx", data, ReaderLimits(max_cells=59)).problems
     assert problem.level is Level.FILE_ERROR and "over the limit of 59" in problem.message
 
 
 def test_tabs_are_capped() -> None:
-    data = workbook({f"Roles {i}": ROLES for i in range(3)})
+    data = workbook_bytes({f"Roles {i}": ROLES for i in range(3)})
     (problem,) = read_upload("spec.xlsx", data, ReaderLimits(max_tabs=2)).problems
     assert problem.level is Level.FILE_ERROR and "more than 2 tabs" in problem.message
 
 
 def test_a_wide_header_row_in_a_workbook_is_refused() -> None:
-    data = workbook({"Roles": [["Name", "Machine name", *[f"c{i}" for i in range(600)]], ["Editor", "editor"]]})
+    data = workbook_bytes({"Roles": [["Name", "Machine name", *[f"c{i}" for i in range(600)]], ["Editor", "editor"]]})
     (problem,) = read_upload("spec.xlsx", data).problems
     assert problem.level is Level.FILE_ERROR and problem.row == 1
     assert "more than 500 cells in one row" in problem.message
@@ -114,7 +102,7 @@ def test_a_wide_header_row_in_a_workbook_is_refused() -> None:
 
 
 def test_a_shared_strings_bomb_is_refused_before_openpyxl_parses_it() -> None:
-    data = workbook({"Roles": ROLES})
+    data = workbook_bytes({"Roles": ROLES})
     # openpyxl writes inline strings; the bomb adds the table an Excel export carries
     table = (b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
              + b"<si><t>aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa</t></si>" * 1_300_000 + b"</sst>")
@@ -128,14 +116,14 @@ def test_a_shared_strings_bomb_is_refused_before_openpyxl_parses_it() -> None:
 
 
 def test_a_part_compressed_beyond_the_ratio_is_refused() -> None:
-    data = workbook({"Roles": ROLES})
+    data = workbook_bytes({"Roles": ROLES})
     table = b"<sst>" + b"<si><t>a</t></si>" * 200_000 + b"</sst>"  # 3.4 MB, under the size limit
     (problem,) = read_upload("spec.xlsx", rewrite(data, {}, {"xl/sharedStrings.xml": table}, level=9)).problems
     assert problem.level is Level.FILE_ERROR and "beyond the limit of 100:1" in problem.message
 
 
 def test_a_shared_strings_table_longer_than_the_cell_limit_is_refused() -> None:
-    data = workbook({"Roles": ROLES})
+    data = workbook_bytes({"Roles": ROLES})
     table = b"<sst>" + b"".join(b"<si><t>%d</t></si>" % i for i in range(200)) + b"</sst>"
     (problem,) = read_upload("spec.xlsx", rewrite(data, {}, {"xl/sharedStrings.xml": table}),
                              ReaderLimits(max_cells=100)).problems
@@ -143,13 +131,13 @@ def test_a_shared_strings_table_longer_than_the_cell_limit_is_refused() -> None:
 
 
 def test_a_workbook_of_too_many_parts_is_refused() -> None:
-    data = rewrite(workbook({"Roles": ROLES}), {}, {f"docProps/x{i}.xml": b"<x/>" for i in range(30)})
+    data = rewrite(workbook_bytes({"Roles": ROLES}), {}, {f"docProps/x{i}.xml": b"<x/>" for i in range(30)})
     (problem,) = read_upload("spec.xlsx", data, ReaderLimits(max_zip_members=20)).problems
     assert problem.level is Level.FILE_ERROR and "over the limit of 20" in problem.message
 
 
 def test_a_workbook_declaring_a_dtd_is_refused() -> None:
-    data = workbook({"Roles": ROLES})
+    data = workbook_bytes({"Roles": ROLES})
     xml = b'<!DOCTYPE x [<!ENTITY a "aaaa">]>' + sheet_xml(data)
     (problem,) = read_upload("spec.xlsx", rewrite(data, {"xl/worksheets/sheet1.xml": xml})).problems
     assert problem.level is Level.FILE_ERROR and problem.suggestion
@@ -214,7 +202,7 @@ def test_control_invisible_and_bidi_characters_are_dropped_from_every_cell() -> 
 
 
 def test_invisible_characters_are_dropped_from_workbook_cells_and_tab_names() -> None:
-    data = workbook({"Ro\u202eles": [["Name", "Machine name"], ["Edi\u200btor", "edi\u2066tor"]]})
+    data = workbook_bytes({"Ro\u202eles": [["Name", "Machine name"], ["Edi\u200btor", "edi\u2066tor"]]})
     result = read_upload("spec.xlsx", data)
     (sheet,) = result.sheets
     assert sheet.name == "spec.xlsx [Roles]"

@@ -6,13 +6,13 @@ import io
 import zipfile
 from pathlib import Path
 
-import openpyxl
 import pytest
 
 from integrations.spec.decoding import ReaderLimits
 from integrations.spec.problems import Level, Problem
 from integrations.spec.reader import ReadResult, SheetFile, read_upload
 from integrations.spec.sheets import SheetKind, normalise_header
+from tests.support.workbooks import workbook_bytes
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "bad"
 ACME = Path(__file__).resolve().parents[1] / "examples" / "acme"
@@ -557,18 +557,6 @@ def test_problem_describe_matches_the_documented_form() -> None:
 
 
 # --- Excel workbooks -------------------------------------------------------------------------------------
-
-
-def workbook_bytes(tabs: dict[str, list[list[object]]]) -> bytes:
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    for title, rows in tabs.items():
-        tab = book.create_sheet(title)
-        for row in rows:
-            tab.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
 
 
 def test_xlsx_tabs_are_read_as_sheets_with_spreadsheet_row_numbers() -> None:
