@@ -60,8 +60,10 @@ def memory_mb(pid: int) -> dict[str, float]:
 
 def post_huge(port: int, chunked: bool) -> tuple[int, float]:
     """An unsigned 100 MB POST; (status, ms until the status line came back) while the body is still being sent."""
-    head = "POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-    head += "Transfer-Encoding: chunked\r\n\r\n" if chunked else f"Content-Length: {HUGE_BYTES}\r\n\r\n"
+    from tests.support.slack import answered_status, raw_post_head
+
+    length = {"Transfer-Encoding": "chunked"} if chunked else {"Content-Length": str(HUGE_BYTES)}
+    head = raw_post_head({"Content-Type": "application/json", **length})
     block = b"1," * (512 * 1024)
     if chunked:
         block = b"%x\r\n" % len(block) + block + b"\r\n"
@@ -75,19 +77,14 @@ def post_huge(port: int, chunked: bool) -> tuple[int, float]:
             pass  # refused and closed before the body ended: as wanted
 
     started = time.perf_counter()
-    connection.sendall(head.encode())
+    connection.sendall(head)
     sender = threading.Thread(target=send_body, daemon=True)
     sender.start()
-    answer = b""
-    while b"\r\n" not in answer:
-        data = connection.recv(4096)
-        if not data:
-            break
-        answer += data
+    status = answered_status(connection)
     elapsed_ms = (time.perf_counter() - started) * 1000
     connection.close()
     sender.join(10)
-    return int(answer.split(b" ", 2)[1]) if answer else 0, round(elapsed_ms, 2)
+    return status, round(elapsed_ms, 2)
 
 
 def huge_bodies(serve: Any, trials: int) -> dict[str, Any]:

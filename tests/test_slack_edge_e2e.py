@@ -16,7 +16,15 @@ import pytest
 from bot.listener_pool import LazyCall, ListenerPool
 from bot.slack_gate import MAX_BODY_BYTES
 from tests.fakes.slack_server import TEAM_ID
-from tests.support.slack import ServeProcess, command_body, event_body, free_port, sign
+from tests.support.slack import (
+    ServeProcess,
+    answered_status,
+    command_body,
+    event_body,
+    free_port,
+    raw_post_head,
+    sign,
+)
 from tests.support.slack_stack import ALICE, BOB, Stack, new_channel, running_stack
 from tests.support.workers import wait_for
 
@@ -40,20 +48,13 @@ def rss_mb(pid: int) -> float:
 def raw_post(port: int, head: dict[str, str], body_chunks: Iterator[bytes]) -> int:
     """POST /slack/events, sending the body until the server answers or closes; the status it answered."""
     with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
-        connection.sendall(("POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
-                            "".join(f"{k}: {v}\r\n" for k, v in head.items()) + "\r\n").encode())
+        connection.sendall(raw_post_head(head))
         try:
             for chunk in body_chunks:
                 connection.sendall(chunk)
         except OSError:  # the server answered and closed before taking it all: what is wanted
             pass
-        answer = b""
-        while b"\r\n" not in answer:
-            data = connection.recv(4096)
-            if not data:
-                break
-            answer += data
-    return int(answer.split(b" ", 2)[1])
+        return answered_status(connection)
 
 
 def listener_pids(serve: ServeProcess) -> list[int]:

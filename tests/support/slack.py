@@ -123,6 +123,23 @@ class ServeProcess:
         return self.request("POST", "/slack/events", body, headers)
 
 
+def raw_post_head(headers: dict[str, str]) -> bytes:
+    """The request line and headers of a hand-made POST /slack/events, for bodies no client would send."""
+    return ("POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+            "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n").encode()
+
+
+def answered_status(connection: socket.socket) -> int:
+    """The status code of the answer on a raw connection (0 if it closed without one)."""
+    answer = b""
+    while b"\r\n" not in answer:
+        data = connection.recv(4096)
+        if not data:
+            break
+        answer += data
+    return int(answer.split(b" ", 2)[1]) if answer else 0
+
+
 def command_body(text: str, *, channel: str, user: str, response_url: str, trigger_id: str | None = None,
                  channel_name: str = "spec-review") -> bytes:
     """A slash command exactly as Slack posts it: form-encoded."""
