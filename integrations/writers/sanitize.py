@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import re
 
-# Unicode tag characters, both variation-selector blocks, zero-width space/joiners, word joiner and the
-# invisible operators, BOM/ZWNBSP, soft hyphen, Mongolian vowel separator, and every bidi control.
-_INVISIBLE = re.compile(
-    "[\U000e0000-\U000e007f\ufe00-\ufe0f\U000e0100-\U000e01ef\u200b-\u200d\u2060-\u2064\ufeff\u00ad\u180e"
-    "\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]"
-)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+from integrations import invisible
+
+# What `integrations.invisible` strips everywhere, plus what only matters on the way to and from the
+# model: both variation-selector blocks, the soft hyphen and the Mongolian vowel separator, which can
+# carry hidden instructions but are legitimate (emoji presentation, hyphenation) in text people read.
+_PROMPT_ONLY_INVISIBLE = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef\u00ad\u180e]")
 
 AT = "＠"  # FULLWIDTH COMMERCIAL AT: reads as @, and neither Slack nor Jira makes a mention of it
 OPEN_BRACE, CLOSE_BRACE = "｛", "｝"  # fullwidth braces: read as braces, never a Jira macro
@@ -45,8 +44,7 @@ _JIRA_IMAGE = re.compile(r"!((?:https?|ftp|file):[^!\s]+)!", re.IGNORECASE)
 
 def strip_invisible(text: str) -> str:
     """Remove invisible and control characters (line breaks and tabs stay; CR LF becomes LF)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL.sub("", _INVISIBLE.sub("", text))
+    return _PROMPT_ONLY_INVISIBLE.sub("", invisible.strip_invisible(text))
 
 
 def clean_data(text: str) -> str:
