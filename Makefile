@@ -9,6 +9,8 @@ TEST_STAMP := $(VENV)/.installed-test
 PY_VERSION := $(shell $(PYTHON) -c 'import platform; print(platform.python_version())' 2>/dev/null)
 INTERPRETER := $(VENV)/.python-$(PY_VERSION)
 
+OUT ?= out/
+
 .PHONY: demo test lint bench services clean lock
 
 $(INTERPRETER):
@@ -35,7 +37,7 @@ demo: $(STAMP)
 	@echo "demo: the offline template writer (no account, no service, no cost)"
 	env -u OPENAI_API_KEY LLM_PROVIDER=template $(BIN)/ticketbot generate examples/acme/*.csv --site "Acme Outdoors" \
 		--description "An outdoor-gear retailer's editorial site: trail guides, gear reviews and events." \
-		--out out/
+		--out $(OUT)
 
 services:
 	@bash scripts/ensure-services

@@ -144,7 +144,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ticketbot: interrupted", file=sys.stderr)
         return _interrupted_exit()
-    except Exception:
+    except Exception as exc:
+        unreachable = _unreachable_service(exc)
+        if unreachable:
+            print(f"ticketbot: {unreachable}", file=sys.stderr)
+            return exit_codes.INTEGRATION
         return _internal_error()
 
 
@@ -161,12 +165,20 @@ def run_command(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return EXIT_UNUSABLE
-    if args.command == "generate":
-        from bot.cli_generate import run_generate
+    if args.command in ("generate", "doctor", "db"):
         from bot.cli_state import cli_database_url
 
+        # Without DATABASE_URL these look at the command line's state, never a ticketbot.db in the working folder.
         settings = replace(settings, database_url=cli_database_url(os.environ))
+    if args.command == "generate":
+        from bot.cli_generate import run_generate
+
         return run_generate(args, settings, sys.stdout, sys.stderr)
+    if args.command in ("worker", "serve") and not settings.database_url.startswith("postgresql"):
+        print(f"ticketbot {args.command}: needs the PostgreSQL database that `serve` and every worker share: set "
+              "DATABASE_URL=postgresql+psycopg://USER@HOST/DB (the SQLite default is for the command line only)",
+              file=sys.stderr)
+        return EXIT_UNUSABLE
     if args.command == "worker":
         from bot.worker import run_worker
 
@@ -195,6 +207,29 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"database at revision {current_revision(engine)}")
         return EXIT_OK
     return EXIT_UNUSABLE  # argparse only accepts the commands above
+
+
+def _unreachable_service(exc: Exception) -> str:
+    """What an outage of the database or Redis means for the user ('' for anything else: a bug)."""
+    module = type(exc).__module__
+    if module.startswith("sqlalchemy"):
+        from sqlalchemy.exc import OperationalError
+
+        if isinstance(exc, OperationalError):
+            from bot.cli_state import cli_database_url, describe_database
+
+            where = describe_database(cli_database_url(os.environ))
+            return f"cannot reach the database at {where} ({type(exc.orig).__name__}); check DATABASE_URL"
+    if module.startswith("redis"):
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+
+        if isinstance(exc, RedisConnectionError | RedisTimeoutError):
+            from bot.doctor import describe_redis
+
+            where = describe_redis(os.environ.get("REDIS_URL", "") or Settings.redis_url)
+            return f"cannot reach Redis at {where} ({type(exc).__name__}); check REDIS_URL"
+    return ""
 
 
 def _internal_error() -> int:
