@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
         "check", help="validate spec files only (no database, no writer)", formatter_class=raw,
         description="Read and validate spec files and plan the tickets, printing every problem; writes nothing.",
         epilog="examples:\n  ticketbot check specs/\n  ticketbot check bundles.csv fields.csv --json\n\n"
-               + EXIT_CODES,
+               "environment: none (check reads no settings and opens no database)\n\n" + EXIT_CODES,
     )
     check.add_argument("files", nargs="+", type=Path, help="spec files (CSV or .xlsx), or folders of them")
     _add_output_options(check)
@@ -113,13 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
     health = commands.add_parser(
         "health", help="liveness for container health checks (exit 0 when alive)", formatter_class=raw,
         description="Exit 0 when alive; otherwise print what failed and exit 3.",
-        epilog="examples:\n  ticketbot health --serve\n  ticketbot health --worker",
+        epilog="examples:\n  ticketbot health --serve\n  ticketbot health --worker\n\n"
+               "environment: PORT (--serve), REDIS_URL (--worker)",
     )
     which = health.add_mutually_exclusive_group(required=True)
     which.add_argument("--serve", action="store_true", help="the Slack app answers /healthz on $PORT")
     which.add_argument("--worker", action="store_true", help="a worker of this host is registered in Redis")
-    db = commands.add_parser("db", help="database commands", description="Database commands.",
-                             epilog="example:\n  DATABASE_URL=postgresql+psycopg://… ticketbot db upgrade",
+    db = commands.add_parser("db", help="database commands",
+                             description="Database commands: `db upgrade` brings the database to the newest schema.",
+                             epilog="example:\n  DATABASE_URL=postgresql+psycopg://… ticketbot db upgrade\n\n"
+                                    "environment: DATABASE_URL (default: the command line's SQLite state)",
                              formatter_class=raw)
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="bring the database to the newest schema",

@@ -273,7 +273,10 @@ def test_version_and_help_of_every_subcommand(tmp_path: Path) -> None:
     assert version.returncode == 0 and version.stdout == "ticketbot 0.1.0\n"
     for command in (["generate"], ["check"], ["worker"], ["serve"], ["doctor"], ["health"], ["db"]):
         shown = run([*command, "--help"], env)
-        assert shown.returncode == 0 and "example" in shown.stdout, command
+        assert shown.returncode == 0, command
+        usage, description = shown.stdout.split("\n\n")[:2]  # argparse: usage, then the description
+        assert usage.startswith(f"usage: ticketbot {command[0]}") and len(description) > 20, command
+        assert "\nexample" in shown.stdout and "\nenvironment" in shown.stdout, command
     assert "OPENAI_API_KEY" in run(["generate", "--help"], env).stdout
     assert not (tmp_path / "xdg").exists()  # help touches no state
 
