@@ -13,7 +13,7 @@ from integrations.slack.errors import SlackError, SlackRejected
 from integrations.slack.text import code, escape
 from integrations.slack.views import StatusView
 from jobs.approvals import TicketPublisher
-from jobs.channels import CONFIG_KEYS, ChannelAccess, SessionRecordView
+from jobs.channels import CONFIG_KEYS, ChannelAccess, SessionRecordView, setting_name
 from jobs.errors import ProcessingError, SpecHasErrors
 from jobs.slack_thread import SlackThread
 from jobs.slack_views import problem_view
@@ -42,7 +42,10 @@ class SlashCommands:
 
     def run(self, command: Command, request: CommandRequest) -> list[Message]:
         """The answers to one command; ProcessingError (plain words) is answered by the caller."""
-        changes_state = command.name in ("cancel", "retry", "push", "new") or (command.name == "config" and command.key)
+        # Who may set approvers is ChannelAccess's own, stricter rule (admins; while unset, the first session's
+        # starter): "ask the approvers" would be the wrong answer there, since they cannot change the list.
+        changes_state = command.name in ("cancel", "retry", "push", "new") or (
+            command.name == "config" and bool(command.key) and setting_name(command.key) != "approvers")
         if changes_state and not self.access.may_change(request.channel_id, request.user_id):
             people = ", ".join(f"<@{a}>" for a in self.access.config(request.channel_id).approvers)
             return [notice(f"Only the approvers of this channel may use `{command.name}`: {people}.")]

@@ -21,6 +21,11 @@ CONFIG_KEYS = {
 KEY_ALIASES = {"jira-project": "jira_project", "project": "jira_project", "approver": "approvers"}
 
 
+def setting_name(key: str) -> str:
+    """The setting a typed `config` key means (aliases and case forgiven)."""
+    return KEY_ALIASES.get(key.lower(), key.lower())
+
+
 @dataclass(frozen=True)
 class ChannelConfig:
     channel_id: str
@@ -67,7 +72,7 @@ class ChannelAccess:
 
     def set_config(self, channel_id: str, key: str, value: str, actor: str) -> ChannelConfig:
         """Store one per-channel setting; ProcessingError (user_fixable) explains a bad key or value."""
-        name = KEY_ALIASES.get(key.lower(), key.lower())
+        name = setting_name(key)
         if name not in CONFIG_KEYS:
             raise ProcessingError(f"unknown setting '{key}'; settings are: {', '.join(CONFIG_KEYS)}",
                                   Category.USER_FIXABLE)
@@ -97,8 +102,8 @@ class ChannelAccess:
         if self.is_admin(actor):
             return
         if already_set:
-            raise ProcessingError("this channel's approvers are set; only an admin (TICKETBOT_ADMINS) can change "
-                                  "them", Category.USER_FIXABLE)
+            raise ProcessingError("this channel's approvers are set; only an admin (TICKETBOT_ADMINS, listed by "
+                                  "`/generate-tickets config`) can change them", Category.USER_FIXABLE)
         first = uow.sessions.first_in_channel(channel_id)
         blocked_by_default = bool(self.default_approvers) and actor not in self.default_approvers
         if first is None or first.created_by != actor or blocked_by_default:
