@@ -21,6 +21,7 @@ from bot.slack_wiring import SlackWiring
 from bot.workspace_gate import Workspace, WorkspaceGate
 from integrations.slack.blocks import notice
 from integrations.slack.errors import SlackError
+from integrations.slack.text import escape
 from jobs.approvals import TicketPublisher
 from jobs.channels import ChannelAccess
 from jobs.errors import ProcessingError
@@ -56,8 +57,8 @@ class SlackBot:
     def report_error(self, error: BaseException, body: dict[str, Any]) -> str:
         """The ONE error handler: plain words for known errors, a correlation id for the rest."""
         if isinstance(error, ProcessingError):
-            text = error.message.strip()
-            message = text[:1].upper() + text[1:]
+            text = error.message.strip()  # it may quote what the person typed: shown inert
+            message = escape(text[:1].upper() + text[1:])
         else:
             reference = uuid.uuid4().hex[:10]
             what = body.get("command") or (body.get("event") or {}).get("type") or body.get("type", "request")
@@ -90,7 +91,8 @@ def build_bot(services: Services) -> SlackBot:
     settings = services.settings
     slack = services.slack
     access = ChannelAccess(uow_factory=services.uow_factory, channels=settings.channels,
-                           approvers=settings.approvers, default_project=settings.jira_project)
+                           approvers=settings.approvers, admins=settings.admins,
+                           default_project=settings.jira_project)
     publisher = services.publisher
     if publisher is None:
         raise RuntimeError("the Slack bot needs the ticket publisher (bootstrap wires it)")

@@ -13,7 +13,7 @@ from integrations.slack.errors import SlackError, SlackRejected
 from integrations.slack.text import code, escape
 from integrations.slack.views import StatusView
 from jobs.approvals import TicketPublisher
-from jobs.channels import CONFIG_KEYS, ChannelAccess, SessionRecordView
+from jobs.channels import CONFIG_KEYS, ChannelAccess, SessionRecordView, setting_name
 from jobs.errors import ProcessingError, SpecHasErrors
 from jobs.slack_thread import SlackThread
 from jobs.slack_views import problem_view
@@ -42,7 +42,10 @@ class SlashCommands:
 
     def run(self, command: Command, request: CommandRequest) -> list[Message]:
         """The answers to one command; ProcessingError (plain words) is answered by the caller."""
-        changes_state = command.name in ("cancel", "retry", "push") or (command.name == "config" and command.key)
+        # Who may set approvers is ChannelAccess's own, stricter rule (admins; while unset, the first session's
+        # starter): "ask the approvers" would be the wrong answer there, since they cannot change the list.
+        changes_state = command.name in ("cancel", "retry", "push", "new") or (
+            command.name == "config" and bool(command.key) and setting_name(command.key) != "approvers")
         if changes_state and not self.access.may_change(request.channel_id, request.user_id):
             people = ", ".join(f"<@{a}>" for a in self.access.config(request.channel_id).approvers)
             return [notice(f"Only the approvers of this channel may use `{command.name}`: {people}.")]
@@ -56,14 +59,15 @@ class SlashCommands:
         return [help_message()]
 
     def do_start(self, command: Command, request: CommandRequest) -> list[Message]:
-        with self.services.uow_factory() as uow:
+        with self.services.uow_factory() as uow:  # records do not outlive it: read what is needed here
             session = uow.sessions.open_in_channel(request.channel_id)
             latest = uow.sessions.latest_in_channel(request.channel_id)
             session_id = session.id if session is not None else None
             current_site = session.site_name if session is not None else ""
+            latest_status = latest.status if latest is not None else None
         if session_id is None:
-            if latest is not None:
-                return [notice(f"This channel's last session is {latest.status}. React 🔁 on its progress message "
+            if latest_status is not None:
+                return [notice(f"This channel's last session is {latest_status}. React 🔁 on its progress message "
                                f"(or `{CMD} retry`) to generate it again, or share new files to start a new "
                                "session.")]
             return [notice("Nothing uploaded yet: share the spec's CSV files (or an .xlsx workbook) in this channel "
@@ -199,12 +203,14 @@ class SlashCommands:
         lines = [f"*Settings of this channel*{' (saved)' if command.key else ''}",
                  f"• `jira_project`: {code(config.jira_project) if config.jira_project else 'not set'}",
                  f"• `approvers`: {approvers} ({source})",
+                 f"• admins (`TICKETBOT_ADMINS`, always approvers): "
+                 f"{', '.join(f'<@{a}>' for a in self.access.admins) or 'none'}",
                  "Change one with `" + CMD + " config KEY VALUE`: " + "; ".join(
                      f"`{k}` — {v}" for k, v in CONFIG_KEYS.items())]
         return [notice("\n".join(lines))]
 
     def do_usage(self, command: Command, request: CommandRequest) -> list[Message]:
-        return [notice(f"That did not work: {command.problem}. Type `{CMD} help` for the commands.")]
+        return [usage_message(command.problem)]
 
     # ---- helpers ----------------------------------------------------------------------------------
 
@@ -216,10 +222,15 @@ class SlashCommands:
             self.thread.show_progress(session_id, bump=True)
 
 
+def usage_message(problem: str) -> Message:
+    """A mistake in the command text; the problem quotes what was typed, so it is escaped like any input."""
+    return notice(f"That did not work: {escape(problem)}. Type `{CMD} help` for the commands.")
+
+
 def problem_answer(error: ProcessingError) -> Message:
     """A use-case refusal in plain words."""
     text = error.message.strip()
     return notice(escape(text[:1].upper() + text[1:]))
 
 
-__all__ = ["CommandRequest", "SlashCommands", "problem_answer"]
+__all__ = ["CommandRequest", "SlashCommands", "problem_answer", "usage_message"]

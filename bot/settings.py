@@ -42,6 +42,7 @@ class Settings:
     port: int = 3000
     channels: tuple[str, ...] = ()
     approvers: tuple[str, ...] = ()
+    admins: tuple[str, ...] = ()  # always approvers; the only ones who change a channel's approver list once set
     llm_provider: str = "template"
     openai_api_key: Secret = field(default=Secret(""), repr=False)
     openai_base_url: str = ""
@@ -164,6 +165,7 @@ class Settings:
             port=integer("PORT", 3000, 1, 65535),
             channels=id_list("TICKETBOT_CHANNELS", CHANNEL_ID, "a Slack channel ID (like C0123ABCD)"),
             approvers=id_list("TICKETBOT_APPROVERS", USER_ID, "a Slack user ID (like U0123ABCD)"),
+            admins=id_list("TICKETBOT_ADMINS", USER_ID, "a Slack user ID (like U0123ABCD)"),
             llm_provider=provider,
             openai_api_key=openai_key,
             openai_base_url=url("OPENAI_BASE_URL", "", ("https", "http")),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from jobs.errors import Category, ProcessingError
 from storage.models import SessionRecord
-from storage.uow import UnitOfWorkFactory
+from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 MENTION = re.compile(r"<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>")
@@ -21,6 +21,11 @@ CONFIG_KEYS = {
 KEY_ALIASES = {"jira-project": "jira_project", "project": "jira_project", "approver": "approvers"}
 
 
+def setting_name(key: str) -> str:
+    """The setting a typed `config` key means (aliases and case forgiven)."""
+    return KEY_ALIASES.get(key.lower(), key.lower())
+
+
 @dataclass(frozen=True)
 class ChannelConfig:
     channel_id: str
@@ -31,13 +36,15 @@ class ChannelConfig:
 
 
 class ChannelAccess:
-    """The allow-list (TICKETBOT_CHANNELS), approvers (per channel, else TICKETBOT_APPROVERS), settings."""
+    """The allow-list (TICKETBOT_CHANNELS), admins (TICKETBOT_ADMINS), approvers (per channel, else
+    TICKETBOT_APPROVERS), settings."""
 
     def __init__(self, *, uow_factory: UnitOfWorkFactory, channels: Sequence[str] = (),
-                 approvers: Sequence[str] = (), default_project: str = "") -> None:
+                 approvers: Sequence[str] = (), admins: Sequence[str] = (), default_project: str = "") -> None:
         self.uow_factory = uow_factory
         self.channels = tuple(channels)
         self.default_approvers = tuple(approvers)
+        self.admins = tuple(admins)
         self.default_project = default_project
 
     def allowed(self, channel_id: str) -> bool:
@@ -53,18 +60,27 @@ class ChannelAccess:
             return ChannelConfig(channel_id, record.jira_project or self.default_project, approvers, from_channel,
                                  record.updated_by)
 
+    def is_admin(self, user_id: str) -> bool:
+        return user_id in self.admins
+
     def may_change(self, channel_id: str, user_id: str) -> bool:
-        """Anyone, unless approvers are set; then only they change state (approve, retry, config …)."""
+        """Admins always; anyone else unless approvers are set, then only they (approve, retry, config …)."""
+        if self.is_admin(user_id):
+            return True
         approvers = self.config(channel_id).approvers
         return not approvers or user_id in approvers
 
     def set_config(self, channel_id: str, key: str, value: str, actor: str) -> ChannelConfig:
         """Store one per-channel setting; ProcessingError (user_fixable) explains a bad key or value."""
-        name = KEY_ALIASES.get(key.lower(), key.lower())
+        name = setting_name(key)
         if name not in CONFIG_KEYS:
             raise ProcessingError(f"unknown setting '{key}'; settings are: {', '.join(CONFIG_KEYS)}",
                                   Category.USER_FIXABLE)
+        approvers = parse_approvers(value) if name == "approvers" else None
         with self.uow_factory() as uow:
+            record = uow.channels.locked(channel_id, actor)  # decided and written under one row lock
+            if name == "approvers":
+                self._check_may_set_approvers(uow, channel_id, actor, already_set=record.approvers is not None)
             if name == "jira_project":
                 project = value.strip().upper()
                 if project in ("", "-"):
@@ -74,10 +90,25 @@ class ChannelAccess:
                 else:
                     uow.channels.set(channel_id, actor, jira_project=project)
             else:
-                uow.channels.set(channel_id, actor, approvers=parse_approvers(value))
+                uow.channels.set(channel_id, actor, approvers=approvers)
             uow.audit.record(actor, "config", detail=f"{channel_id} {name}={value.strip()[:200]}")
             uow.commit()
         return self.config(channel_id)
+
+    def _check_may_set_approvers(self, uow: UnitOfWork, channel_id: str, actor: str, *, already_set: bool) -> None:
+        """Whoever sets the list decides who may approve, so it cannot be the first member to ask: an admin
+        may always; while the channel has no list of its own, so may the person who started its first
+        session (if they may change anything here at all)."""
+        if self.is_admin(actor):
+            return
+        if already_set:
+            raise ProcessingError("this channel's approvers are set; only an admin (TICKETBOT_ADMINS, listed by "
+                                  "`/generate-tickets config`) can change them", Category.USER_FIXABLE)
+        first = uow.sessions.first_in_channel(channel_id)
+        blocked_by_default = bool(self.default_approvers) and actor not in self.default_approvers
+        if first is None or first.created_by != actor or blocked_by_default:
+            raise ProcessingError("only an admin (TICKETBOT_ADMINS), or the person who started this channel's "
+                                  "first session, can set its approvers", Category.USER_FIXABLE)
 
     def close_open_session(self, channel_id: str, actor: str) -> SessionRecordView | None:
         """`new`: the open session stops collecting; the next upload starts a new session and thread."""

@@ -127,7 +127,7 @@ class ReviewService:
             self._show(lambda: self.thread.show_progress(session_id, bump=True))
             if started.already_running:
                 return "A generation is already running for this session; its progress is in the thread."
-            return started.queue_note
+            return escape(started.queue_note)
         task_id = self.processing.cancel_processing(session_id, requested_by=actor)
         self._show(lambda: self.thread.show_progress(session_id, bump=True))
         return "" if task_id is not None else "No generation is running in this session."

@@ -55,6 +55,11 @@ class SessionRepository:
             select(SessionRecord).where(SessionRecord.channel_id == channel_id).order_by(SessionRecord.id.desc())
         ).first()
 
+    def first_in_channel(self, channel_id: str) -> SessionRecord | None:
+        return self.db.scalars(
+            select(SessionRecord).where(SessionRecord.channel_id == channel_id).order_by(SessionRecord.id)
+        ).first()
+
     def by_thread(self, channel_id: str, thread_ts: str) -> SessionRecord | None:
         return self.db.scalars(
             select(SessionRecord).where(SessionRecord.channel_id == channel_id, SessionRecord.thread_ts == thread_ts)

@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -149,15 +151,28 @@ class ChannelSettingsRepository:
     def get(self, channel_id: str) -> ChannelSettingsRecord | None:
         return self.db.get(ChannelSettingsRecord, channel_id)
 
+    def locked(self, channel_id: str, updated_by: str) -> ChannelSettingsRecord:
+        """The channel's row, created when missing, locked until the transaction ends.
+
+        Two first writers of a channel meet in ON CONFLICT DO NOTHING (the later one waits for the
+        earlier, then finds its row) instead of one of them failing on the primary key.
+        """
+        dialect = self.db.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        self.db.execute(
+            insert(ChannelSettingsRecord)
+            .values(channel_id=channel_id, extra={}, updated_by=updated_by)
+            .on_conflict_do_nothing(index_elements=["channel_id"])
+        )
+        return self.db.scalars(
+            select(ChannelSettingsRecord).where(ChannelSettingsRecord.channel_id == channel_id)
+            .with_for_update().execution_options(populate_existing=True)
+        ).one()
+
     def set(self, channel_id: str, updated_by: str, **fields: Any) -> ChannelSettingsRecord:
-        record = self.get(channel_id)
-        if record is None:
-            record = ChannelSettingsRecord(channel_id=channel_id, extra={}, updated_by=updated_by, **fields)
-            self.db.add(record)
-        else:
-            for name, value in fields.items():
-                setattr(record, name, value)
-            record.updated_by = updated_by
+        record = self.locked(channel_id, updated_by)
+        for name, value in fields.items():
+            setattr(record, name, value)
+        record.updated_by = updated_by
         self.db.flush()
         return record
-

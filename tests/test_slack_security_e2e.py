@@ -107,9 +107,16 @@ def test_s3_a_retried_event_acts_once(stack: Stack) -> None:
 def test_s5_outsiders_foreign_messages_and_the_bot_itself_change_nothing(stack: Stack) -> None:
     channel = new_channel()
     sid, root = upload_and_start(stack, channel, {"bundles.csv": bundles_csv(2)})
-    stack.drive.command(f"config approvers <@{ALICE}|alice>", channel=channel, user=BOB, response="s5-config")
+    # Alice started the channel's first session, so she may say who approves; Bob then may not undo it.
+    stack.drive.command(f"config approvers <@{ALICE}|alice>", channel=channel, user=ALICE, response="s5-config")
     wait_for(lambda: bool(stack.drive.responses("s5-config")), 20, "the config answer")
-    assert "<@UALICE001>" in stack.drive.responses("s5-config")[0]["text"]
+    assert "(saved)" in stack.drive.responses("s5-config")[0]["text"]
+    assert "`approvers`: <@UALICE001> (set for this channel)" in stack.drive.responses("s5-config")[0]["text"]
+    stack.drive.command(f"config approvers <@{BOB}>", channel=channel, user=BOB, response="s5-takeover")
+    wait_for(lambda: bool(stack.drive.responses("s5-takeover")), 20, "the refusal")
+    assert "approvers are set; only an admin (TICKETBOT_ADMINS" in stack.drive.responses("s5-takeover")[0]["text"]
+    with stack.uow_factory() as uow:
+        assert uow.channels.get(channel).approvers == [ALICE]
     (t1, m1), _ = drafts(stack, sid)
     ephemerals = len(stack.slack.ephemerals)
     stack.drive.react(channel, m1["ts"], "white_check_mark", user=BOB)  # not an approver

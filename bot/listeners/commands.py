@@ -7,12 +7,14 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.app import SlackBot
-from bot.command_handlers import CommandRequest
+from bot.command_handlers import CommandRequest, usage_message
 from bot.slash import parse_command
 from integrations.slack.blocks import help_message, notice
 
 COMMAND = "/generate-tickets"
 MAX_ANSWERS = 5  # a response_url takes five answers
+NOT_HERE = ("I do not work in this channel. An admin can add it to `TICKETBOT_CHANNELS` if it should be "
+            "one of mine.")
 
 
 def register(app: App, bot: SlackBot) -> None:
@@ -21,12 +23,11 @@ def register(app: App, bot: SlackBot) -> None:
         parsed = parse_command(command.get("text", ""))
         channel = command.get("channel_id", "")
         if not bot.access.allowed(channel):
-            allowed = ", ".join(f"<#{c}>" for c in bot.access.channels)
-            answer = notice(f"I only work in these channels: {allowed}.")
+            answer = notice(NOT_HERE)  # which channels are allowed is no business of whoever asks
         elif parsed.name == "help":
             answer = help_message()
         elif parsed.name == "usage":
-            answer = notice(f"That did not work: {parsed.problem}. Type `{COMMAND} help` for the commands.")
+            answer = usage_message(parsed.problem)
         else:
             ack()
             return
