@@ -60,11 +60,13 @@ class SlashCommands:
 
     def do_start(self, command: Command, request: CommandRequest) -> list[Message]:
         with self.services.uow_factory() as uow:  # records do not outlive it: read what is needed here
-            session = uow.sessions.open_in_channel(request.channel_id)
+            session = uow.sessions.open_in_channel(request.channel_id)  # a running one first
             latest = uow.sessions.latest_in_channel(request.channel_id)
             session_id = session.id if session is not None else None
             current_site = session.site_name if session is not None else ""
             latest_status = latest.status if latest is not None else None
+            files_waiting = (session is not None and session.status == "processing"
+                             and uow.sessions.collecting_in_channel(request.channel_id) is not None)
         if session_id is None:
             if latest_status is not None:
                 return [notice(f"This channel's last session is {latest_status}. React 🔁 on its progress message "
@@ -86,9 +88,11 @@ class SlashCommands:
                            f"`{CMD} start anyway` to leave those rows out.\n{shown}{tail}")]
         if started.already_running:
             status = self.processing.get_processing_status(session_id)
+            waiting = (f" The files shared since it started are kept for the next run: type `{CMD}` again once "
+                       "it is done." if files_waiting else "")
             return [notice(f"A run is already going in this channel: generation {started.generation}, "
                            f"{status.done} of {status.total} tickets written ({escape(status.stage)}). "
-                           "Its progress is in the thread.")]
+                           f"Its progress is in the thread.{waiting}")]
         try:
             self.thread.show_progress(session_id, post_only=True)  # the worker's edits take it from there
         except SlackRejected as exc:

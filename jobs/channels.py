@@ -111,21 +111,21 @@ class ChannelAccess:
                                   "first session, can set its approvers", Category.USER_FIXABLE)
 
     def close_open_session(self, channel_id: str, actor: str) -> SessionRecordView | None:
-        """`new`: the open session stops collecting; the next upload starts a new session and thread."""
+        """`new`: the collecting session stops collecting; the next upload starts a new session and thread."""
         with self.uow_factory() as uow:
-            session = uow.sessions.open_in_channel(channel_id)
+            session = uow.sessions.collecting_in_channel(channel_id)
             if session is None:
+                if uow.sessions.running_in_channel(channel_id) is not None:
+                    raise ProcessingError("a run is going in this channel's session; cancel it first "
+                                          "(`/generate-tickets cancel`)", Category.USER_FIXABLE)
                 return None
-            if session.status == "processing":
-                raise ProcessingError("a run is going in this channel's session; cancel it first "
-                                      "(`/generate-tickets cancel`)", Category.USER_FIXABLE)
             session.status = "cancelled"
             uow.audit.record(actor, "new", session_id=session.id, detail="closed by /generate-tickets new")
             uow.commit()
             return SessionRecordView.of(session)
 
     def session_for_commands(self, channel_id: str) -> SessionRecordView | None:
-        """The channel's open session, else its latest one."""
+        """The channel's running session, else the one collecting files, else its latest one."""
         with self.uow_factory() as uow:
             session = uow.sessions.open_in_channel(channel_id) or uow.sessions.latest_in_channel(channel_id)
             return SessionRecordView.of(session) if session is not None else None

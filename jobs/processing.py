@@ -113,11 +113,14 @@ class ProcessingService:
                          description: str | None = None, start_anyway: bool = False) -> StartResult:
         """Start the session's first generation; a run already going is answered with its task."""
         with self.uow_factory() as uow:
-            session = uow.sessions.get(session_id, for_update=True)
-            running = uow.tasks.active_generation(session_id)
-            if running is not None:
-                return self._already_running(running)
-            if session.status != "collecting":
+            # Freeze the upload set first, so the files planned below are exactly the ones the run,
+            # its retries and every 🔁 plan from; a refusal below rolls it back (still collecting).
+            frozen = uow.sessions.freeze_uploads(session_id)
+            session = uow.sessions.get(session_id)
+            if not frozen:
+                running = uow.tasks.active_generation(session_id)
+                if running is not None:
+                    return self._already_running(running)
                 raise ProcessingError(
                     f"this session is {session.status}; use retry to generate again, or new to start over",
                     Category.USER_FIXABLE,

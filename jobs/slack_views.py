@@ -20,7 +20,7 @@ from integrations.spec.problems import Problem
 from integrations.spec.sheets import SheetKind
 from jobs.planning import Plan
 from jobs.publishing import stored_label
-from storage.models import TaskRecord, TicketRecord, UploadRecord
+from storage.models import COLLECTING, TaskRecord, TicketRecord, UploadRecord
 from storage.uow import UnitOfWork
 
 SESSION_ACTIONS = ("start", "retry", "cancel", "approve_all", "push")
@@ -159,11 +159,19 @@ def belongs_to(problem_file: str, names: Sequence[str]) -> bool:
 
 
 def upload_reply_view(uow: UnitOfWork, session_id: int, key: str, reply_ts: str | None,
-                      reading: Sequence[str] = (), plan: Plan | None = None) -> UploadReplyView:
-    """One upload's files (read, refused, still reading) and their problems; the spec summary once planned."""
+                      reading: Sequence[str] = (), plan: Plan | None = None, *,
+                      earlier: Sequence[int] = ()) -> UploadReplyView:
+    """One upload's files (read, refused, still reading) and their problems; the spec summary once planned.
+
+    `session_id` is where its files go; `earlier` are sessions that took some of them and then started
+    their run while the upload was being read (the rest followed to `session_id`).
+    """
     session = uow.sessions.get(session_id)
-    stored = uow.uploads.for_reply(session_id, reply_ts) if reply_ts else []
-    refused = [e for e in uow.errors.find(session_id) if (e.technical_details or {}).get("upload_key") == key]
+    sessions = [*earlier, session_id]
+    taken_by_run = [u for s in earlier for u in (uow.uploads.for_reply(s, reply_ts) if reply_ts else [])]
+    stored = taken_by_run + (uow.uploads.for_reply(session_id, reply_ts) if reply_ts else [])
+    refused = [e for s in sessions for e in uow.errors.find(s)
+               if (e.technical_details or {}).get("upload_key") == key]
     files = [UploadFileView(u.name, "read", sheet_views(u)) for u in stored]
     files += [UploadFileView(str(e.technical_details.get("file", "")), "refused",
                             reason=str(e.technical_details.get("reason") or e.message)) for e in refused]
@@ -182,4 +190,7 @@ def upload_reply_view(uow: UnitOfWork, session_id: int, key: str, reply_ts: str 
     return UploadReplyView(
         files=tuple(files), problems=problems, spec_sheets=sheets, spec_rows=rows,
         planned_tickets=len(plan.tickets) if plan is not None else None, session_state=session.status,
+        run_going_elsewhere=(session.status == COLLECTING
+                             and uow.sessions.running_in_channel(session.channel_id) is not None),
+        files_in_started_run=len(taken_by_run),
     )

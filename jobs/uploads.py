@@ -3,6 +3,12 @@
 A message with files and the `file_shared` events for the same files arrive separately (and may be
 retried); a file is claimed once by its id, so whichever delivery comes first handles it. Every
 upload gets ONE reply in the session's thread, edited as its files are read.
+
+Files join only a session still collecting. Once its generation starts the session's upload set is
+frozen (retries and 🔁 plan from exactly those files), so files shared during or after a run go to
+the channel's next session, in a thread of its own; a start at the very moment a file is stored is
+decided by the session row (`UploadRepository.add`), and the rest of that upload follows to the next
+session.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -24,6 +31,7 @@ from jobs.channels import ChannelAccess
 from jobs.planning import Plan, PlanCache, UploadedFile
 from jobs.slack_thread import Outgoing, SlackThread
 from jobs.slack_views import upload_key, upload_reply_view
+from storage.errors import UploadsFrozen
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -45,8 +53,9 @@ class SharedFiles:
 
 @dataclass
 class _Upload:
-    session_id: int
+    session_id: int  # where its files go: the channel's collecting session
     key: str
+    earlier: list[int] = field(default_factory=list)  # sessions that took some of its files, then started
     reading: list[str] = field(default_factory=list)
     plan: Plan | None = None
     edited_at: float = 0.0
@@ -85,7 +94,7 @@ class UploadService:
         if thread_ts is None:
             thread_ts = self._root_thread(session_id, shared)
         upload = _Upload(session_id, upload_key(session_id, share_ts or new[0]),
-                         [i.name if isinstance(i, SlackFile) else f for f, i in infos.items()])
+                         reading=[i.name if isinstance(i, SlackFile) else f for f, i in infos.items()])
         self._reply(upload, shared.channel, thread_ts)
         for file_id, info in infos.items():
             self._read_one(upload, shared, file_id, info)
@@ -100,12 +109,18 @@ class UploadService:
     # ---- steps --------------------------------------------------------------------------------------
 
     def _session_for(self, shared: SharedFiles, root_ts: str | None) -> tuple[int, str | None]:
-        """The channel's open session, or a new one rooted on the message that shared the files."""
+        """The channel's collecting session, or a new one rooted on the message that shared the files.
+
+        A file shared inside another session's thread (one running, or done) starts a session whose
+        thread is its own: no thread mixes two sessions' output (None: a root message is posted).
+        """
         for _ in range(3):
             with self.uow_factory() as uow:
-                session = uow.sessions.open_in_channel(shared.channel)
+                session = uow.sessions.collecting_in_channel(shared.channel)
                 if session is not None:
                     return session.id, session.thread_ts
+                if root_ts is not None and uow.sessions.by_thread(shared.channel, root_ts) is not None:
+                    root_ts = None
                 try:
                     session = uow.sessions.add(channel_id=shared.channel, thread_ts=root_ts, created_by=shared.user,
                                                team_id=shared.team, status="collecting")
@@ -137,7 +152,7 @@ class UploadService:
             record = uow.messages.get(upload.key)
             reply_ts = record.ts if record is not None else None
             return upload_reply_message(upload_reply_view(uow, upload.session_id, upload.key, reply_ts,
-                                                          upload.reading, upload.plan))
+                                                          upload.reading, upload.plan, earlier=upload.earlier))
 
         upload.edited_at = time.monotonic()
         try:
@@ -163,16 +178,39 @@ class UploadService:
                 uow.commit()
         else:
             result = read_upload(name, data)
-            digest = hashlib.sha256(data).hexdigest()
-            with self.uow_factory() as uow:
-                reply = uow.messages.get(upload.key)
-                reply_ts = reply.ts if reply is not None else None
-                if uow.uploads.by_file_id(upload.session_id, file_id) is None:
-                    uow.uploads.add(
-                        upload.session_id, file_id=file_id, name=name[:255], content_hash=digest, data=data,
-                        sheets=[{"kind": s.kind.value, "name": s.name, "rows": len(s.rows)} for s in result.sheets],
-                        problems=[p.to_dict() for p in result.problems], uploaded_by=shared.user, reply_ts=reply_ts,
-                    )
-                uow.commit()
+            fields = dict(
+                file_id=file_id, name=name[:255], content_hash=hashlib.sha256(data).hexdigest(), data=data,
+                sheets=[{"kind": s.kind.value, "name": s.name, "rows": len(s.rows)} for s in result.sheets],
+                problems=[p.to_dict() for p in result.problems], uploaded_by=shared.user,
+            )
+            for _ in range(3):
+                try:
+                    self._store(upload, fields)
+                    break
+                except UploadsFrozen:  # its generation started since this upload began: the next session
+                    self._follow_to_next_session(upload, shared)
+            else:
+                raise RuntimeError(f"upload {upload.key}: no session of channel {shared.channel} kept taking files")
         if name in upload.reading:
             upload.reading.remove(name)
+
+    def _store(self, upload: _Upload, fields: dict[str, Any]) -> None:
+        with self.uow_factory() as uow:
+            reply = uow.messages.get(upload.key)
+            if uow.uploads.by_file_id(upload.session_id, fields["file_id"]) is None:
+                uow.uploads.add(upload.session_id, reply_ts=reply.ts if reply is not None else None, **fields)
+            uow.commit()
+
+    def _follow_to_next_session(self, upload: _Upload, shared: SharedFiles) -> None:
+        """The upload's session started its run meanwhile: its remaining files go to the next session.
+
+        The upload keeps its one reply (already posted), which lists every file and says which run
+        took them; the next session gets a thread of its own for its run.
+        """
+        log.info("upload %s: session %s started its generation meanwhile; the rest goes to the next session",
+                 upload.key, upload.session_id)
+        upload.earlier.append(upload.session_id)
+        session_id, thread_ts = self._session_for(shared, shared.message_ts if not shared.thread_ts else None)
+        if thread_ts is None:
+            self._root_thread(session_id, shared)
+        upload.session_id = session_id

@@ -9,3 +9,7 @@ class StorageError(Exception):
 
 class NotFound(StorageError):
     """The record asked for does not exist."""
+
+
+class UploadsFrozen(StorageError):
+    """The session's generation has started: its upload set no longer changes (the next session takes files)."""

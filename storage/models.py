@@ -59,7 +59,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
-OPEN_SESSION_STATES = ("collecting", "processing")
+COLLECTING = "collecting"  # the only state whose upload set is open; no state leads back to it
+OPEN_SESSION_STATES = (COLLECTING, "processing")
 ACTIVE_TASK_STATES = ("queued", "running")
 
 
@@ -82,11 +83,13 @@ class SessionRecord(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     __table_args__ = (
-        # A channel has at most one session collecting or processing at a time.
+        # A channel has at most one session taking uploads. A session stops taking them for good when its
+        # first generation starts (its upload set is frozen: retries and 🔁 plan from exactly those files),
+        # so the next session can collect while that run is going.
         Index(
-            "uq_sessions_open_per_channel", "channel_id", unique=True,
-            postgresql_where=text("status IN ('collecting', 'processing')"),
-            sqlite_where=text("status IN ('collecting', 'processing')"),
+            "uq_sessions_collecting_per_channel", "channel_id", unique=True,
+            postgresql_where=text("status = 'collecting'"),
+            sqlite_where=text("status = 'collecting'"),
         ),
     )
 

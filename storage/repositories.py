@@ -11,9 +11,10 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, load_only
 
-from storage.errors import NotFound
+from storage.errors import NotFound, UploadsFrozen
 from storage.models import (
     ACTIVE_TASK_STATES,
+    COLLECTING,
     OPEN_SESSION_STATES,
     AuditRecord,
     InstanceRecord,
@@ -43,12 +44,36 @@ class SessionRepository:
         return record
 
     def open_in_channel(self, channel_id: str) -> SessionRecord | None:
-        """The channel's session that is collecting or processing, if any."""
+        """The session the channel's commands are about: its running one, else the one collecting files."""
+        return self.running_in_channel(channel_id) or self.collecting_in_channel(channel_id)
+
+    def collecting_in_channel(self, channel_id: str) -> SessionRecord | None:
+        """The channel's one session still taking uploads (its upload set not frozen yet), if any."""
         return self.db.scalars(
-            select(SessionRecord).where(
-                SessionRecord.channel_id == channel_id, SessionRecord.status.in_(OPEN_SESSION_STATES)
-            )
+            select(SessionRecord).where(SessionRecord.channel_id == channel_id, SessionRecord.status == COLLECTING)
         ).first()
+
+    def running_in_channel(self, channel_id: str) -> SessionRecord | None:
+        """The channel's newest session whose generation is going."""
+        return self.db.scalars(
+            select(SessionRecord).where(SessionRecord.channel_id == channel_id, SessionRecord.status == "processing")
+            .order_by(SessionRecord.id.desc())
+        ).first()
+
+    def freeze_uploads(self, session_id: int) -> bool:
+        """Start the session's first generation: collecting → processing, once (compare-and-set).
+
+        From here on its upload set never changes (see `UploadRepository.add`). The write comes first in
+        the transaction so that it holds the row (PostgreSQL) or the database's write lock (SQLite)
+        while the caller reads the files to plan: an upload stored at the same moment is either
+        committed before and planned, or sees the session frozen and goes to the next session.
+        """
+        result = self.db.execute(
+            update(SessionRecord).where(SessionRecord.id == session_id, SessionRecord.status == COLLECTING)
+            .values(status="processing", updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
 
     def latest_in_channel(self, channel_id: str) -> SessionRecord | None:
         return self.db.scalars(
@@ -61,6 +86,7 @@ class SessionRepository:
         ).first()
 
     def by_thread(self, channel_id: str, thread_ts: str) -> SessionRecord | None:
+        """The channel's (first) session whose thread is rooted at `thread_ts`."""
         return self.db.scalars(
             select(SessionRecord).where(SessionRecord.channel_id == channel_id, SessionRecord.thread_ts == thread_ts)
         ).first()
@@ -101,7 +127,19 @@ class UploadRepository:
         ).first()
 
     def add(self, session_id: int, **fields: Any) -> UploadRecord:
-        """Store a file; an active file with the same name is replaced (kept as history)."""
+        """Store a file; an active file with the same name is replaced (kept as history).
+
+        Only into a session still collecting: UploadsFrozen once its generation has started. The check
+        is a conditional write on the session row, so it waits for a start committing at the same
+        moment and then sees its outcome (`SessionRepository.freeze_uploads` takes the same row).
+        """
+        still_open = self.db.execute(
+            update(SessionRecord).where(SessionRecord.id == session_id, SessionRecord.status == COLLECTING)
+            .values(updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        if still_open.rowcount != 1:  # type: ignore[attr-defined]
+            raise UploadsFrozen(f"session {session_id} no longer takes uploads")
         record = UploadRecord(session_id=session_id, **fields)
         self.db.add(record)
         self.db.flush()

@@ -56,7 +56,7 @@ def test_db_upgrade_twice_is_harmless(pg_url: str, tmp_path: Path) -> None:
     for _ in range(2):
         result = run(["db", "upgrade"], env, ROOT)
         assert result.returncode == 0, result.stderr
-        assert "database at revision 0004" in result.stdout
+        assert "database at revision 0005" in result.stdout
 
 
 def test_generate_through_the_queue_and_a_worker(pg_url: str, redis_url: str, tmp_path: Path) -> None:

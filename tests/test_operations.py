@@ -23,7 +23,7 @@ def test_doctor_names_what_is_wrong(pg_url: str, redis_url: str, tmp_path: Path)
     env = worker_env(pg_url, redis_url)
     no_worker = cli(["doctor"], env)
     assert no_worker.returncode == 1
-    assert "✓ Database: postgresql, schema 0004 (the newest)" in no_worker.stdout
+    assert "✓ Database: postgresql, schema 0005 (the newest)" in no_worker.stdout
     assert "✗ Redis: queue ticketbot-test: 0 waiting, 0 worker(s) — start `ticketbot worker`" in no_worker.stdout
     assert "– Slack: not configured" in no_worker.stdout
     assert "✓ LLM (template)" in no_worker.stdout

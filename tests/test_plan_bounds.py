@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from integrations.spec.decoding import ReaderLimits
 from integrations.spec.problems import Level
 from integrations.spec.suggest import Suggester
 from jobs.planning import PlanCache, UploadedFile, plan_uploads
-from tests.support.engine import add_upload, build_engine, new_session
+from storage.errors import UploadsFrozen
+from tests.support.engine import EXAMPLE, add_upload, build_engine, new_session
 
 
 def big_unknown_reference_spec(count: int) -> list[UploadedFile]:
@@ -91,8 +94,10 @@ def test_start_the_worker_run_and_errors_share_one_plan(tmp_path: Path) -> None:
     assert engine.service.get_processing_status(session_id).task_status == "completed"
     assert cache.plans_made == 1
     assert engine.service.plan_session_by_id(session_id) is plan
-    with engine.uow_factory() as uow:
+    with engine.uow_factory() as uow, pytest.raises(UploadsFrozen):  # its files no longer change
         add_upload(uow, session_id, "extra.csv", b"Name,Machine name\nEditor,editor\n")
-        uow.commit()
-    assert engine.service.plan_session_by_id(session_id) is not plan
+    files = {p.name: p.read_bytes() for p in sorted(EXAMPLE.glob("*.csv"))}
+    other = new_session(engine.uow_factory, {**files, "extra.csv": b"Name,Machine name\nEditor,editor\n"},
+                        channel="C0OTHER")
+    assert engine.service.plan_session_by_id(other) is not plan  # another set of files, another plan
     assert cache.plans_made == 2

@@ -289,8 +289,14 @@ def upload_reply_message(view: UploadReplyView) -> Message:
     if view.planned_tickets is not None:
         summary = (f"This spec so far: {view.spec_sheets} sheet{'s' * (view.spec_sheets != 1)}, "
                    f"{view.spec_rows:,} rows → {view.planned_tickets} tickets planned.")
-        if view.session_state == "processing":
-            summary += f" A run is going: these files are used by the next `{COMMAND} retry`."
+        if view.session_state != "collecting":
+            summary += " A run started with these files; its progress is in this thread."
+        elif view.files_in_started_run:
+            summary += (f" A run started as this upload arrived: {view.files_in_started_run} of its files are in "
+                        "it; the others are kept for the next run, not mixed into the running one.")
+        elif view.run_going_elsewhere:
+            summary += (" A run is going in this channel: these files are kept for the next run, not mixed into "
+                        f"the running one. Type `{COMMAND}` once it is done to write them.")
         elif errors:
             summary += (f" Fix the errors and upload again, or type `{COMMAND} start anyway` to leave those "
                         "rows out.")

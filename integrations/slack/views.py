@@ -123,6 +123,8 @@ class UploadReplyView:
     planned_tickets: int | None = None  # None until the files are all read
     session_state: str = "collecting"
     max_problems_shown: int = 15
+    run_going_elsewhere: bool = False  # another session of the channel is generating: these files wait for the next
+    files_in_started_run: int = 0  # of this upload's files, those stored just before a run started with them
 
 
 @dataclass(frozen=True)
