@@ -317,3 +317,21 @@ def test_bootstrap_builds_the_openai_writer_from_settings(fake_openai: FakeOpenA
     assert (writer.concurrency, writer.model, writer.base_url) == (3, fake_openai.model, fake_openai.base_url)
     assert writer.write(article(), SITE).writer == "openai"
     assert KEY not in repr(writer)
+
+
+def test_the_code_made_acceptance_questions_and_estimate_stay_and_the_model_may_adjust_the_size(
+    writer: OpenAIWriter, fake_openai: FakeOpenAIServer
+) -> None:
+    brief = article()
+    template = TemplateWriter().write(brief, SITE)
+    assert template.acceptance and template.estimate is not None
+    other = "XL" if template.estimate.size != "XL" else "XS"
+    fake_openai.enqueue(Reply.ticket(estimate=other))
+    content = writer.write(brief, SITE)
+    assert content.acceptance == template.acceptance
+    assert content.open_questions == template.open_questions
+    assert content.estimate is not None
+    assert (content.estimate.size, content.estimate.adjusted_from) == (other, template.estimate.size)
+    assert content.estimate.reason == template.estimate.reason and content.estimate.adjustment_reason
+    fake_openai.enqueue(Reply.ticket(estimate=template.estimate.size))
+    assert writer.write(brief, SITE).estimate == template.estimate

@@ -22,9 +22,10 @@ import openai
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from openai.types.chat.completion_create_params import ResponseFormat
 
-from integrations.tickets import SiteContext, TicketBrief, TicketContent, Usage
+from integrations.tickets import Estimate, SiteContext, TicketBrief, TicketContent, Usage
 from integrations.writers import answer as answers
 from integrations.writers import openai_failures as failures
+from integrations.writers import ticket_parts as parts
 from integrations.writers.answer import InvalidAnswer
 from integrations.writers.base import TicketWriter, WriterHealth
 from integrations.writers.errors import WriterError, WriterMisconfigured
@@ -163,6 +164,10 @@ class OpenAIWriter:
             model=clean_data(str(completion.model or ''))[:_MODEL_NAME_MAX] or self.model,
             prompt_version=PROMPT_VERSION,
             usage=usage,
+            # The code-made parts stay whatever the model wrote: it adds, it never replaces them.
+            acceptance=parts.acceptance(brief),
+            estimate=_adjusted(parts.estimate(brief), answer.estimate),
+            open_questions=parts.open_questions(brief),
         )
 
     def _fall_back(self, brief: TicketBrief, site: SiteContext, usage: Usage, reason: str) -> TicketContent:
@@ -230,6 +235,14 @@ class OpenAIWriter:
         status = exc.status_code if isinstance(exc, openai.APIStatusError) else "?"
         log.warning("the LLM server at %s rejected the json_schema response format (%s); using JSON mode from now on",
                     self.server, status)
+
+
+def _adjusted(code_made: Estimate | None, model_size: str) -> Estimate | None:
+    """The code-made estimate, or the model's size with the code-made one kept as what it adjusted."""
+    if code_made is None or not model_size or model_size == code_made.size:
+        return code_made
+    return replace(code_made, size=model_size, adjusted_from=code_made.size,
+                   adjustment_reason="the language model's judgement of the work")
 
 
 def _usage(completion: ChatCompletion) -> Usage:
