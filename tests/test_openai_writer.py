@@ -335,3 +335,18 @@ def test_the_code_made_acceptance_questions_and_estimate_stay_and_the_model_may_
     assert content.estimate.reason == template.estimate.reason and content.estimate.adjustment_reason
     fake_openai.enqueue(Reply.ticket(estimate=template.estimate.size))
     assert writer.write(brief, SITE).estimate == template.estimate
+
+
+def test_the_prompt_tells_the_model_the_drupal_version(fake_openai: FakeOpenAIServer) -> None:
+    import json
+
+    for version, expected in ((None, 11), (10, 10)):
+        options = {} if version is None else {"drupal_version": version}
+        writer = OpenAIWriter(api_key=KEY, model=fake_openai.model, base_url=fake_openai.base_url,
+                              timeout_s=5.0, connect_timeout_s=1.0, **options)  # type: ignore[arg-type]
+        writer.write(article(), SITE)
+        writer.close()
+        user = fake_openai.chat_requests[-1]["messages"][1]["content"]
+        block = user.split("<spec_data>\n", 1)[1].rsplit("\n</spec_data>", 1)[0]
+        assert json.loads(block)["drupal_version"] == expected
+    assert "drupal_version" in SYSTEM_PROMPT

@@ -31,6 +31,7 @@ from integrations.writers.base import TicketWriter, WriterHealth
 from integrations.writers.errors import WriterError, WriterMisconfigured
 from integrations.writers.openai_health import HEALTH_TIMEOUT_S, check_health
 from integrations.writers.prompt import (
+    DEFAULT_DRUPAL_VERSION,
     JSON_OBJECT_FORMAT,
     JSON_SCHEMA_FORMAT,
     PROMPT_VERSION,
@@ -73,6 +74,7 @@ class OpenAIWriter:
         max_completion_tokens: int = DEFAULT_MAX_COMPLETION_TOKENS,
         health_timeout_s: float = HEALTH_TIMEOUT_S,
         http_client: httpx2.Client | None = None,
+        drupal_version: int = DEFAULT_DRUPAL_VERSION,
         fallback: TicketWriter | None = None,
     ) -> None:
         if not api_key:
@@ -98,6 +100,7 @@ class OpenAIWriter:
         self._secret = api_key
         self._fallback = fallback if fallback is not None else TemplateWriter()
         self._json_mode = False  # set once a server rejects json_schema; then every request uses json_object
+        self.drupal_version = drupal_version
         self._lock = threading.Lock()
         # Explicit base URL and key: the library would otherwise read OPENAI_BASE_URL itself.
         self._client = openai.OpenAI(
@@ -125,7 +128,7 @@ class OpenAIWriter:
 
     def write(self, brief: TicketBrief, site: SiteContext) -> TicketContent:
         deadline = time.monotonic() + self.max_seconds_per_ticket
-        messages: list[dict[str, Any]] = build_messages(brief, site)
+        messages: list[dict[str, Any]] = build_messages(brief, site, drupal_version=self.drupal_version)
         usage = Usage()
         reason = ""
         for attempt in range(ANSWER_ATTEMPTS):
