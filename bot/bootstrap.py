@@ -62,6 +62,7 @@ def build_writer(settings: Settings) -> TicketWriter:
             model=settings.openai_model,
             base_url=settings.openai_base_url or None,
             concurrency=settings.llm_concurrency,
+            drupal_version=settings.drupal_version,
         )
     raise UnavailableWriter(
         f"LLM_PROVIDER={settings.llm_provider} is not available in this build; set LLM_PROVIDER=template"

@@ -98,7 +98,8 @@ def run_generate(args: argparse.Namespace, settings: Settings, out: TextIO, err:
         return exit_codes.INTEGRATION
     tickets = load_tickets(services, session_id)
     try:
-        paths = write_outputs(args.out, tickets, site, plan.problems)
+        paths = write_outputs(args.out, tickets, site, plan.problems, run_label=f"ticketbot-{key}",
+                              jira_epics=settings.jira_epics)
     except OutputNotWritable as exc:
         print(f"ticketbot: {exc}; the tickets are kept: run the same command again to write them", file=err)
         return exit_codes.USAGE

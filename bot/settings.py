@@ -49,6 +49,7 @@ class Settings:
     openai_model: str = DEFAULT_OPENAI_MODEL
     llm_concurrency: int = 8
     llm_prices: dict[str, tuple[float, float]] = field(default_factory=dict)  # over the defaults of jobs/cost.py
+    drupal_version: int = 11  # TICKETBOT_DRUPAL_VERSION: the major version the tickets are written for
     jira_url: str = ""
     jira_email: str = ""
     jira_api_token: Secret = field(default=Secret(""), repr=False)
@@ -183,6 +184,7 @@ class Settings:
             jira_link_type=get("JIRA_LINK_TYPE", "Blocks"),
             jira_field_defaults=defaults,
             queue_name=queue_name,
+            drupal_version=integer("TICKETBOT_DRUPAL_VERSION", 11, 8, 20),
             lease_seconds=integer("TICKETBOT_LEASE_SECONDS", 30, 2, 3600),
             sweep_seconds=integer("TICKETBOT_SWEEP_SECONDS", 15, 1, 3600),
             queued_grace_seconds=integer("TICKETBOT_QUEUED_GRACE_SECONDS", 30, 1, 3600),

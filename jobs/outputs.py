@@ -35,8 +35,10 @@ def check_writable(out_dir: Path) -> None:
 
 
 def write_outputs(out_dir: Path, tickets: Sequence[WrittenTicket], site: SiteContext,
-                  problems: Sequence[Problem]) -> list[Path]:
+                  problems: Sequence[Problem], *, run_label: str = "ticketbot", jira_epics: str = "") -> list[Path]:
     """Render every output, write each to a temporary file, then rename them all into place.
+
+    `run_label` is the one Jira label of every issue the CSV imports; `jira_epics` is JIRA_EPICS.
 
     Nothing replaces an old output until all three new ones are on disk, so a failure (a full disk, a
     folder made read-only meanwhile) leaves the previous set whole instead of a mix of old and new.
@@ -45,7 +47,7 @@ def write_outputs(out_dir: Path, tickets: Sequence[WrittenTicket], site: SiteCon
     contents = {
         "tickets.md": render_markdown(tickets, site, problems),
         "tickets.json": render_json(tickets),
-        "jira-import.csv": render_jira_csv(tickets, site),
+        "jira-import.csv": render_jira_csv(tickets, site, run_label, epics=jira_epics),
     }
     staged: list[tuple[Path, Path]] = []
     try:

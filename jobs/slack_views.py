@@ -18,6 +18,7 @@ from integrations.slack.views import (
 )
 from integrations.spec.problems import Problem
 from integrations.spec.sheets import SheetKind
+from integrations.tickets import details_from_dict
 from jobs.planning import Plan
 from jobs.publishing import stored_label
 from storage.models import COLLECTING, TaskRecord, TicketRecord, UploadRecord
@@ -125,6 +126,7 @@ def draft_view(uow: UnitOfWork, ticket: TicketRecord, jira_browse_url: str = "")
         decided_by=ticket.decided_by, jira_key=ticket.jira_key or "", jira_url=url,
         jira_state=ticket.jira_state, jira_error=ticket.jira_error or "", jira_label=stored_label(ticket),
         fallback=ticket.writer == FALLBACK_WRITER, regenerations=ticket.regeneration_count, note=note,
+        estimate=estimate.describe() if (estimate := details_from_dict(ticket.details)["estimate"]) else "",
     )
 
 

@@ -86,3 +86,24 @@ def test_burst_worker_drains_the_queue_and_stops(pg_url: str, redis_url: str, tm
     worker.stop()
     for session_id in sessions:
         assert engine.service.get_processing_status(session_id).task_status == "completed"
+
+
+def test_the_jira_import_file_has_one_run_label_story_points_and_the_epic_mode_of_jira_epics(tmp_path: Path) -> None:
+    import csv
+
+    files = [*map(str, sorted(EXAMPLE_SPEC.glob("*.csv")))]
+    for epics, out in (("", "parent"), ("epic-link", "link")):
+        env = {**worker_env(f"sqlite:///{tmp_path / 'ticketbot.db'}", "redis://127.0.0.1:1/0"), "JIRA_EPICS": epics}
+        result = run(["generate", *files, "--site", "Acme Outdoors", "--out", str(tmp_path / out)], env, ROOT)
+        assert result.returncode == 0, result.stderr
+    tickets = json.loads((tmp_path / "parent" / "tickets.json").read_text())
+    header, *rows = list(csv.reader((tmp_path / "parent" / "jira-import.csv").open(newline="", encoding="utf-8")))
+    records = [dict(zip(header, row, strict=True)) for row in rows]
+    assert header.count("Labels") == 1 and "Epic Link" not in header and "Epic Name" not in header
+    labels = {r["Labels"] for r in records}
+    assert len(labels) == 1 and labels.pop().startswith("ticketbot-cli-")
+    stories = [r for r in records if r["Issue Type"] == "Story"]
+    assert [int(r["Story Points"]) for r in stories] == [t["estimate"]["story_points"] for t in tickets]
+    assert [r["Component"] for r in stories] == [t["group"] for t in tickets]
+    linked_header = next(csv.reader((tmp_path / "link" / "jira-import.csv").open(newline="", encoding="utf-8")))
+    assert "Parent" not in linked_header and {"Epic Name", "Epic Link"} <= set(linked_header)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from integrations.exports.jira_csv import FORMULA_PREFIXES, LINK_COLUMN, render_jira_csv, summary
 from integrations.jira.wiki import render_wiki_description
-from integrations.tickets import SiteContext, WrittenTicket
+from integrations.tickets import Estimate, SiteContext, WrittenTicket
 from tests.factories import assert_golden, hostile_tickets, realistic_tickets, site
 
 BLOCKS = LINK_COLUMN.format(link_type="Blocks")
@@ -38,7 +38,7 @@ def test_the_csv_matches_the_golden_file() -> None:
 
 
 def test_the_hostile_csv_matches_the_golden_file() -> None:
-    assert_golden("hostile.csv", render_jira_csv(hostile_tickets(), site(), session_label="session 7"))
+    assert_golden("hostile.csv", render_jira_csv(hostile_tickets(), site(), "session 7"))
 
 
 def test_rows_end_in_crlf_and_parse_back_to_one_row_per_epic_and_ticket() -> None:
@@ -48,16 +48,16 @@ def test_rows_end_in_crlf_and_parse_back_to_one_row_per_epic_and_ticket() -> Non
     assert len(_parse(text)) == 1 + 3 + 4  # header, epics for Content, Views and User Roles, tickets
 
 
-def test_header_repeats_labels_and_link_columns() -> None:
+def test_header_has_one_label_and_repeats_link_columns() -> None:
     header, _ = _records(render_jira_csv(realistic_tickets(), site()))
     assert header == [
-        "Issue Id", "Issue Type", "Summary", "Epic Name", "Parent", "Epic Link", "Description",
-        "Labels", "Labels", "Labels", BLOCKS, BLOCKS,
+        "Issue Id", "Issue Type", "Summary", "Parent", "Story Points", "Component", "Description", "Labels",
+        BLOCKS, BLOCKS,
     ]
     assert BLOCKS == "Outward issue link (Blocks)"
 
 
-def test_epics_come_first_one_per_group_present_and_children_point_at_them() -> None:
+def test_epics_come_first_one_per_group_present_and_children_name_their_parent() -> None:
     _, records = _records(render_jira_csv(realistic_tickets(), site()))
     epics = [r for r in records if r["Issue Type"] == ["Epic"]]
     stories = [r for r in records if r["Issue Type"] == ["Story"]]
@@ -66,11 +66,36 @@ def test_epics_come_first_one_per_group_present_and_children_point_at_them() -> 
         "Example Site — Content", "Example Site — Views", "Example Site — User Roles",
     ]
     assert [r["Issue Id"][0] for r in records] == [str(n) for n in range(1, 8)]
-    by_name = {e["Epic Name"][0]: e["Issue Id"][0] for e in epics}
-    for story in stories:
-        assert story["Epic Name"] == [""]
-        assert by_name[story["Epic Link"][0]] == story["Parent"][0]  # Server path and Cloud path agree
+    assert [e["Parent"][0] for e in epics] == ["", "", ""]
     assert [s["Parent"][0] for s in stories] == ["1", "1", "2", "3"]
+
+
+def test_epic_link_mode_names_the_epic_and_has_no_parent_column() -> None:
+    header, records = _records(render_jira_csv(realistic_tickets(), site(), epics="epic-link"))
+    assert "Parent" not in header and header[3:5] == ["Epic Name", "Epic Link"]
+    epics = [r for r in records if r["Issue Type"] == ["Epic"]]
+    stories = [r for r in records if r["Issue Type"] == ["Story"]]
+    assert [e["Epic Link"][0] for e in epics] == ["", "", ""]
+    names = [e["Epic Name"][0] for e in epics]
+    assert [s["Epic Link"][0] for s in stories] == [names[0], names[0], names[1], names[2]]
+    assert all(s["Epic Name"] == [""] for s in stories)
+
+
+def test_without_epics_there_are_no_epic_rows_or_columns_and_the_component_is_the_group() -> None:
+    header, records = _records(render_jira_csv(realistic_tickets(), site(), epics="none"))
+    assert not {"Parent", "Epic Name", "Epic Link"} & set(header)
+    assert [r["Issue Type"][0] for r in records] == ["Story"] * 4
+    assert [r["Component"][0] for r in records] == ["Content", "Content", "Views", "User Roles"]
+    assert [r["Issue Id"][0] for r in records] == ["1", "2", "3", "4"]
+
+
+def test_story_points_are_the_estimate() -> None:
+    tickets = realistic_tickets()
+    sized = [dataclasses.replace(t, content=dataclasses.replace(t.content, estimate=Estimate(size, "why")))
+             for t, size in zip(tickets, ("XS", "M", "L", "XL"), strict=True)]
+    _, records = _records(render_jira_csv(sized, site()))
+    assert [r["Story Points"][0] for r in records] == ["", "", "", "1", "3", "5", "8"]
+    assert "*Estimate:* M (3 points): why" in records[4]["Description"][0]
 
 
 def test_the_blocker_row_names_the_blocked_issue() -> None:
@@ -85,15 +110,15 @@ def test_the_blocker_row_names_the_blocked_issue() -> None:
     assert links[view] == links[role] == []
 
 
-def test_labels_are_ticketbot_the_session_and_the_spec_key() -> None:
-    _, records = _records(render_jira_csv(realistic_tickets(), site(), session_label="ticketbot-s42"))
-    assert records[0]["Labels"] == ["ticketbot", "ticketbot-s42", ""]
-    assert records[4]["Labels"] == ["ticketbot", "ticketbot-s42", "ticketbot-node-type-article"]
+def test_every_row_carries_the_one_run_label_and_the_spec_key_stays_in_the_footer() -> None:
+    _, records = _records(render_jira_csv(realistic_tickets(), site(), "ticketbot-cli-4f2a"))
+    assert {tuple(r["Labels"]) for r in records} == {("ticketbot-cli-4f2a",)}
+    assert "Spec key node.type.article · group Content" in records[4]["Description"][0]
 
 
-def test_a_session_label_with_spaces_becomes_one_label() -> None:
-    _, records = _records(render_jira_csv(realistic_tickets(), site(), session_label=" my session =1 "))
-    assert all(r["Labels"][1] == "my-session-1" for r in records)
+def test_a_run_label_with_spaces_becomes_one_label() -> None:
+    _, records = _records(render_jira_csv(realistic_tickets(), site(), " my session =1 "))
+    assert all(r["Labels"] == ["my-session-1"] for r in records)
 
 
 def test_the_description_is_the_wiki_rendering() -> None:
@@ -110,7 +135,9 @@ def test_hostile_text_cannot_become_a_formula_and_keeps_the_row_count() -> None:
     _, records = _records(text)
     assert records[2]["Summary"][0].startswith("'=cmd|")
     assert records[3]["Summary"][0] == "'@here <!channel>"
-    assert records[0]["Epic Name"] == records[2]["Epic Link"]  # guarded alike, so they still match
+    _, linked = _records(render_jira_csv(hostile_tickets(), SiteContext("=HYPERLINK(\"http://evil\")", "@SUM(A1)"),
+                                         "-x", epics="epic-link"))
+    assert linked[0]["Epic Name"] == linked[2]["Epic Link"]  # guarded alike, so they still match
 
 
 def test_issue_ids_and_links_stay_bare_numbers() -> None:

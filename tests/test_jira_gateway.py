@@ -6,6 +6,8 @@ rows J1–J5 and X1 of ../shared/reference/reliability-security.md §3.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import time
 from collections.abc import Iterator
@@ -19,8 +21,9 @@ from integrations.jira.errors import (
     JiraUserFixable,
 )
 from integrations.jira.gateway import IssueDraft, JiraGateway, blocks_link, link_in_issue, one_line
+from integrations.tickets import Estimate
 from tests.factories import realistic_tickets
-from tests.fakes.jira_server import FakeField, FakeIssue, FakeJiraServer, Reply
+from tests.fakes.jira_server import FakeField, FakeIssue, FakeJiraServer, Reply, story_points_field
 
 
 @pytest.fixture(params=["cloud", "server"])
@@ -406,3 +409,50 @@ def test_a_long_create_screen_is_read_page_by_page() -> None:
         text = JiraGateway(server.config()).preflight().describe()
         assert "requires the field *Last one*" in text
         assert server.count("createmeta") == 1 + 3 + 1  # issue types; story fields in 3 pages; epic fields
+
+
+# ---- estimates: the story-points field, or the description -------------------------------------------------
+
+
+def sized_story(size: str = "L") -> IssueDraft:
+    ticket = realistic_tickets()[1]
+    content = dataclasses.replace(ticket.content, estimate=Estimate(size, "3 fields, 1 contributed module"))
+    return IssueDraft(ticket.content.title, ("ticketbot", "ticketbot-sized"), ticket=dataclasses.replace(
+        ticket, content=content))
+
+
+def test_the_estimate_goes_in_the_story_points_field_preflight_finds(fake: FakeJiraServer) -> None:
+    points = story_points_field(fake.flavor)
+    gateway = JiraGateway(fake.config())
+    assert gateway.preflight().setup.story_points_field == points.id  # type: ignore[union-attr]
+    gateway.create_issue(sized_story("L"))
+    fields = fake.bodies("create")[-1]["fields"]
+    assert fields[points.id] == 5
+    description = fields["description"]
+    shown = description if isinstance(description, str) else json.dumps(description)
+    assert "Estimate:" not in shown  # the field holds it; the description does not repeat it
+    epic = gateway.create_issue(IssueDraft("Acme — Content", ("ticketbot", "ticketbot-epic"), is_epic=True,
+                                           text="The Content tickets."))
+    assert points.id not in fake.issues[epic.key].fields
+
+
+def test_without_a_story_points_field_the_estimate_is_in_the_description_and_preflight_says_so(
+        fake: FakeJiraServer) -> None:
+    points = story_points_field(fake.flavor)
+    del fake.screens["Story"][points.id]
+    gateway = JiraGateway(fake.config())
+    result = gateway.preflight()
+    assert result.ok and result.setup is not None and result.setup.story_points_field is None
+    assert "has no *Story Points* field, so each estimate goes in the description" in result.describe()
+    gateway.create_issue(sized_story("M"))
+    fields = fake.bodies("create")[-1]["fields"]
+    assert points.id not in fields
+    description = fields["description"]
+    shown = description if isinstance(description, str) else json.dumps(description, ensure_ascii=False)
+    assert "M (3 points): 3 fields, 1 contributed module" in shown
+
+
+def test_a_text_field_named_story_points_is_not_taken_for_one(cloud: FakeJiraServer) -> None:
+    del cloud.screens["Story"]["customfield_10016"]
+    cloud.screens["Story"]["customfield_10500"] = FakeField("customfield_10500", "Story Points", type="string")
+    assert JiraGateway(cloud.config()).preflight().setup.story_points_field is None  # type: ignore[union-attr]

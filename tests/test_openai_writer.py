@@ -317,3 +317,36 @@ def test_bootstrap_builds_the_openai_writer_from_settings(fake_openai: FakeOpenA
     assert (writer.concurrency, writer.model, writer.base_url) == (3, fake_openai.model, fake_openai.base_url)
     assert writer.write(article(), SITE).writer == "openai"
     assert KEY not in repr(writer)
+
+
+def test_the_code_made_acceptance_questions_and_estimate_stay_and_the_model_may_adjust_the_size(
+    writer: OpenAIWriter, fake_openai: FakeOpenAIServer
+) -> None:
+    brief = article()
+    template = TemplateWriter().write(brief, SITE)
+    assert template.acceptance and template.estimate is not None
+    other = "XL" if template.estimate.size != "XL" else "XS"
+    fake_openai.enqueue(Reply.ticket(estimate=other))
+    content = writer.write(brief, SITE)
+    assert content.acceptance == template.acceptance
+    assert content.open_questions == template.open_questions
+    assert content.estimate is not None
+    assert (content.estimate.size, content.estimate.adjusted_from) == (other, template.estimate.size)
+    assert content.estimate.reason == template.estimate.reason and content.estimate.adjustment_reason
+    fake_openai.enqueue(Reply.ticket(estimate=template.estimate.size))
+    assert writer.write(brief, SITE).estimate == template.estimate
+
+
+def test_the_prompt_tells_the_model_the_drupal_version(fake_openai: FakeOpenAIServer) -> None:
+    import json
+
+    for version, expected in ((None, 11), (10, 10)):
+        options = {} if version is None else {"drupal_version": version}
+        writer = OpenAIWriter(api_key=KEY, model=fake_openai.model, base_url=fake_openai.base_url,
+                              timeout_s=5.0, connect_timeout_s=1.0, **options)  # type: ignore[arg-type]
+        writer.write(article(), SITE)
+        writer.close()
+        user = fake_openai.chat_requests[-1]["messages"][1]["content"]
+        block = user.split("<spec_data>\n", 1)[1].rsplit("\n</spec_data>", 1)[0]
+        assert json.loads(block)["drupal_version"] == expected
+    assert "drupal_version" in SYSTEM_PROMPT

@@ -54,3 +54,10 @@ def test_lists_and_hosts_are_parsed() -> None:
     settings = Settings.from_env({"TICKETBOT_CHANNELS": "C01ABC, G02DEF", "SLACK_FILE_HOSTS": "127.0.0.1:8123"})
     assert settings.channels == ("C01ABC", "G02DEF")
     assert settings.slack_file_hosts == ("127.0.0.1:8123",)
+
+
+def test_the_drupal_version_defaults_to_11_and_is_checked() -> None:
+    assert Settings.from_env({}).drupal_version == 11
+    assert Settings.from_env({"TICKETBOT_DRUPAL_VERSION": "10"}).drupal_version == 10
+    with pytest.raises(SettingsError, match="TICKETBOT_DRUPAL_VERSION='eleven'"):
+        Settings.from_env({"TICKETBOT_DRUPAL_VERSION": "eleven"})

@@ -227,3 +227,10 @@ def test_short_answers() -> None:
     assert notice("hi").blocks == [{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}]
     assert "`/generate-tickets config [KEY VALUE]`" in help_message().text
     assert problem_pages("Problems", [])[0].text == "Problems: no problems found."
+
+
+def test_a_draft_shows_its_estimate_under_the_title() -> None:
+    message = draft_message(small_draft(estimate="M (3 points): 5 fields, <!channel> 1 decision open"))
+    assert message.blocks[2] == {"type": "context", "elements": [{"type": "mrkdwn", "text":
+                                 "*Estimate:* M (3 points): 5 fields, &lt;!channel&gt; 1 decision open"}]}
+    assert all("Estimate" not in str(b) for b in draft_message(small_draft()).blocks)

@@ -8,6 +8,7 @@ One serve process and one worker serve the module; each test works in a channel 
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -78,6 +79,8 @@ def test_upload_generate_progress_drafts_and_reactions(stack: Stack) -> None:
     first = texts(posted[0][1])
     assert posted[0][0].title in first and "*User story*" in first and "*Verification*" in first
     assert "React ✅ to approve · 🔁 to regenerate · ❌ to reject" in first
+    # The code-made estimate, read back from the stored ticket, is on every draft.
+    assert all(re.search(r"\*Estimate:\* (XS|S|M|L|XL) \(\d points?\): \S", texts(m)) for _, m in posted)
     # A run posts nothing but its progress message and its drafts.
     assert len(stack.slack.thread(channel, root)) == 1 + 1 + 33
 

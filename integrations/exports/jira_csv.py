@@ -4,14 +4,17 @@ Made for "External System Import → CSV" on Cloud and on Server/DC. Rows refer 
 "Issue Id", a number that exists only inside the file. Epics come first because the importer
 creates issues in file order and a child can only point at an epic it has already made.
 
-Epic columns, so that one file serves both import paths:
-- Cloud: map "Parent" (the epic's Issue Id) to Parent; leave "Epic Name" and "Epic Link" unmapped.
-  Atlassian's KB "CSV import Parent-child mapping" (updated April 2024, when Epic Link and Epic
-  Name were deprecated on Cloud): epics above their children in the file, and the parent's Issue
-  ID in the child's Parent column.
-- Server/DC: map "Epic Name" (filled on epic rows) and "Epic Link" (on story rows: the epic's
-  name, which the importer resolves to the epic created from this file); leave "Parent" unmapped,
-  since there Parent Id is for sub-tasks only.
+Epic columns follow JIRA_EPICS, one way only, so no column is left for the admin to ignore:
+- `parent` (the default, and Cloud's): "Parent" holds the epic's Issue Id. Atlassian's KB "CSV
+  import Parent-child mapping" (updated April 2024, when Epic Link and Epic Name were deprecated on
+  Cloud): epics above their children in the file, and the parent's Issue ID in the child's Parent.
+- `epic-link` (Server/DC): "Epic Name" on epic rows and "Epic Link" on story rows (the epic's name,
+  which the importer resolves to the epic created from this file); there Parent Id is for sub-tasks.
+- `none`: no epic rows and no epic column; "Component" still says the group.
+
+Every row carries one label, the run's (`ticketbot-cli-…`, the same for every row of one run, so the
+whole import can be found, and undone, by one search); the spec key is in each description's footer.
+"Story Points" is the code-made (or model-adjusted) estimate, "Component" the ticket's group.
 
 Spreadsheet formula injection: any cell that starts with = + - @, a tab or a carriage return gets
 a leading apostrophe (OWASP "CSV Injection"), so the file is safe to open in Excel or Sheets before
@@ -43,7 +46,7 @@ DEFAULT_LINK_TYPE = "Blocks"
 # the link from the row's issue to the cell's issue is taken from the export format, not checked
 # against a live Jira: test_the_blocker_row_names_the_blocked_issue pins our side of it.
 LINK_COLUMN = "Outward issue link ({link_type})"
-LABEL_COLUMNS = 3  # ticketbot, the session label, the ticket's own label
+EPIC_MODES = ("parent", "epic-link", "none")
 SUMMARY_LIMIT = 255
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _NOT_LABEL = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -52,42 +55,50 @@ _NOT_LABEL = re.compile(r"[^A-Za-z0-9_.-]+")
 def render_jira_csv(
     tickets: Sequence[WrittenTicket],
     site: SiteContext,
-    session_label: str = "ticketbot-cli",
+    run_label: str = "ticketbot",
     *,
+    epics: str = "parent",
     issue_type: str = DEFAULT_ISSUE_TYPE,
     epic_type: str = DEFAULT_EPIC_TYPE,
     link_type: str = DEFAULT_LINK_TYPE,
 ) -> str:
-    """The CSV text: header, one epic row per group present (in group order), one row per ticket."""
-    groups = [g for g in Group if any(t.brief.group is g for t in tickets)]
+    """The CSV text: header, one epic row per group present (in group order) unless `epics` is none, one
+    row per ticket. `epics` is JIRA_EPICS: parent (also when empty), epic-link or none."""
+    mode = epics or "parent"
+    if mode not in EPIC_MODES:
+        raise ValueError(f"epics is one of {', '.join(EPIC_MODES)}, not {epics!r}")
+    groups = [g for g in Group if any(t.brief.group is g for t in tickets)] if mode != "none" else []
     epic_ids = {group: n for n, group in enumerate(groups, start=1)}
     ticket_ids = {t.brief.key: len(groups) + n for n, t in enumerate(tickets, start=1)}
     blocks = blocked_by_row(tickets, ticket_ids)
     link_columns = max([1, *(len(ids) for ids in blocks.values())])
-    session = label(session_label) or "ticketbot-cli"
+    run = label(run_label) or "ticketbot"
+    epic_columns = {"parent": ["Parent"], "epic-link": ["Epic Name", "Epic Link"], "none": []}[mode]
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    writer.writerow(
-        ["Issue Id", "Issue Type", "Summary", "Epic Name", "Parent", "Epic Link", "Description"]
-        + ["Labels"] * LABEL_COLUMNS
-        + [LINK_COLUMN.format(link_type=link_type)] * link_columns
-    )
+    writer.writerow(["Issue Id", "Issue Type", "Summary", *epic_columns, "Story Points", "Component",
+                     "Description", "Labels"] + [LINK_COLUMN.format(link_type=link_type)] * link_columns)
     epic_names = {group: summary(f"{site.name} — {group.value}") for group in groups}
     for group in groups:
-        description = _epic_description(site, group)
-        labels = ["ticketbot", session, ""]
-        row = [str(epic_ids[group]), epic_type, epic_names[group], epic_names[group], "", "", description]
-        writer.writerow(_guarded(row + labels + [""] * link_columns))
+        epic_cells = {"parent": [""], "epic-link": [epic_names[group], ""]}[mode]
+        row = [str(epic_ids[group]), epic_type, epic_names[group], *epic_cells, "", group.value,
+               _epic_description(site, group), run]
+        writer.writerow(_guarded(row + [""] * link_columns))
     for ticket in tickets:
         key, group = ticket.brief.key, ticket.brief.group
         links = [str(i) for i in blocks.get(key, [])]
-        labels = ["ticketbot", session, label(f"ticketbot-{key.replace('.', '-')}")]
+        epic_cells = {"parent": [str(epic_ids.get(group, ""))], "epic-link": ["", epic_names.get(group, "")],
+                      "none": []}[mode]
+        estimate = ticket.content.estimate
         row = [
-            str(ticket_ids[key]), issue_type, summary(ticket.content.title), "",
-            str(epic_ids[group]), epic_names[group], render_wiki_description(ticket),
+            str(ticket_ids[key]), issue_type, summary(ticket.content.title), *epic_cells,
+            str(estimate.points) if estimate else "", group.value,
+            # The estimate is in its own column; the description keeps it too, for an import that leaves
+            # Story Points unmapped (a project without the field).
+            render_wiki_description(ticket), run,
         ]
-        writer.writerow(_guarded(row + labels + links + [""] * (link_columns - len(links))))
+        writer.writerow(_guarded(row + links + [""] * (link_columns - len(links))))
     return buffer.getvalue()
 
 

@@ -6,10 +6,13 @@ the LLM becomes the `text` of a plain `text` node — never a `mention`, `inline
 `<!channel>` or `@here` show as the characters typed. Marks appear only on ticketbot's own words
 (a sheet title in bold, the fallback note in italics). Control characters and Unicode tag characters
 (U+E0000–E007F, invisible instructions) are dropped; line ends become `hardBreak` nodes; a blank line
-starts a new paragraph. Behat goes in a `codeBlock`, whose text is never interpreted.
+starts a new paragraph. The analysis's fenced code (migrate_plus YAML, drush commands) and the Behat
+feature go in `codeBlock`s, whose text is never interpreted; its `table` fences become ADF tables.
 
-The layout matches the wiki rendering (integrations/jira/wiki.py): User story, Analysis, Verification,
-Depends on, Source rows (a table per sheet), Behat, then a footer line.
+The layout matches the wiki rendering (integrations/jira/wiki.py): the estimate (unless a story-points
+field holds it), User story, Acceptance criteria, Verification, Open questions, Risks, Analysis, Depends
+on, Source rows (a table per sheet), Behat, then a footer line. A ticket too large for Jira loses source
+rows first, then keeps the verification first and what fits after it, and says where the whole text is.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from integrations.behat import feature
 from integrations.invisible import strip_invisible
 from integrations.jira.source_rows import SheetTable, sheet_tables
+from integrations.text_blocks import split_blocks
 from integrations.tickets import WrittenTicket
 
 Node = dict[str, Any]
@@ -29,7 +34,12 @@ Node = dict[str, Any]
 ADF_DESCRIPTION_LIMIT = 32_000
 _ROW_LIMITS: tuple[int | None, ...] = (None, 40, 20, 10, 5, 0)  # tried in turn until the document fits
 _LINE_ENDS = re.compile("\r\n|[\r\x85\u2028\u2029]")
-_SHORTENED_NOTE = "The description was shortened to fit Jira's size limit; the spec files hold every row."
+_SHORTENED_NOTE = ("Shortened to fit Jira's size limit: the whole ticket, with every source row and the Behat feature, "
+                   "is in the run's tickets.md and tickets.json under spec key {key}.")
+_LIST_ITEM = re.compile(r"^\s*[-*•] (.*)$")
+# The languages Jira's code block highlights that the writers use; any other shows as plain text.
+_CODE_LANGUAGES = {"yaml": "yaml", "yml": "yaml", "bash": "bash", "sh": "bash", "shell": "bash", "json": "json",
+                   "php": "php", "sql": "sql", "gherkin": "gherkin"}
 
 
 def clean(text: str) -> str:
@@ -72,8 +82,56 @@ def bullet_list(items: Sequence[str]) -> Node:
             "content": [{"type": "listItem", "content": [paragraph(item)]} for item in items]}
 
 
-def code_block(text: str) -> Node:
-    return {"type": "codeBlock", "content": [{"type": "text", "text": clean(text).strip("\n") or " "}]}
+def code_block(text: str, language: str = "") -> Node:
+    node: Node = {"type": "codeBlock", "content": [{"type": "text", "text": clean(text).strip("\n") or " "}]}
+    if language.lower() in _CODE_LANGUAGES:
+        node["attrs"] = {"language": _CODE_LANGUAGES[language.lower()]}
+    return node
+
+
+def rich_text(text: str) -> list[Node]:
+    """Ticket text: paragraphs and "- " lists, fenced code as code blocks, `table` fences as tables."""
+    nodes: list[Node] = []
+    for block in split_blocks(text):
+        if block.kind == "code":
+            nodes.append(code_block(block.text, block.language))
+        elif block.kind == "table":
+            rows = block.rows()
+            if rows:
+                width = len(rows[0])
+                nodes += table(SheetTable("", tuple(rows[0]), tuple(tuple((r + [""] * width)[:width])
+                                                                    for r in rows[1:])))[1:]
+        else:
+            nodes += _prose(block.text)
+    return nodes or [paragraph("—")]
+
+
+def _prose(text: str) -> list[Node]:
+    """Paragraphs, with each run of "- item" lines as one bullet list."""
+    nodes: list[Node] = []
+    pending: list[str] = []
+    items: list[str] = []
+
+    def flush() -> None:
+        if pending and "".join(pending).strip():
+            nodes.extend(paragraphs("\n".join(pending)))
+        pending.clear()
+        if items:
+            nodes.append(bullet_list(list(items)))
+            items.clear()
+
+    for line in clean(text).split("\n"):
+        item = _LIST_ITEM.match(line)
+        if item:
+            if pending:
+                flush()
+            items.append(item.group(1) or "—")
+        else:
+            if items:
+                flush()
+            pending.append(line)
+    flush()
+    return nodes
 
 
 def table(sheet: SheetTable, max_rows: int | None = None) -> list[Node]:
@@ -103,17 +161,21 @@ def size(doc: Node) -> int:
     return len(json.dumps(doc, ensure_ascii=False, separators=(",", ":")))
 
 
-def render_adf_description(ticket: WrittenTicket, *, max_chars: int = ADF_DESCRIPTION_LIMIT) -> Node:
+def render_adf_description(ticket: WrittenTicket, *, max_chars: int = ADF_DESCRIPTION_LIMIT,
+                           estimate_in_description: bool = True) -> Node:
     """The description of `ticket` as an ADF document no larger than `max_chars` of JSON."""
     for limit in _ROW_LIMITS:
-        doc = document(_blocks(ticket, limit))
+        doc = document(_flatten(_sections(ticket, limit, estimate_in_description)))
         if size(doc) <= max_chars:
             return doc
-    blocks = _blocks(ticket, 0)
-    note = paragraph(_SHORTENED_NOTE, marks=("em",))
-    while blocks and size(document([*blocks, note])) > max_chars:
+    sections = _sections(ticket, 0, estimate_in_description)
+    footer = sections.pop()
+    first = [s for s in sections if s[0] == "Verification"]
+    blocks = _flatten(first + [s for s in sections if s[0] != "Verification"])
+    tail = [paragraph(_SHORTENED_NOTE.format(key=ticket.brief.key), marks=("em",)), *footer[1]]
+    while blocks and size(document([*blocks, *tail])) > max_chars:
         blocks.pop()
-    return document([*blocks, note])
+    return document([*blocks, *tail])
 
 
 def render_adf_text(text: str) -> Node:
@@ -121,33 +183,48 @@ def render_adf_text(text: str) -> Node:
     return document(paragraphs(text))
 
 
-def _blocks(ticket: WrittenTicket, row_limit: int | None) -> list[Node]:
+Section = tuple[str, list[Node]]
+
+
+def _flatten(sections: Sequence[Section]) -> list[Node]:
+    return [node for title, body in sections for node in ([heading(title)] if title else []) + body]
+
+
+def _sections(ticket: WrittenTicket, row_limit: int | None, estimate_in_description: bool) -> list[Section]:
     brief, content = ticket.brief, ticket.content
-    blocks: list[Node] = []
+    intro: list[Node] = []
     if content.writer == "template-fallback":
-        blocks.append(paragraph("Written by the template writer: the language model's answer was not usable.",
-                                marks=("em",)))
-    blocks += [heading("User story"), *paragraphs(content.user_story)]
-    blocks += [heading("Analysis"), *paragraphs(content.analysis)]
-    blocks.append(heading("Verification"))
-    blocks.append(bullet_list(content.verification) if content.verification else paragraph("None."))
-    blocks.append(heading("Depends on"))
+        intro.append(paragraph("Written by the template writer: the language model's answer was not usable.",
+                               marks=("em",)))
+    if content.estimate is not None and estimate_in_description:
+        intro.append({"type": "paragraph", "content": [
+            {"type": "text", "text": "Estimate: ", "marks": [{"type": "strong"}]},
+            *text_nodes(content.estimate.describe())]})
+    sections: list[Section] = [("", intro)] if intro else []
+    sections.append(("User story", paragraphs(content.user_story)))
+    if content.acceptance:
+        sections.append(("Acceptance criteria", [paragraph(s) for s in content.acceptance if s.strip()]))
+    sections.append(("Verification",
+                     [bullet_list(content.verification) if content.verification else paragraph("None.")]))
+    if content.open_questions:
+        sections.append(("Open questions", [bullet_list(content.open_questions)]))
+    if content.risks:
+        sections.append(("Risks", [bullet_list(content.risks)]))
+    sections.append(("Analysis", rich_text(content.analysis.strip())))
     if brief.depends_on:
-        blocks.append(bullet_list([
-            f"{d.label} — {d.key}" + (f": {d.reason}" if d.reason.strip() else "") for d in brief.depends_on
-        ]))
+        depends = [bullet_list([f"{d.label} — {d.key}" + (f": {d.reason}" if d.reason.strip() else "")
+                                for d in brief.depends_on])]
     else:
-        blocks.append(paragraph("Nothing: this ticket can start at once."))
-    blocks.append(heading("Source rows"))
-    if brief.rows:
-        for sheet in sheet_tables(brief.rows):
-            blocks += table(sheet, row_limit)
-    else:
-        blocks.append(paragraph("No spec rows."))
+        depends = [paragraph("Nothing: this ticket can start at once.")]
+    sections.append(("Depends on", depends))
+    rows: list[Node] = []
+    for sheet in sheet_tables(brief.rows):
+        rows += table(sheet, row_limit)
+    sections.append(("Source rows", rows or [paragraph("No spec rows.")]))
     behat = [b for b in brief.behat if b.strip()]
     if behat:
-        blocks.append(heading("Behat"))
-        blocks += [code_block(b) for b in behat]
-    blocks.append({"type": "rule"})
-    blocks.append(paragraph(f"Spec key {brief.key} · group {brief.group.value} · generated by ticketbot"))
-    return blocks
+        sections.append(("Behat", [code_block(feature(f"{brief.label} is built as the spec says", behat),
+                                              "gherkin")]))
+    sections.append(("", [{"type": "rule"}, paragraph(
+        f"Spec key {brief.key} · group {brief.group.value} · generated by ticketbot")]))
+    return sections

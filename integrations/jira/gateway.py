@@ -201,6 +201,9 @@ class JiraGateway:
                       labels=list(draft.labels), description=self._description(draft))
         if draft.is_epic and setup.epic_name_field:
             fields[setup.epic_name_field] = summary
+        estimate = draft.ticket.content.estimate if draft.ticket is not None else None
+        if estimate is not None and setup.story_points_field and not draft.is_epic:
+            fields[setup.story_points_field] = estimate.points
         if draft.epic_key and not draft.is_epic:
             if setup.epic_mode == "parent":
                 fields["parent"] = {"key": draft.epic_key}
@@ -336,9 +339,15 @@ class JiraGateway:
     # ---- descriptions -------------------------------------------------------------------------------------
 
     def _description(self, draft: IssueDraft) -> Any:
+        # The estimate goes in the description only when the project has no story-points field for it.
+        in_description = not self.setup().story_points_field
         if self.transport.is_cloud:
-            return render_adf_description(draft.ticket) if draft.ticket is not None else render_adf_text(draft.text)
-        return render_wiki_description(draft.ticket) if draft.ticket is not None else escape_wiki(draft.text)
+            if draft.ticket is None:
+                return render_adf_text(draft.text)
+            return render_adf_description(draft.ticket, estimate_in_description=in_description)
+        if draft.ticket is None:
+            return escape_wiki(draft.text)
+        return render_wiki_description(draft.ticket, estimate_in_description=in_description)
 
 
 def one_line(text: str) -> str:

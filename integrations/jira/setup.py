@@ -21,6 +21,10 @@ from integrations.jira.transport import JiraTransport
 
 EPIC_LINK_SCHEMA = "com.pyxis.greenhopper.jira:gh-epic-link"
 EPIC_NAME_SCHEMA = "com.pyxis.greenhopper.jira:gh-epic-label"
+# Jira Software's story-points type (Cloud's "Story point estimate", team-managed and company-managed);
+# Server/DC and older Cloud sites use a number field named "Story Points".
+STORY_POINTS_SCHEMA = "com.pyxis.greenhopper.jira:jsw-story-points"
+STORY_POINTS_NAMES = frozenset({"story points", "story point estimate"})
 MAX_PAGES = 20  # createmeta pages of 50 fields: no real screen has 1,000 fields
 # Fields ticketbot sets itself on every issue (the epic fields are added by mode).
 OWN_FIELDS = frozenset({"project", "issuetype", "summary", "description", "labels"})
@@ -46,6 +50,7 @@ class FieldMeta:
     required: bool
     has_default: bool
     custom_type: str = ""  # schema.custom of a custom field, e.g. EPIC_LINK_SCHEMA
+    value_type: str = ""  # schema.type, e.g. "number"
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,7 @@ class ProjectSetup:
     epic_name_field: str | None  # the Epic Name field, when the epic create screen has one
     field_defaults: Mapping[str, object]  # JIRA_FIELD_DEFAULTS by field id
     link_type: str
+    story_points_field: str | None = None  # the story create screen's story-points field, when it has one
 
 
 @dataclass(frozen=True)
@@ -173,7 +179,13 @@ def read_setup(transport: JiraTransport, options: JiraOptions) -> tuple[ProjectS
         epic_ours = OWN_FIELDS | ({epic_name} if epic_name else set())
         epic_defaults = {k: v for k, v in defaults.items() if k in epic.fields}
         problems += _screen_problems(epic, project, epic_ours, epic_defaults, " for the epics")
-    setup = ProjectSetup(deployment, project, story, epic, mode, epic_link, epic_name, defaults, options.link_type)
+    points = story_points_field(story)
+    if points is None:
+        problems.append(PreflightProblem(
+            f"The create screen of *{story.name}* in {project} has no *Story Points* field, so each estimate goes "
+            "in the description — add the field to the screen to have Jira sum them", blocking=False))
+    setup = ProjectSetup(deployment, project, story, epic, mode, epic_link, epic_name, defaults, options.link_type,
+                         points)
     return (setup if not any(p.blocking for p in problems) else None), problems
 
 
@@ -264,7 +276,8 @@ def _type_meta(transport: JiraTransport, project: str, issue_type: dict[str, Any
         if field_id:
             schema = f.get("schema") or {}
             fields[field_id] = FieldMeta(field_id, str(f.get("name") or field_id), bool(f.get("required")),
-                                         bool(f.get("hasDefaultValue")), str(schema.get("custom") or ""))
+                                         bool(f.get("hasDefaultValue")), str(schema.get("custom") or ""),
+                                         str(schema.get("type") or ""))
     return IssueTypeMeta(str(issue_type["id"]), str(issue_type.get("name") or ""), fields)
 
 
@@ -286,6 +299,18 @@ def _epic_link_field(transport: JiraTransport) -> str | None:
     for f in fields or []:
         if (f.get("schema") or {}).get("custom") == EPIC_LINK_SCHEMA or str(f.get("name")).lower() == "epic link":
             return str(f["id"])
+    return None
+
+
+def story_points_field(story: IssueTypeMeta) -> str | None:
+    """The field that holds story points on this create screen: Jira Software's own type first, then a
+    number field by its usual names."""
+    for f in story.fields.values():
+        if f.custom_type == STORY_POINTS_SCHEMA:
+            return f.id
+    for f in story.fields.values():
+        if f.name.strip().lower() in STORY_POINTS_NAMES and f.value_type in ("number", ""):
+            return f.id
     return None
 
 

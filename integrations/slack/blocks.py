@@ -198,6 +198,8 @@ def draft_message(view: DraftView) -> Message:
     if view.fallback:
         where.append("⚠️ the template's text: the LLM's answer was unusable")
     blocks: list[Block] = [header(view.title), context(" · ".join(where))]
+    if view.estimate:
+        blocks.append(context(truncate(f"*Estimate:* {escape(view.estimate)}", 2000)))
     blocks.append(section(truncate("*User story*\n" + (escape(view.user_story) or "_none_"), MAX_SECTION_CHARS)))
     blocks.extend(sections("Analysis", escape(view.analysis), ANALYSIS_SECTIONS))
     checks = "\n".join(f"☐ {escape(check)}" for check in view.verification)

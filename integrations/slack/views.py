@@ -81,6 +81,7 @@ class DraftView:
     fallback: bool = False  # the template writer's text: the LLM's answer was unusable
     regenerations: int = 0
     note: ActionNote | None = None
+    estimate: str = ""  # "M (3 points): 5 fields, 1 contributed module", empty for a ticket stored before it
 
 
 @dataclass(frozen=True)

@@ -143,6 +143,7 @@ def lower_first(label: str) -> str:
 
 MODULE_NAMES = {
     "address": "Address",
+    "allow_only_one": "Allow Only One",
     "block_content": "Block Content",
     "comment": "Comment",
     "content_moderation": "Content Moderation",
@@ -153,17 +154,24 @@ MODULE_NAMES = {
     "dblog": "Database Logging",
     "eck": "Entity Construction Kit (ECK)",
     "entity_browser": "Entity Browser",
+    "entity_browser_table": "Entity Browser Table",
+    "entity_field_fetch": "Entity Field Fetch",
     "entity_reference_revisions": "Entity Reference Revisions",
     "field_group": "Field Group",
     "file": "File",
     "focal_point": "Focal Point",
     "geofield": "Geofield",
+    "geofield_map": "Geofield Map",
+    "hms_field": "HMS Field",
+    "ief_table_view_mode": "Inline Entity Form Table View Mode",
     "image": "Image",
     "image_widget_crop": "ImageWidgetCrop",
     "inline_entity_form": "Inline Entity Form",
     "language": "Language",
     "layout_builder": "Layout Builder",
     "link": "Link",
+    "linkit": "Linkit",
+    "markup": "Markup",
     "media": "Media",
     "media_library": "Media Library",
     "menu_ui": "Menu UI",
@@ -174,18 +182,28 @@ MODULE_NAMES = {
     "migrate_source_csv": "Migrate Source CSV",
     "migrate_tools": "Migrate Tools",
     "node": "Node",
+    "office_hours": "Office Hours",
     "options": "Options",
+    "panelizer": "Panelizer",
     "paragraphs": "Paragraphs",
+    "paragraphs_browser": "Paragraphs Browser",
     "pathauto": "Pathauto",
     "rest": "RESTful Web Services",
     "scheduler": "Scheduler",
     "search_api": "Search API",
     "serialization": "Serialization",
+    "smart_date": "Smart Date",
+    "social_media_links_field": "Social Media Links Field",
+    "tablefield": "TableField",
     "taxonomy": "Taxonomy",
     "telephone": "Telephone",
+    "text": "Text",
     "textfield_counter": "Textfield Counter",
     "token": "Token",
+    "tooltip_textfield": "Tooltip Textfield",
     "user": "User",
+    "video_embed_field": "Video Embed Field",
+    "viewfield": "Viewfield",
     "views": "Views",
     "views_data_export": "Views Data Export",
     "workflows": "Workflows",
@@ -195,7 +213,7 @@ CORE_MODULES = {
     "block_content", "comment", "content_moderation", "content_translation", "datetime", "datetime_range",
     "dblog", "file", "image", "language", "layout_builder", "link", "media", "media_library", "menu_ui",
     "migrate", "migrate_drupal", "node", "options", "rest", "serialization", "taxonomy", "telephone",
-    "user", "views", "workflows",
+    "text", "user", "views", "workflows",
 }
 
 BUNDLE_TYPE_MODULES = {
@@ -206,7 +224,103 @@ BUNDLE_TYPE_MODULES = {
     "block_content": ("block_content",),
 }
 
-# Matched against the lowercased label; first match wins, so longer labels come first.
+# Who provides each field type and widget the specs write, by its lowercased label or machine id.
+# "core" is Drupal core's own Field API (core/lib), which no module has to be enabled for; `text` is
+# core's too and node depends on it. The real specs' every label is here (tests/test_module_coverage.py).
+IN_CORE = "core"
+_ALWAYS_ENABLED = frozenset({IN_CORE, "text"})
+FIELD_TYPE_PROVIDERS: dict[str, tuple[str, ...]] = {
+    "address": ("address",), "address country": ("address",), "address zone": ("address",),
+    "address_country": ("address",),
+    "allow only one": ("allow_only_one",),
+    "boolean": (IN_CORE,), "email": (IN_CORE,), "entity reference": (IN_CORE,), "entity_reference": (IN_CORE,),
+    "number (decimal)": (IN_CORE,), "number (float)": (IN_CORE,), "number (integer)": (IN_CORE,),
+    "decimal": (IN_CORE,), "float": (IN_CORE,), "integer": (IN_CORE,),
+    "text (plain)": (IN_CORE,), "text (plain, long)": (IN_CORE,), "string": (IN_CORE,), "string_long": (IN_CORE,),
+    "timestamp": (IN_CORE,),
+    "text (formatted)": ("text",), "text (formatted, long)": ("text",),
+    "text (formatted, long, with summary)": ("text",), "text": ("text",), "text_long": ("text",),
+    "text_with_summary": ("text",),
+    "comments": ("comment",),
+    "date": ("datetime",), "datetime": ("datetime",),
+    "date range": ("datetime_range",), "daterange": ("datetime_range",), "datetime_range": ("datetime_range",),
+    "entity field fetch field": ("entity_field_fetch",),
+    "entity reference revisions": ("entity_reference_revisions",),
+    "entity_reference_revisions": ("entity_reference_revisions",),
+    "paragraph": ("entity_reference_revisions", "paragraphs"),
+    "paragraphs": ("entity_reference_revisions", "paragraphs"),
+    "file": ("file",), "image": ("image",),
+    "geofield": ("geofield",),
+    "hours minutes and seconds": ("hms_field",),
+    "layout section": ("layout_builder",), "layout_section": ("layout_builder",),
+    "link": ("link",),
+    "list (float)": ("options",), "list (integer)": ("options",), "list (text)": ("options",),
+    "list_float": ("options",), "list_integer": ("options",), "list_string": ("options",),
+    "markup": ("markup",),
+    "meta tags": ("metatag",), "metatag": ("metatag",),
+    "office hours": ("office_hours",), "office_hours": ("office_hours",),
+    "panelizer": ("panelizer",),
+    "smart date range": ("smart_date",), "smartdate": ("smart_date",),
+    "social media links field": ("social_media_links_field",),
+    "table field": ("tablefield",),
+    "telephone number": ("telephone",), "telephone": ("telephone",),
+    "video embed": ("video_embed_field",), "video_embed_field": ("video_embed_field",),
+    "viewfield": ("viewfield",),
+}
+WIDGET_PROVIDERS: dict[str, tuple[str, ...]] = {
+    "-- disabled --": (IN_CORE,), "hidden": (IN_CORE,),
+    "address": ("address",), "address_default": ("address",),
+    "allow only one widget": ("allow_only_one",),
+    # The autocomplete, options, checkbox, number, e-mail, plain-text and timestamp widgets live in core/lib.
+    "autocomplete": (IN_CORE,), "autocomplete (tags style)": (IN_CORE,),
+    "entity_reference_autocomplete": (IN_CORE,), "entity_reference_autocomplete_tags": (IN_CORE,),
+    "check boxes/radio buttons": (IN_CORE,), "options_buttons": (IN_CORE,),
+    "select list": (IN_CORE,), "options_select": (IN_CORE,),
+    "single on/off checkbox": (IN_CORE,), "boolean_checkbox": (IN_CORE,),
+    "number field": (IN_CORE,), "number": (IN_CORE,), "email": (IN_CORE,), "email_default": (IN_CORE,),
+    "datetime timestamp": (IN_CORE,), "datetime_timestamp": (IN_CORE,),
+    "text field": (IN_CORE,), "textfield": (IN_CORE,), "string_textfield": (IN_CORE,),
+    "text area (multiple rows)": (IN_CORE,), "string_textarea": (IN_CORE,),
+    "text area with a summary": ("text",), "text_textarea_with_summary": ("text",), "text_textarea": ("text",),
+    "text_textfield": ("text",),
+    "date and time": ("datetime",), "datetime_default": ("datetime",),
+    "date and time range": ("datetime_range",),
+    "date and time range with timezone": ("smart_date",),  # smart_date's smartdate_timezone widget
+    "smart date": ("smart_date",),
+    "entity browser": ("entity_browser",),
+    "entity browser - table": ("entity_browser_table", "entity_browser"),
+    "entity field fetch widget": ("entity_field_fetch",),
+    "file": ("file",), "file_generic": ("file",), "image": ("image",), "image_image": ("image",),
+    "geofield map": ("geofield_map", "geofield"), "latitude/longitude": ("geofield",),
+    "hour minutes and seconds": ("hms_field",),
+    "image (focal point)": ("focal_point", "crop"),
+    "imagewidget crop": ("image_widget_crop", "crop"), "image_widget_crop": ("image_widget_crop", "crop"),
+    "inline entity form - complex": ("inline_entity_form",), "inline entity form - simple": ("inline_entity_form",),
+    "inline entity form - complex - table view mode": ("inline_entity_form", "ief_table_view_mode"),
+    "link": ("link",), "link_default": ("link",),
+    "linkit": ("linkit",),
+    "list with all available platforms": ("social_media_links_field",),
+    "markup": ("markup",),
+    "media library": ("media_library",), "media_library_widget": ("media_library",),
+    "meta tags": ("metatag",), "advanced meta tags form": ("metatag",), "metatag_firehose": ("metatag",),
+    "office hours (week)": ("office_hours",),
+    "panelizer": ("panelizer",),
+    "paragraphs (stable)": ("paragraphs",), "paragraphs classic": ("paragraphs",),
+    "paragraphs legacy": ("paragraphs",), "paragraphs (experimental)": ("paragraphs",),
+    "paragraphs": ("paragraphs",), "entity_reference_paragraphs": ("paragraphs",),
+    "paragraphs browser experimental": ("paragraphs_browser", "paragraphs"),
+    "table field": ("tablefield",),
+    "telephone number": ("telephone",), "telephone_default": ("telephone",),
+    "textfield with counter": ("textfield_counter",),
+    "textarea (multiple rows) with counter": ("textfield_counter",),
+    "textarea with a summary and counter": ("textfield_counter",),
+    "tooltip textfield": ("tooltip_textfield",),
+    "video textfield": ("video_embed_field",), "video_embed_field_textfield": ("video_embed_field",),
+    "viewfield": ("viewfield",),
+}
+
+# For a label that is not in the tables above: matched against its start (field types, first match)
+# or anywhere in it (widgets), so "Paragraphs (stable, nested)" still finds its module.
 _FIELD_TYPE_MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("entity reference revisions", ("entity_reference_revisions",)),
     ("address", ("address",)),
@@ -263,16 +377,28 @@ def _lookup(table: tuple[tuple[str, tuple[str, ...]], ...], text: str, *, first:
     return found
 
 
+def field_type_providers(field_type: str) -> tuple[str, ...]:
+    """The modules that provide a field type label (IN_CORE for core's own), empty when unknown."""
+    low = " ".join(field_type.lower().split())
+    return FIELD_TYPE_PROVIDERS.get(low) or tuple(_lookup(_FIELD_TYPE_MODULES, low, first=True))
+
+
+def widget_providers(widget: str) -> tuple[str, ...]:
+    """The modules that provide a form widget label (IN_CORE for core's own), empty when unknown."""
+    low = " ".join(widget.lower().split())
+    return WIDGET_PROVIDERS.get(low) or tuple(_lookup(_WIDGET_MODULES, low, first=False))
+
+
 def field_modules(field_type: str, widget: str, ref_bundle: str) -> list[str]:
     """Contributed or optional core modules a field of this type and widget needs."""
-    modules = _lookup(_FIELD_TYPE_MODULES, field_type, first=True)
-    if "entity_reference_revisions" in modules and (
+    modules = [m for m in field_type_providers(field_type) if m not in _ALWAYS_ENABLED]
+    if "entity_reference_revisions" in modules and "paragraphs" not in modules and (
         "paragraph" in (widget + ref_bundle).lower() or not ref_bundle.strip()
     ):
         modules.append("paragraphs")
     if "(media type)" in ref_bundle.lower():
         modules.append("media")
-    return modules + _lookup(_WIDGET_MODULES, widget, first=False)
+    return modules + [m for m in widget_providers(widget) if m not in _ALWAYS_ENABLED]
 
 
 def view_modules(base_table: str, display_plugins: Iterable[str]) -> list[str]:

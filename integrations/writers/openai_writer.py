@@ -22,14 +22,16 @@ import openai
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from openai.types.chat.completion_create_params import ResponseFormat
 
-from integrations.tickets import SiteContext, TicketBrief, TicketContent, Usage
+from integrations.tickets import Estimate, SiteContext, TicketBrief, TicketContent, Usage
 from integrations.writers import answer as answers
 from integrations.writers import openai_failures as failures
+from integrations.writers import ticket_parts as parts
 from integrations.writers.answer import InvalidAnswer
 from integrations.writers.base import TicketWriter, WriterHealth
 from integrations.writers.errors import WriterError, WriterMisconfigured
 from integrations.writers.openai_health import HEALTH_TIMEOUT_S, check_health
 from integrations.writers.prompt import (
+    DEFAULT_DRUPAL_VERSION,
     JSON_OBJECT_FORMAT,
     JSON_SCHEMA_FORMAT,
     PROMPT_VERSION,
@@ -72,6 +74,7 @@ class OpenAIWriter:
         max_completion_tokens: int = DEFAULT_MAX_COMPLETION_TOKENS,
         health_timeout_s: float = HEALTH_TIMEOUT_S,
         http_client: httpx2.Client | None = None,
+        drupal_version: int = DEFAULT_DRUPAL_VERSION,
         fallback: TicketWriter | None = None,
     ) -> None:
         if not api_key:
@@ -97,6 +100,7 @@ class OpenAIWriter:
         self._secret = api_key
         self._fallback = fallback if fallback is not None else TemplateWriter()
         self._json_mode = False  # set once a server rejects json_schema; then every request uses json_object
+        self.drupal_version = drupal_version
         self._lock = threading.Lock()
         # Explicit base URL and key: the library would otherwise read OPENAI_BASE_URL itself.
         self._client = openai.OpenAI(
@@ -124,7 +128,7 @@ class OpenAIWriter:
 
     def write(self, brief: TicketBrief, site: SiteContext) -> TicketContent:
         deadline = time.monotonic() + self.max_seconds_per_ticket
-        messages: list[dict[str, Any]] = build_messages(brief, site)
+        messages: list[dict[str, Any]] = build_messages(brief, site, drupal_version=self.drupal_version)
         usage = Usage()
         reason = ""
         for attempt in range(ANSWER_ATTEMPTS):
@@ -163,6 +167,10 @@ class OpenAIWriter:
             model=clean_data(str(completion.model or ''))[:_MODEL_NAME_MAX] or self.model,
             prompt_version=PROMPT_VERSION,
             usage=usage,
+            # The code-made parts stay whatever the model wrote: it adds, it never replaces them.
+            acceptance=parts.acceptance(brief),
+            estimate=_adjusted(parts.estimate(brief), answer.estimate),
+            open_questions=parts.open_questions(brief),
         )
 
     def _fall_back(self, brief: TicketBrief, site: SiteContext, usage: Usage, reason: str) -> TicketContent:
@@ -230,6 +238,14 @@ class OpenAIWriter:
         status = exc.status_code if isinstance(exc, openai.APIStatusError) else "?"
         log.warning("the LLM server at %s rejected the json_schema response format (%s); using JSON mode from now on",
                     self.server, status)
+
+
+def _adjusted(code_made: Estimate | None, model_size: str) -> Estimate | None:
+    """The code-made estimate, or the model's size with the code-made one kept as what it adjusted."""
+    if code_made is None or not model_size or model_size == code_made.size:
+        return code_made
+    return replace(code_made, size=model_size, adjusted_from=code_made.size,
+                   adjustment_reason="the language model's judgement of the work")
 
 
 def _usage(completion: ChatCompletion) -> Usage:

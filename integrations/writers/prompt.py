@@ -14,7 +14,8 @@ from integrations.tickets import SiteContext, TicketBrief
 from integrations.writers.sanitize import clean_data
 
 # Bump whenever the instructions, the data layout or the schema change: stored with every ticket.
-PROMPT_VERSION = "openai-ticket-v1"
+PROMPT_VERSION = "openai-ticket-v2"
+DEFAULT_DRUPAL_VERSION = 11
 
 ESTIMATES = ("XS", "S", "M", "L", "XL")
 DATA_OPEN, DATA_CLOSE = "<spec_data>", "</spec_data>"
@@ -22,7 +23,8 @@ CELL_MAX = 1_000  # characters of one cell in the prompt; spec cells are short, 
 DATA_MAX = 60_000  # characters of the whole data block; past it, rows are left out and the model is told
 
 SYSTEM_PROMPT = f"""\
-You are a senior Drupal developer writing one implementation ticket for a Drupal 10/11 site build.
+You are a senior Drupal developer writing one implementation ticket for a Drupal site build, for the
+major version the data's "drupal_version" gives.
 The ticket is for another developer who will configure the site through the admin UI or drush and
 export the configuration. Write plain text only: no Markdown headings, no HTML, no Slack or Jira markup,
 no mentions of people or channels, no links. Short "- " bullet lines are fine in the analysis.
@@ -81,12 +83,13 @@ JSON_SCHEMA_FORMAT: dict[str, Any] = {
 JSON_OBJECT_FORMAT: dict[str, Any] = {"type": "json_object"}
 
 
-def build_messages(brief: TicketBrief, site: SiteContext) -> list[dict[str, str]]:
+def build_messages(brief: TicketBrief, site: SiteContext, *,
+                   drupal_version: int = DEFAULT_DRUPAL_VERSION) -> list[dict[str, str]]:
     """The system prompt (identical for every ticket), then the ticket's data block."""
     user = (
         "Write the implementation ticket for the entity described in the data block below. "
         "Answer with one JSON object.\n"
-        f"{DATA_OPEN}\n{data_block(brief, site)}\n{DATA_CLOSE}"
+        f"{DATA_OPEN}\n{data_block(brief, site, drupal_version)}\n{DATA_CLOSE}"
     )
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
@@ -104,7 +107,7 @@ def correction_message(reason: str) -> dict[str, str]:
     }
 
 
-def data_block(brief: TicketBrief, site: SiteContext) -> str:
+def data_block(brief: TicketBrief, site: SiteContext, drupal_version: int = DEFAULT_DRUPAL_VERSION) -> str:
     """The brief as one JSON document; every string cleaned of invisible characters and clipped."""
     rows = [
         {
@@ -119,6 +122,7 @@ def data_block(brief: TicketBrief, site: SiteContext) -> str:
     ]
     data: dict[str, Any] = {
         "site": {"name": _cell(site.name), "description": _cell(site.description)},
+        "drupal_version": drupal_version,
         "entity": {
             "config_name": brief.key,
             "group": brief.group.value,

@@ -130,6 +130,10 @@ def validate(fake: FakeJiraServer, version: str, item: Any) -> dict[str, str]:
     for f in screen.values():
         if f.required and not f.has_default and fields.get(f.id) in (None, "", [], {}):
             errors[f.id] = f"{f.name} is required."
+        value = fields.get(f.id)
+        if f.type == "number" and value is not None and (isinstance(value, bool)
+                                                         or not isinstance(value, int | float)):
+            errors[f.id] = "Operation value must be a number."
     summary = fields.get("summary")
     if isinstance(summary, str) and ("\n" in summary or "\r" in summary):
         errors["summary"] = "The summary is invalid because it contains newline characters."

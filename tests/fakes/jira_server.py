@@ -25,7 +25,8 @@ Links are stored as (type, inward, outward) and shown the way Jira shows them: `
 that "blocks" for type Blocks (DESIGN §10). Scripted replies (`Reply.*`) are consumed one per request
 of a kind (`KINDS`); standing knobs: `search_lag_s`, `refuse` (a predicate refusing some issues
 every time), `auth` ("ok", "reject" → 401, "forbid" → 403), `latency_s`, `permissions`, `screens`,
-`link_types`.
+`link_types`. The story screen has the flavour's story-points field (`story_points_field`); delete it
+from `screens["Story"]` to play a project without one.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ from integrations.jira.gateway import JiraConfig
 
 EPIC_LINK_SCHEMA = "com.pyxis.greenhopper.jira:gh-epic-link"
 EPIC_NAME_SCHEMA = "com.pyxis.greenhopper.jira:gh-epic-label"
+STORY_POINTS_SCHEMA = "com.pyxis.greenhopper.jira:jsw-story-points"
+FLOAT_SCHEMA = "com.atlassian.jira.plugin.system.customfieldtypes:float"
 KINDS = ("serverInfo", "myself", "project", "permissions", "createmeta", "field", "issueLinkType", "create", "bulk",
          "get_issue", "link", "search")
 _API = re.compile(r"^/rest/api/(2|3|latest)/(.*)$")
@@ -60,10 +63,11 @@ class FakeField:
     required: bool = False
     has_default: bool = False
     custom: str = ""  # schema.custom of a custom field
+    type: str = "any"  # schema.type: "number" fields refuse anything but a number, as Jira does
 
     def meta(self) -> dict[str, Any]:
-        schema: dict[str, Any] = {"type": "any", "system": self.id} if not self.custom else {
-            "type": "any", "custom": self.custom, "customId": int(self.id.rsplit("_", 1)[-1])}
+        schema: dict[str, Any] = {"type": self.type, "system": self.id} if not self.custom else {
+            "type": self.type, "custom": self.custom, "customId": int(self.id.rsplit("_", 1)[-1])}
         return {"fieldId": self.id, "key": self.id, "name": self.name, "required": self.required,
                 "hasDefaultValue": self.has_default, "operations": ["set"], "schema": schema}
 
@@ -135,12 +139,20 @@ class Reply:
         return cls(delay=seconds)
 
 
+def story_points_field(flavor: str) -> FakeField:
+    """The story-points field as each flavour names it: Cloud's "Story point estimate" (Jira Software's own
+    type), Server/DC's "Story Points" (a number custom field)."""
+    if flavor == "cloud":
+        return FakeField("customfield_10016", "Story point estimate", custom=STORY_POINTS_SCHEMA, type="number")
+    return FakeField("customfield_10002", "Story Points", custom=FLOAT_SCHEMA, type="number")
+
+
 def default_screens(flavor: str) -> dict[str, dict[str, FakeField]]:
     common = [FakeField("project", "Project", True), FakeField("issuetype", "Issue Type", True),
               FakeField("summary", "Summary", True), FakeField("description", "Description"),
               FakeField("labels", "Labels"), FakeField("reporter", "Reporter", True, True),
               FakeField("priority", "Priority", False, True), FakeField("components", "Components")]
-    story = list(common)
+    story = [*common, story_points_field(flavor)]  # a Scrum project's story screen has it
     epic = list(common)
     if flavor == "cloud":
         story.append(FakeField("parent", "Parent"))

@@ -9,6 +9,7 @@ from integrations.spec.catalog import Catalog
 from integrations.spec.reader import SheetFile
 from integrations.spec.sheets import SheetKind
 from integrations.spec.validation.access import AccessRules
+from integrations.spec.validation.cell_text import CellTextRules
 from integrations.spec.validation.displays import DisplayRules
 from integrations.spec.validation.migrations import MigrationRules
 from integrations.spec.validation.workflows import WorkflowRules
@@ -21,10 +22,11 @@ def validate(sheets: Sequence[SheetFile]) -> Catalog:
     return SpecValidator(sheets).run()
 
 
-class SpecValidator(WorkflowRules, DisplayRules, AccessRules, MigrationRules):
+class SpecValidator(WorkflowRules, DisplayRules, AccessRules, MigrationRules, CellTextRules):
     """Sheets are read parents first, so that every reference can be checked when its row is read."""
 
     def run(self) -> Catalog:
+        self.read_cell_text()
         self.read_bundles()
         self.read_workflows()
         self.read_moderation()
