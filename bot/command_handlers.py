@@ -199,6 +199,8 @@ class SlashCommands:
         lines = [f"*Settings of this channel*{' (saved)' if command.key else ''}",
                  f"• `jira_project`: {code(config.jira_project) if config.jira_project else 'not set'}",
                  f"• `approvers`: {approvers} ({source})",
+                 "• `merge_threshold`: " + (f"{config.merge_threshold} (set for this channel)"
+                                             if config.merge_threshold is not None else "the default"),
                  "Change one with `" + CMD + " config KEY VALUE`: " + "; ".join(
                      f"`{k}` — {v}" for k, v in CONFIG_KEYS.items())]
         return [notice("\n".join(lines))]

@@ -152,7 +152,7 @@ class ChannelSettingsRepository:
     def set(self, channel_id: str, updated_by: str, **fields: Any) -> ChannelSettingsRecord:
         record = self.get(channel_id)
         if record is None:
-            record = ChannelSettingsRecord(channel_id=channel_id, extra={}, updated_by=updated_by, **fields)
+            record = ChannelSettingsRecord(channel_id=channel_id, updated_by=updated_by, **{"extra": {}, **fields})
             self.db.add(record)
         else:
             for name, value in fields.items():
