@@ -74,7 +74,7 @@ def test_s2_a_replayed_command_and_a_second_start_make_one_run(stack: Stack) -> 
     # Two listener processes may take the two people's commands in either order: one starts the run,
     # the other is told it is already going (or, if it came last, that the session is in review).
     answers = [stack.drive.responses(r)[0]["text"] for r in ("s2-a", "s2-b")]
-    assert sum("Writing 3 tickets" in a for a in answers) == 1
+    assert sum("Writing 4 tickets" in a for a in answers) == 1
     assert any("already going" in a or "last session is review" in a for a in answers)
     with stack.uow_factory() as uow:
         tasks = [t for t in [uow.tasks.latest(sid)] if t is not None]
@@ -204,7 +204,7 @@ def test_s9_s10_rate_limits_and_resets_lose_and_double_nothing(stack: Stack) -> 
     stack.drive.command("start", channel=channel)
     wait_finished(stack, sid)
     posted = drafts(stack, sid)  # asserts exactly one message per draft
-    assert len(posted) == 12
+    assert len(posted) == 12 + 1  # and the Behat set-up
     assert [m["ts"] for _, m in posted] == sorted((m["ts"] for _, m in posted), key=float)
     assert len(stack.slack.by_key(f"progress:s{sid}")) == 1
     limited = [c for c in stack.slack.calls_to("chat.update")[updates_before:] if c.status == 429]
@@ -220,7 +220,7 @@ def test_s11_o1_a_200_ticket_run_with_hostile_text_stays_within_limits_and_inert
     channel = new_channel()
     files = {"bundles.csv": bundles_csv(200, HOSTILE), f"{HOSTILE[:10]}.csv": b"Nothing,Here\n1,2\n"}
     sid, _root = upload_and_start(stack, channel, files, start="start anyway <!everyone> Site | <@U0ADMIN1>")
-    assert len(drafts(stack, sid)) == 200
+    assert len(drafts(stack, sid)) == 200 + 1  # and the Behat set-up
     refused = [c for c in stack.slack.calls if c.error in ("msg_too_long", "invalid_blocks")]
     assert refused == []
     for (c, _ts), sent in list(stack.slack.messages.items()):
@@ -256,6 +256,6 @@ def test_a_worker_killed_right_after_a_post_loses_and_doubles_no_draft(stack: St
         stack.worker = WorkerProcess(stack.serve_env, tmp_path / "rescuer.log")
     wait_finished(stack, sid)
     posted = drafts(stack, sid)  # exactly one message per draft
-    assert len(posted) == 6
+    assert len(posted) == 6 + 1  # and the Behat set-up
     assert [m["ts"] for _, m in posted] == sorted((m["ts"] for _, m in posted), key=float)
     assert "was posted before (found by its metadata)" in stack.worker.output()

@@ -189,6 +189,35 @@ def planned_verification(brief: TicketBrief) -> tuple[str, ...]:
     return tuple(extra)
 
 
+def planned_acceptance(brief: TicketBrief) -> tuple[str, ...]:
+    """Given/When/Then for a planner-made ticket or a removal."""
+    label, machine = one_line(brief.label), one_line(brief.machine_name)
+    scenario = {
+        TicketKind.MODULES: ("Given a fresh checkout of the site", "When `composer install` and `drush deploy` run",
+                             f"Then the {_n(len(brief.modules), 'module')} of this ticket are enabled"),
+        TicketKind.LANGUAGES: ("Given an editor on an item of a bundle listed here", "When they open its Translate tab",
+                               "Then they can add a translation in each of the site's languages"),
+        TicketKind.SHARED_FIELD_STORAGES: ("Given the storages of this ticket exist",
+                                           "When a bundle ticket adds one of these fields",
+                                           "Then Drupal offers to re-use the existing field"),
+        TicketKind.BEHAT_SETUP: ("Given the test set-up of this ticket", "When `vendor/bin/behat` runs",
+                                 "Then the Drupal Spec Tool steps run against the site and report each result"),
+        TicketKind.DEFERRED_FIELD: (f"Given an editor on the form of {follow_up_ends(brief)[0]}",
+                                    f"When they fill in {label} with an item it may reference and save",
+                                    "Then the reference is saved and shown"),
+        TicketKind.MERGED_FAMILY: ("Given the items of this family are built",
+                                   "When a site builder opens their admin overview",
+                                   f"Then all {len(brief.members)} are listed with the spec's labels"),
+        TicketKind.PROVIDED_CONFIG: ("Given the modules that ship these items are enabled",
+                                     "When a site builder compares each item with its spec row",
+                                     "Then each matches, adjusted where the spec differs, and none is created twice"),
+    }.get(brief.kind)
+    if brief.action is TicketAction.REMOVE:
+        scenario = (f"Given {label} ({machine}) has been removed", "When a site builder audits content and configuration",
+                    f"Then nothing names {machine} any more and the site works without it")
+    return ("\n".join(scenario),) if scenario else ()
+
+
 def planned_sections(brief: TicketBrief) -> list[tuple[str, list[str]]]:
     """(heading, lines) sections of the analysis for a planner-made ticket or action."""
     kind, action = brief.kind, brief.action
