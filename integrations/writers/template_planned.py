@@ -213,7 +213,8 @@ def planned_acceptance(brief: TicketBrief) -> tuple[str, ...]:
                                      "Then each matches, adjusted where the spec differs, and none is created twice"),
     }.get(brief.kind)
     if brief.action is TicketAction.REMOVE:
-        scenario = (f"Given {label} ({machine}) has been removed", "When a site builder audits content and configuration",
+        scenario = (f"Given {label} ({machine}) has been removed",
+                    "When a site builder audits content and configuration",
                     f"Then nothing names {machine} any more and the site works without it")
     return ("\n".join(scenario),) if scenario else ()
 
