@@ -86,7 +86,7 @@ def test_s2_a_replayed_command_and_a_second_start_make_one_run(stack: Stack) -> 
 def test_s3_a_retried_event_acts_once(stack: Stack) -> None:
     channel = new_channel()
     sid, _ = upload_and_start(stack, channel, {"bundles.csv": bundles_csv(2)})
-    (t1, m1), _ = drafts(stack, sid)
+    (t1, m1), *_ = [d for d in drafts(stack, sid) if d[0].spec_key.startswith("node.type.")]
     edits_before = len(stack.slack.calls_to("chat.update"))
     event_id = "EvRETRIED0001"
     for retry in (None, 1, 2, 3):
@@ -110,7 +110,7 @@ def test_s5_outsiders_foreign_messages_and_the_bot_itself_change_nothing(stack: 
     stack.drive.command(f"config approvers <@{ALICE}|alice>", channel=channel, user=BOB, response="s5-config")
     wait_for(lambda: bool(stack.drive.responses("s5-config")), 20, "the config answer")
     assert "<@UALICE001>" in stack.drive.responses("s5-config")[0]["text"]
-    (t1, m1), _ = drafts(stack, sid)
+    (t1, m1), *_ = [d for d in drafts(stack, sid) if d[0].spec_key.startswith("node.type.")]
     ephemerals = len(stack.slack.ephemerals)
     stack.drive.react(channel, m1["ts"], "white_check_mark", user=BOB)  # not an approver
     stack.drive.react(channel, root, "white_check_mark", user=ALICE)  # the user's own message: not ours
@@ -230,7 +230,7 @@ def test_s11_o1_a_200_ticket_run_with_hostile_text_stays_within_limits_and_inert
         shown = texts(sent)
         assert "<!channel>" not in shown and "<!everyone>" not in shown and "<@U0ADMIN1>" not in shown
         assert "<https://evil" not in shown
-    first = texts(drafts(stack, sid)[0][1])
+    first = next(texts(m) for t, m in drafts(stack, sid) if t.spec_key.startswith("node.type."))
     assert "&lt;!channel&gt; ping @\u2060here &lt;@U0ADMIN1&gt; &lt;https://evil.example|approve me&gt; &amp;" in first
     stack.drive.command("errors", channel=channel, response="s11-errors")
     wait_for(lambda: bool(stack.drive.responses("s11-errors")), 20, "the errors answer")
