@@ -162,10 +162,27 @@ def slow_regeneration(results: dict[str, Any]) -> list[Row]:
              bool(data["met"]))]
 
 
+def plan_kinds(results: dict[str, Any]) -> list[Row]:
+    data = results["plan_kinds"] = run_json("bench.plan_kinds")
+    if "skipped" in data or "error" in data:
+        return [("ticket kinds on the shared specs", "not run", str(data.get("skipped") or data.get("error")), True)]
+    rows: list[Row] = []
+    for name, label in (("default_spec", "Drupal Spec Tool default spec"), ("va_gov", "VA.gov")):
+        spec = data[name]
+        rows.append((f"Create tickets for shipped config, {label}", str(spec["shipped_creates"]), "0",
+                     spec["shipped_creates"] == 0))
+        rows.append((f"tickets unmerged → merged (threshold {data['merge_threshold']}), {label}",
+                     f"{spec['tickets_unmerged']} → {spec['tickets_merged']} (menus+styles "
+                     f"{spec['menu_and_style_tickets_unmerged']} → {spec['menu_and_style_tickets_merged']})",
+                     "—", True))
+    return rows
+
+
 BENCHMARKS: list[Callable[[dict[str, Any]], list[Row]]] = [parse_plan, worker_generation, llm_writer, slack, jira,
                                                           hostile_inputs, slow_regeneration]
 BENCHMARKS.append(serve_edge)  # issue 10: a 100 MB unsigned body; ack p99 beside a bare Bolt app
 BENCHMARKS.insert(1, cli_wall)  # issue 15: the command line as a user times it, beside the in-process figure
+BENCHMARKS.append(plan_kinds)  # issue 11: shipped configuration and family merging on the shared specs
 
 
 def main() -> int:

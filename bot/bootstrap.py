@@ -16,6 +16,7 @@ from integrations.writers.base import TicketWriter
 from integrations.writers.template import TemplateWriter
 from jobs.approvals import TicketPublisher
 from jobs.notify import RunNotifier
+from jobs.planning import PlanCache, PlanOptions
 from jobs.processing import GENERATE_JOB, ProcessingConfig, ProcessingService, ProgressCallback
 from jobs.publishing import PUSH_JOB, PublishingService
 from jobs.queueing import InlineQueue, JobQueue
@@ -113,7 +114,8 @@ def bootstrap(settings: Settings, *, inline: bool, notifier: RunNotifier | None 
         slack = build_slack(settings, uow_factory, redis, config.max_generations)
         notifier = slack.notifier
     processing = ProcessingService(uow_factory=uow_factory, writer=writer, queue=queue, notifier=notifier,
-                                   config=config)
+                                   config=config,
+                                   plan_cache=PlanCache(options=PlanOptions(merge_threshold=settings.merge_threshold)))
     publishing = build_publisher(settings, uow_factory=uow_factory, queue=queue, inline=inline, notifier=notifier)
 
     def run_inline(function: str, task_id: int) -> None:

@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="push the tickets to the configured Jira (JIRA_URL, JIRA_PROJECT and credentials)")
     generate.add_argument("--fresh", action="store_true",
                           help="start over instead of resuming an interrupted run of the same files")
+    generate.add_argument("--merge-threshold", type=int, default=None, metavar="N",
+                          help="merge menus or image styles by name family past N new ones; 0 never merges "
+                               "(default: TICKETBOT_MERGE_THRESHOLD, else 10)")
     _add_output_options(generate)
 
     check = commands.add_parser(

@@ -16,12 +16,13 @@ from bot.cli_files import CollectedFiles, collect_files
 from bot.cli_report import group_counts, print_json, print_problems, print_summary, problem_counts
 from bot.cli_state import KEEP_RUNS, describe_database, run_key
 from bot.progress import TerminalProgress
-from bot.settings import Settings
+from bot.settings import MERGE_THRESHOLD_MAX, Settings
 from integrations.spec.reader import read_upload
 from integrations.tickets import SiteContext, Usage, WrittenTicket
 from jobs.errors import Category, ProcessingError
 from jobs.outputs import OutputNotWritable, check_writable, write_outputs
-from jobs.planning import UploadedFile, plan_uploads
+from jobs.planning import PlanOptions, UploadedFile, plan_uploads
+from jobs.planning.families import DEFAULT_MERGE_THRESHOLD
 from jobs.processing import ProcessingStatus
 from jobs.stored_tickets import written_ticket
 
@@ -56,8 +57,13 @@ def run_generate(args: argparse.Namespace, settings: Settings, out: TextIO, err:
         if refused:
             print(f"ticketbot: --jira: {refused}", file=err)
             return exit_codes.USAGE if not settings.jira_url else exit_codes.INTEGRATION
+    threshold = settings.merge_threshold if args.merge_threshold is None else args.merge_threshold
+    if not 0 <= threshold <= MERGE_THRESHOLD_MAX:
+        print(f"ticketbot: --merge-threshold {threshold}: give a whole number from 0 (never merge) to "
+              f"{MERGE_THRESHOLD_MAX}", file=err)
+        return exit_codes.USAGE
     site = SiteContext(args.site or default_site(args.files), args.description)
-    plan = plan_uploads(collected.files)
+    plan = plan_uploads(collected.files, options=PlanOptions(merge_threshold=threshold))
     print_problems(plan.problems, err, quiet=args.quiet)
     if not plan.tickets:
         print("ticketbot: nothing could be planned from these files.", file=err)
@@ -82,7 +88,13 @@ def run_generate(args: argparse.Namespace, settings: Settings, out: TextIO, err:
         if not args.yes and sys.stdin.isatty() and not confirm("Go on? [Y/n] ", err):
             print("ticketbot: nothing was written or spent.", file=err)
             return exit_codes.OK
-    key = run_key(collected.hashes, site.name, site.description, f"{settings.llm_provider}/{settings.openai_model}")
+    writer = f"{settings.llm_provider}/{settings.openai_model}"
+    # Another threshold is another plan, so another run; the default keeps the keys of earlier runs.
+    key = run_key(collected.hashes, site.name, site.description,
+                  writer if threshold == DEFAULT_MERGE_THRESHOLD else f"{writer}/merge-{threshold}")
+    with services.uow_factory() as uow:  # the run's session plans as this command did, in a worker too
+        uow.channels.set(key, "cli", extra={"merge_threshold": threshold})
+        uow.commit()
     session_id, resume = find_or_create_session(services, key, collected, site, fresh=args.fresh)
     if not quiet:
         print(f"state: {describe_database(settings.database_url)} (run {key})", file=err)

@@ -209,6 +209,8 @@ class SlashCommands:
                  f"• `approvers`: {approvers} ({source})",
                  f"• admins (`TICKETBOT_ADMINS`, always approvers): "
                  f"{', '.join(f'<@{a}>' for a in self.access.admins) or 'none'}",
+                 "• `merge_threshold`: " + (f"{config.merge_threshold} (set for this channel)"
+                                             if config.merge_threshold is not None else "the default"),
                  "Change one with `" + CMD + " config KEY VALUE`: " + "; ".join(
                      f"`{k}` — {v}" for k, v in CONFIG_KEYS.items())]
         return [notice("\n".join(lines))]

@@ -28,6 +28,7 @@ DEFAULT_OPENAI_MODEL = "gpt-4.1-mini"
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 HOST = re.compile(r"^[A-Za-z0-9.-]+(:\d{1,5})?$")
+MERGE_THRESHOLD_MAX = 100_000
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,9 @@ class Settings:
     slack_progress_interval_ms: int = 2000  # progress message edits at most this often
     slack_quiet_seconds: int = 60  # the Slack sweeper leaves a thread alone while it changed this recently
     allow_slack_connect: bool = False  # users of other workspaces (Slack Connect guests) may use the bot
+    # A kind of trivial item (menus, image styles) with more new items than this is merged by name family;
+    # 0 never merges. A channel's `config merge-threshold` and the CLI's --merge-threshold override it.
+    merge_threshold: int = 10
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -194,6 +198,7 @@ class Settings:
             slack_progress_interval_ms=integer("TICKETBOT_SLACK_PROGRESS_INTERVAL_MS", 2000, 100, 60_000),
             slack_quiet_seconds=integer("TICKETBOT_SLACK_QUIET_SECONDS", 60, 1, 3600),
             allow_slack_connect=flag("TICKETBOT_ALLOW_SLACK_CONNECT"),
+            merge_threshold=integer("TICKETBOT_MERGE_THRESHOLD", 10, 0, MERGE_THRESHOLD_MAX),
         )
         if problems:
             raise SettingsError(problems)

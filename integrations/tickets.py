@@ -316,6 +316,9 @@ class PlanStats:
     # "fields: Ref. bundle — 12 reference fields name no target bundle".
     missing_columns: tuple[str, ...] = ()
     shipped_creates: int = 0  # "Create" tickets for configuration Drupal ships (should stay 0)
+    # Edges the planner makes itself: to the foundation tickets (modules, languages, shared storages) and
+    # from a follow-up field to its bundle. Certain, but neither stated by the spec nor inferred.
+    structural_edges: int = 0
 
     def summary_line(self) -> str:
         """One line for the CLI summary, tickets.md, the Slack reply and the run summary."""

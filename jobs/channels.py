@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from jobs.errors import Category, ProcessingError
-from storage.models import SessionRecord
+from jobs.planning import PlanOptions
+from storage.models import ChannelSettingsRecord, SessionRecord
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -17,8 +18,12 @@ CONFIG_KEYS = {
     "jira_project": "the Jira project key new tickets go to, e.g. `RPL`",
     "approvers": "who may approve, reject, regenerate, retry, cancel, push and configure: "
                  "`@someone @other`, or `-` for the default",
+    "merge_threshold": "merge menus or image styles by name family past this many new ones, e.g. `10`; "
+                       "`0` never merges, `-` for the default",
 }
-KEY_ALIASES = {"jira-project": "jira_project", "project": "jira_project", "approver": "approvers"}
+KEY_ALIASES = {"jira-project": "jira_project", "project": "jira_project", "approver": "approvers",
+               "merge-threshold": "merge_threshold"}
+MERGE_THRESHOLD_MAX = 100_000
 
 
 def setting_name(key: str) -> str:
@@ -33,6 +38,7 @@ class ChannelConfig:
     approvers: tuple[str, ...]  # effective list; empty: anyone in the channel
     approvers_from_channel: bool
     updated_by: str = ""
+    merge_threshold: int | None = None  # None: the TICKETBOT_MERGE_THRESHOLD default
 
 
 class ChannelAccess:
@@ -58,7 +64,7 @@ class ChannelAccess:
             from_channel = record.approvers is not None
             approvers = tuple(record.approvers or ()) if from_channel else self.default_approvers
             return ChannelConfig(channel_id, record.jira_project or self.default_project, approvers, from_channel,
-                                 record.updated_by)
+                                 record.updated_by, _merge_threshold(record))
 
     def is_admin(self, user_id: str) -> bool:
         return user_id in self.admins
@@ -89,6 +95,12 @@ class ChannelAccess:
                     raise ProcessingError(f"'{value}' is not a Jira project key (like RPL)", Category.USER_FIXABLE)
                 else:
                     uow.channels.set(channel_id, actor, jira_project=project)
+            elif name == "merge_threshold":
+                extra = dict(record.extra or {}) if (record := uow.channels.get(channel_id)) else {}
+                extra.pop("merge_threshold", None)
+                if value.strip() not in ("", "-", "default"):
+                    extra["merge_threshold"] = parse_merge_threshold(value)
+                uow.channels.set(channel_id, actor, extra=extra)
             else:
                 uow.channels.set(channel_id, actor, approvers=approvers)
             uow.audit.record(actor, "config", detail=f"{channel_id} {name}={value.strip()[:200]}")
@@ -144,6 +156,25 @@ class SessionRecordView:
     def of(cls, record: SessionRecord) -> SessionRecordView:
         return cls(record.id, record.channel_id, record.status, record.site_name, record.thread_ts,
                    record.progress_ts)
+
+
+def parse_merge_threshold(value: str) -> int:
+    text = value.strip()
+    if not text.isdigit() or int(text) > MERGE_THRESHOLD_MAX:
+        raise ProcessingError(f"'{value}' is not a merge threshold: give a whole number from 0 (never merge) to "
+                              f"{MERGE_THRESHOLD_MAX}, or `-` for the default", Category.USER_FIXABLE)
+    return int(text)
+
+
+def _merge_threshold(record: ChannelSettingsRecord | None) -> int | None:
+    value = (record.extra or {}).get("merge_threshold") if record is not None else None
+    return value if isinstance(value, int) else None
+
+
+def channel_plan_options(uow: UnitOfWork, channel_id: str, default: PlanOptions) -> PlanOptions:
+    """How the channel's plans are cut: its `config merge-threshold`, else the default."""
+    threshold = _merge_threshold(uow.channels.get(channel_id))
+    return default if threshold is None else PlanOptions(merge_threshold=threshold)
 
 
 def parse_approvers(value: str) -> list[str] | None:

@@ -15,6 +15,7 @@ from datetime import timedelta
 from integrations.spec.problems import Level
 from integrations.tickets import SiteContext, TicketBrief
 from integrations.writers.base import TicketWriter, WriterHealth
+from jobs.channels import channel_plan_options
 from jobs.clock import Clock, system_clock
 from jobs.cost import DEFAULT_PRICES, CostEstimate, estimate_cost
 from jobs.errors import Category, ProcessingError, SpecHasErrors
@@ -302,7 +303,8 @@ class ProcessingService:
             return self.plan_session(uow, session_id)
 
     def plan_session(self, uow: UnitOfWork, session_id: int) -> Plan:
-        return self.plan_cache.plan([UploadedFile(u.name, u.data) for u in uow.uploads.active(session_id)])
+        options = channel_plan_options(uow, uow.sessions.get(session_id).channel_id, self.plan_cache.options)
+        return self.plan_cache.plan([UploadedFile(u.name, u.data) for u in uow.uploads.active(session_id)], options)
 
     def job_timeout_s(self, tickets: int) -> int:
         """Longer than the sum of the inner timeouts: every write, at the writer's concurrency."""

@@ -27,7 +27,7 @@ from integrations.slack.files import FileDownloader
 from integrations.slack.gateway import SlackFile, SlackGateway
 from integrations.slack.text import mention
 from integrations.spec.reader import read_upload
-from jobs.channels import ChannelAccess
+from jobs.channels import ChannelAccess, channel_plan_options
 from jobs.planning import Plan, PlanCache, UploadedFile
 from jobs.slack_thread import Outgoing, SlackThread
 from jobs.slack_views import upload_key, upload_reply_view
@@ -102,7 +102,8 @@ class UploadService:
                 self._reply(upload, shared.channel, thread_ts)
         with self.uow_factory() as uow:
             files = [UploadedFile(u.name, u.data) for u in uow.uploads.active(session_id)]
-        upload.plan = self.plan_cache.plan(files)
+            options = channel_plan_options(uow, shared.channel, self.plan_cache.options)
+        upload.plan = self.plan_cache.plan(files, options)
         self._reply(upload, shared.channel, thread_ts)
         return session_id
 

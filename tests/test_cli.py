@@ -21,10 +21,10 @@ def test_generate_on_the_embedded_default(tmp_path: Path) -> None:
     result = run(["generate", *map(str, sorted(EXAMPLE_SPEC.glob("*.csv"))), "--site", "Acme Outdoors",
                   "--out", str(tmp_path / "out")], env, ROOT)
     assert result.returncode == 0, result.stderr
-    assert "Acme Outdoors: 33 tickets" in result.stdout
+    assert "Acme Outdoors: 38 tickets" in result.stdout
     assert "100%" in result.stderr
     tickets = json.loads((tmp_path / "out" / "tickets.json").read_text())
-    assert len(tickets) == 33
+    assert len(tickets) == 38
     assert set(tickets[0]) == {"key", "group", "title", "user_story", "analysis", "verification", "depends_on",
                                "sources", "acceptance", "estimate", "open_questions", "risks"}
     # The code-made estimate and acceptance criteria survive the database round trip.
@@ -67,8 +67,8 @@ def test_generate_through_the_queue_and_a_worker(pg_url: str, redis_url: str, tm
     finally:
         worker.stop()
     assert result.returncode == 0, result.stderr + worker.output()
-    assert "Acme: 33 tickets" in result.stdout
-    assert len(json.loads((tmp_path / "out" / "tickets.json").read_text())) == 33
+    assert "Acme: 38 tickets" in result.stdout
+    assert len(json.loads((tmp_path / "out" / "tickets.json").read_text())) == 38
 
 
 def test_burst_worker_drains_the_queue_and_stops(pg_url: str, redis_url: str, tmp_path: Path) -> None:

@@ -24,14 +24,14 @@ def test_generate_with_jira_pushes_and_says_what_it_did(tmp_path: Path) -> None:
         env = worker_env(f"sqlite:///{tmp_path / 'ticketbot.db'}", "redis://127.0.0.1:1/0", **fake.env())
         result = run(["generate", *files, "--jira"], env)
         assert result.returncode == 0, result.stderr
-        assert "Jira: 33 issues in RPL under 7 epics, 49 links" in result.stdout
+        assert "Jira: 38 issues in RPL under 8 epics, 91 links" in result.stdout
         labels = Counter(label for i in fake.issues.values() for label in i.fields["labels"])
-        assert len(fake.issues) == 40 and max(n for label, n in labels.items() if label != "ticketbot"
+        assert len(fake.issues) == 46 and max(n for label, n in labels.items() if label != "ticketbot"
                                               and not is_session_label(label)) == 1
         # A second run is a new session of the same site: its epics are reused.
         again = run(["generate", *files, "--jira"], env)
         assert again.returncode == 0, again.stderr
-        assert len(fake.issues) == 40 + 33 and fake.count("create") == 7
+        assert len(fake.issues) == 46 + 38 and fake.count("create") == 8
 
 
 def test_generate_with_jira_explains_a_project_jira_refuses(tmp_path: Path) -> None:

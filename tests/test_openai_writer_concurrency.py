@@ -10,7 +10,7 @@ import pytest
 
 from integrations.tickets import SiteContext, TicketBrief
 from integrations.writers.openai_writer import OpenAIWriter
-from jobs.planning import UploadedFile, plan_uploads
+from jobs.planning import PlanOptions, UploadedFile, plan_uploads
 from jobs.writing import write_tickets
 from tests.fakes.openai_server import FakeOpenAIServer, default_answer
 
@@ -19,7 +19,8 @@ LATENCY = 0.2
 
 def menu_briefs(count: int) -> tuple[TicketBrief, ...]:
     spec = "Name,Machine name,Description\n" + "".join(f"Menu {i},menu-{i},\n" for i in range(count))
-    return plan_uploads([UploadedFile("menus.csv", spec.encode())]).tickets
+    plan = plan_uploads([UploadedFile("menus.csv", spec.encode())], options=PlanOptions(merge_threshold=0))
+    return tuple(t for t in plan.tickets if t.key.startswith("system.menu."))  # unmerged, without the foundation
 
 
 @pytest.mark.parametrize("concurrency", [1, 8])

@@ -33,12 +33,13 @@ Page (Content type),Summary,field_summary,Text (plain),,1,Textfield,,,
 
 
 def keys(plan: Plan) -> list[str]:
-    return [t.key for t in plan.tickets]
+    """The entity tickets' keys in order (foundation tickets have their own tests, test_plan_kinds.py)."""
+    return [t.key for t in plan.tickets if t.group is not Group.FOUNDATION]
 
 
 def test_one_ticket_per_entity_with_spec_keys_and_groups() -> None:
     plan = plan_csv(bundles=BUNDLES, fields=FIELDS)
-    by_key = {t.key: t for t in plan.tickets}
+    by_key = {t.key: t for t in plan.tickets if t.group is not Group.FOUNDATION}
     assert set(by_key) == {
         "node.type.article", "taxonomy.vocabulary.tags", "media.type.image", "paragraphs.paragraphs_type.hero",
         "block_content.type.basic", "node.type.page",
@@ -53,10 +54,10 @@ def test_one_ticket_per_entity_with_spec_keys_and_groups() -> None:
 
 def test_reference_targets_come_first_and_depends_on_names_them() -> None:
     plan = plan_csv(bundles=BUNDLES, fields=FIELDS)
-    order = keys(plan)
+    order = [t.key for t in plan.tickets]
     article = next(t for t in plan.tickets if t.key == "node.type.article")
     assert {d.key for d in article.depends_on} == {
-        "taxonomy.vocabulary.tags", "media.type.image", "paragraphs.paragraphs_type.hero",
+        "taxonomy.vocabulary.tags", "media.type.image", "paragraphs.paragraphs_type.hero", "core.extension",
     }
     for dependency in article.depends_on:
         assert order.index(dependency.key) < order.index(article.key)
@@ -65,11 +66,11 @@ def test_reference_targets_come_first_and_depends_on_names_them() -> None:
 
 def test_ties_keep_group_order_then_spec_order() -> None:
     bundles = "Name,Machine name,Type\nZeta,zeta,Content type\nAlpha,alpha,Content type\nPic,pic,Media type\n"
-    plan = plan_csv(bundles=bundles, menus="Name,Machine name,Description\nMain,main,\n",
+    plan = plan_csv(bundles=bundles, menus="Name,Machine name,Description\nSite,site,\n",
                     views="Name,Machine name,Base table,Status,Description\nList,list,Content,Enabled,\n")
     assert keys(plan) == ["node.type.zeta", "node.type.alpha", "media.type.pic", "views.view.list",
-                          "system.menu.main"]
-    assert [t.position for t in plan.tickets] == [1, 2, 3, 4, 5]
+                          "system.menu.site"]
+    assert [t.position for t in plan.tickets] == list(range(1, len(plan.tickets) + 1))
 
 
 def test_a_cycle_is_broken_at_its_earliest_ticket_with_a_note() -> None:
@@ -80,12 +81,14 @@ def test_a_cycle_is_broken_at_its_earliest_ticket_with_a_note() -> None:
         "Review (Content type),Guide,field_guide,Entity reference,,1,Autocomplete,Guide (Content type)\n"
     )
     plan = plan_csv(bundles=bundles, fields=fields, views="Name,Machine name,Base table\nAll,all,Content\n")
-    # The cycle is broken before sorting: Guide keeps its place instead of trailing the other groups.
-    assert keys(plan) == ["node.type.guide", "node.type.review", "views.view.all"]
-    guide, review, _ = plan.tickets
+    # The cycle is broken before sorting: Guide keeps its place instead of trailing the other groups, and
+    # its deferred field gets a follow-up ticket once both ends exist (test_plan_kinds.py has the details).
+    follow_up = "field.field.node.guide.field_reviews"
+    assert keys(plan) == ["node.type.guide", "node.type.review", follow_up, "views.view.all"]
+    guide, review = (next(t for t in plan.tickets if t.key == k) for k in ("node.type.guide", "node.type.review"))
     assert guide.depends_on == ()
     assert [d.key for d in review.depends_on] == ["node.type.guide"]
-    assert any("field_reviews" in note and "node.type.review" in note for note in guide.notes)
+    assert any("field_reviews" in note and follow_up in note for note in guide.notes)
     cycle = [p for p in plan.problems if "cycle" in p.message]
     assert len(cycle) == 1 and cycle[0].level is Level.WARNING
 
@@ -120,6 +123,7 @@ def test_workflow_role_view_and_migration_dependencies() -> None:
                     migrations=migrations, migration_mappings=mappings)
     assert not plan.errors, [p.describe() for p in plan.errors]
     deps = {t.key: {d.key for d in t.depends_on} for t in plan.tickets}
+    deps = {key: needs - {"core.extension"} for key, needs in deps.items()}  # modules: test_plan_kinds.py
     assert deps["workflows.workflow.editorial"] == {"node.type.article"}
     assert deps["user.role.editor"] == {"node.type.article", "workflows.workflow.editorial"}
     assert deps["views.view.news"] == {"node.type.article"}
@@ -155,9 +159,11 @@ def test_skipped_rows_and_references_to_them() -> None:
               "Done (Content type),B,field_b,a,Text (plain),,1,Textfield\n"
               "Done (Content type),C,field_c,x,Text (plain),,1,Textfield\n")
     plan = plan_csv(bundles=bundles, fields=fields)
-    assert keys(plan) == ["node.type.done"]
-    assert plan.tickets[0].kind is TicketKind.EXISTING_BUNDLE_FIELDS
-    assert [r.row for r in plan.tickets[0].rows] == [3]
+    # X = d removes what was built (a Remove ticket, test_plan_kinds.py); X = w stays out.
+    assert keys(plan) == ["node.type.old", "node.type.done"]
+    done = next(t for t in plan.tickets if t.key == "node.type.done")
+    assert done.kind is TicketKind.EXISTING_BUNDLE_FIELDS
+    assert [r.row for r in done.rows] == [3]
     assert any("skipped" in p.message and p.row == 2 for p in plan.errors)
 
 
@@ -215,7 +221,9 @@ def test_drupal_spec_tool_default_spec(shared_specs: Path) -> None:
     files = sorted(p for p in (shared_specs / "drupal-spec-tool").glob("*.csv") if p.name != "sheet_columns.csv")
     plan = plan_uploads([UploadedFile(p.name, p.read_bytes()) for p in files])
     check_plan_covers_and_orders(plan, files)
-    assert len(plan.tickets) == 12 + 34 + 23 + 10 + 1 + 6
+    # 4 foundation tickets and one confirming what Drupal provides (18 views, 5 image styles, 3 roles and
+    # 5 menus); the 18 new image styles merged into 3 families (test_plan_kinds.py).
+    assert len(plan.tickets) == 4 + 1 + 12 + (34 - 18) + 3 + (10 - 3) + 1 + (6 - 5)
     # The spec's "People" view lists display id "default" twice (Default and Master): one is refused.
     assert [p.describe() for p in plan.errors] == [
         "view_displays.csv row 48, Machine name: duplicate display 'default' in view 'People' (also on row 47)"
@@ -228,7 +236,9 @@ def test_va_gov_spec(shared_specs: Path) -> None:
     plan = plan_uploads([UploadedFile(p.name, p.read_bytes()) for p in files])
     check_plan_covers_and_orders(plan, files)
     assert not plan.errors, [p.describe() for p in plan.errors][:5]
-    assert len(plan.tickets) == 115 + 80 + 22 + 16 + 1 + 167
+    # 4 foundation tickets and one for what Drupal provides; shipped views, image styles and menus are in
+    # it or extended, the other menus and image styles merged by family (test_plan_kinds.py).
+    assert len(plan.tickets) == 4 + 1 + 115 + (80 - 11) + 3 + (16 - 4) + 1 + 4  # 5 of the 69 views: Extend
     groups = [t.group.rank for t in plan.tickets if not t.depends_on]
     assert groups == sorted(groups) or True  # independent tickets may interleave with dependent ones
 
@@ -239,6 +249,8 @@ def test_gleanings_grid_with_the_roles_sheet(shared_specs: Path) -> None:
              "permissions_grid.csv", shared_specs / "other" / "gleanings" / "content_fields.csv"]
     plan = plan_uploads([UploadedFile(p.name, p.read_bytes()) for p in files])
     check_plan_covers_and_orders(plan, files)
-    roles = {t.key: t for t in plan.tickets if t.group is Group.USER_ROLES}
-    admin = roles["user.role.administrator"]
-    assert sum(1 for r in admin.rows if r.sheet.value == "permissions") > 150
+    # The administrator role ships with Drupal: its rows are in the ticket confirming what Drupal provides.
+    provided = next(t for t in plan.tickets if t.key == "foundation.provided")
+    admin = next(m for m in provided.members if m.key == "user.role.administrator")
+    granted = {(r.file, r.row) for r in provided.rows if r.sheet.value == "permissions"}
+    assert sum(1 for s in admin.sources if (s.file, s.row) in granted) > 150

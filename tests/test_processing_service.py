@@ -59,7 +59,7 @@ def test_start_is_refused_with_the_reason(engine: Engine) -> None:
         engine.service.generate_tickets(broken)
     assert "bundles.csv row 2, Machine name" in refused.value.problems[0]
     result = engine.service.generate_tickets(broken, start_anyway=True)
-    assert result.estimated_tickets == 1
+    assert result.estimated_tickets == 2  # the good bundle and the Behat set-up
     engine.writer.healthy = WriterHealth(False, "OpenAI rejected the API key (401)", "admin_required")
     third = new_session(engine.uow_factory, channel="C0THIRD")
     with pytest.raises(ProcessingError, match="rejected the API key") as unhealthy:

@@ -74,7 +74,7 @@ def test_s2_a_replayed_command_and_a_second_start_make_one_run(stack: Stack) -> 
     # Two listener processes may take the two people's commands in either order: one starts the run,
     # the other is told it is already going (or, if it came last, that the session is in review).
     answers = [stack.drive.responses(r)[0]["text"] for r in ("s2-a", "s2-b")]
-    assert sum("Writing 3 tickets" in a for a in answers) == 1
+    assert sum("Writing 4 tickets" in a for a in answers) == 1
     assert any("already going" in a or "last session is review" in a for a in answers)
     with stack.uow_factory() as uow:
         tasks = [t for t in [uow.tasks.latest(sid)] if t is not None]
@@ -86,7 +86,7 @@ def test_s2_a_replayed_command_and_a_second_start_make_one_run(stack: Stack) -> 
 def test_s3_a_retried_event_acts_once(stack: Stack) -> None:
     channel = new_channel()
     sid, _ = upload_and_start(stack, channel, {"bundles.csv": bundles_csv(2)})
-    (t1, m1), _ = drafts(stack, sid)
+    (t1, m1), *_ = [d for d in drafts(stack, sid) if d[0].spec_key.startswith("node.type.")]
     edits_before = len(stack.slack.calls_to("chat.update"))
     event_id = "EvRETRIED0001"
     for retry in (None, 1, 2, 3):
@@ -117,7 +117,7 @@ def test_s5_outsiders_foreign_messages_and_the_bot_itself_change_nothing(stack: 
     assert "approvers are set; only an admin (TICKETBOT_ADMINS" in stack.drive.responses("s5-takeover")[0]["text"]
     with stack.uow_factory() as uow:
         assert uow.channels.get(channel).approvers == [ALICE]
-    (t1, m1), _ = drafts(stack, sid)
+    (t1, m1), *_ = [d for d in drafts(stack, sid) if d[0].spec_key.startswith("node.type.")]
     ephemerals = len(stack.slack.ephemerals)
     stack.drive.react(channel, m1["ts"], "white_check_mark", user=BOB)  # not an approver
     stack.drive.react(channel, root, "white_check_mark", user=ALICE)  # the user's own message: not ours
@@ -211,7 +211,7 @@ def test_s9_s10_rate_limits_and_resets_lose_and_double_nothing(stack: Stack) -> 
     stack.drive.command("start", channel=channel)
     wait_finished(stack, sid)
     posted = drafts(stack, sid)  # asserts exactly one message per draft
-    assert len(posted) == 12
+    assert len(posted) == 12 + 1  # and the Behat set-up
     assert [m["ts"] for _, m in posted] == sorted((m["ts"] for _, m in posted), key=float)
     assert len(stack.slack.by_key(f"progress:s{sid}")) == 1
     limited = [c for c in stack.slack.calls_to("chat.update")[updates_before:] if c.status == 429]
@@ -227,7 +227,7 @@ def test_s11_o1_a_200_ticket_run_with_hostile_text_stays_within_limits_and_inert
     channel = new_channel()
     files = {"bundles.csv": bundles_csv(200, HOSTILE), f"{HOSTILE[:10]}.csv": b"Nothing,Here\n1,2\n"}
     sid, _root = upload_and_start(stack, channel, files, start="start anyway <!everyone> Site | <@U0ADMIN1>")
-    assert len(drafts(stack, sid)) == 200
+    assert len(drafts(stack, sid)) == 200 + 1  # and the Behat set-up
     refused = [c for c in stack.slack.calls if c.error in ("msg_too_long", "invalid_blocks")]
     assert refused == []
     for (c, _ts), sent in list(stack.slack.messages.items()):
@@ -237,7 +237,7 @@ def test_s11_o1_a_200_ticket_run_with_hostile_text_stays_within_limits_and_inert
         shown = texts(sent)
         assert "<!channel>" not in shown and "<!everyone>" not in shown and "<@U0ADMIN1>" not in shown
         assert "<https://evil" not in shown
-    first = texts(drafts(stack, sid)[0][1])
+    first = next(texts(m) for t, m in drafts(stack, sid) if t.spec_key.startswith("node.type."))
     assert "&lt;!channel&gt; ping @\u2060here &lt;@U0ADMIN1&gt; &lt;https://evil.example|approve me&gt; &amp;" in first
     stack.drive.command("errors", channel=channel, response="s11-errors")
     wait_for(lambda: bool(stack.drive.responses("s11-errors")), 20, "the errors answer")
@@ -263,6 +263,6 @@ def test_a_worker_killed_right_after_a_post_loses_and_doubles_no_draft(stack: St
         stack.worker = WorkerProcess(stack.serve_env, tmp_path / "rescuer.log")
     wait_finished(stack, sid)
     posted = drafts(stack, sid)  # exactly one message per draft
-    assert len(posted) == 6
+    assert len(posted) == 6 + 1  # and the Behat set-up
     assert [m["ts"] for _, m in posted] == sorted((m["ts"] for _, m in posted), key=float)
     assert "was posted before (found by its metadata)" in stack.worker.output()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 
 from integrations.tickets import SiteContext, TicketBrief, TicketContent
 from integrations.writers.base import WriterHealth
-from jobs.planning import UploadedFile, plan_uploads
+from jobs.planning import PlanOptions, UploadedFile, plan_uploads
 from jobs.writing import GenerationCancelled, write_tickets
 
 SPEC = "Name,Machine name,Description\n" + "".join(f"Menu {i},menu-{i},\n" for i in range(12))
@@ -41,7 +42,10 @@ class SlowWriter:
 
 
 def briefs() -> tuple[TicketBrief, ...]:
-    return plan_uploads([UploadedFile("menus.csv", SPEC.encode())]).tickets
+    """12 menu tickets: the menus unmerged, without the foundation tickets."""
+    plan = plan_uploads([UploadedFile("menus.csv", SPEC.encode())], options=PlanOptions(merge_threshold=0))
+    return tuple(replace(t, position=n) for n, t in enumerate((t for t in plan.tickets if t.key.startswith(
+        "system.menu.")), start=1))
 
 
 @pytest.mark.parametrize("concurrency", [1, 4])

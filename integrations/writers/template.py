@@ -5,13 +5,20 @@ from __future__ import annotations
 from integrations.behat import scoped_behat
 from integrations.spec.reader import SpecRow
 from integrations.spec.sheets import SheetKind
-from integrations.tickets import SiteContext, TicketBrief, TicketContent, TicketKind
+from integrations.tickets import SiteContext, TicketAction, TicketBrief, TicketContent, TicketKind
 from integrations.writers import drupal_knowledge as dk
 from integrations.writers import ticket_parts as parts
 from integrations.writers.base import WriterHealth
 from integrations.writers.drupal_knowledge import one_line
 from integrations.writers.rows import TicketRows
 from integrations.writers.template_analysis import build_analysis
+from integrations.writers.template_planned import (
+    PLANNED_KINDS,
+    is_planned,
+    planned_story,
+    planned_title,
+    planned_verification,
+)
 
 TITLE_MAX = 255
 _LABEL_MAX = 100  # room for the rest of the title however long a hostile label is
@@ -48,6 +55,9 @@ def ticket_title(brief: TicketBrief) -> str:
     named = f"{label} ({_clip(one_line(brief.machine_name), _MACHINE_MAX)})"
     exists = rows.own is None
     kind = brief.kind
+    special = planned_title(brief, named) if is_planned(brief) else ""
+    if special:
+        return _clip(one_line(special), TITLE_MAX)
     if kind is TicketKind.BUNDLE:
         count = _fields_count(rows)
         title = f"Create {_type_name(brief)} {named}" + (f" with {_plural(count, 'field')}" if count else "")
@@ -96,7 +106,9 @@ def user_story(brief: TicketBrief, site: SiteContext) -> str:
     name = one_line(site.name) or "the site"
     label = f'"{one_line(brief.label)}"'
     kind = brief.kind
-    if kind in (TicketKind.BUNDLE, TicketKind.EXISTING_BUNDLE_FIELDS):
+    if is_planned(brief):
+        story = planned_story(brief, name)
+    elif kind in (TicketKind.BUNDLE, TicketKind.EXISTING_BUNDLE_FIELDS):
         fields = [one_line(r.get("field_label")) for r in _fields(rows)]
         listed = _listing(fields)
         noun = "field" if len(fields) == 1 else "fields"
@@ -165,6 +177,8 @@ def verification(brief: TicketBrief) -> tuple[str, ...]:
     """The brief's checks unchanged and in order, then the checks every ticket of its kind needs."""
     machine = one_line(brief.machine_name)
     label = one_line(brief.label)
+    if brief.kind in PLANNED_KINDS or brief.action is TicketAction.REMOVE:
+        return (*brief.checks, *planned_verification(brief))
     generic = {
         TicketKind.BUNDLE: (f"An editor can create, save and edit {label} items with every required field "
                             "filled in, and saving with a required field empty is refused"),
@@ -191,6 +205,8 @@ def verification(brief: TicketBrief) -> tuple[str, ...]:
     if brief.kind is TicketKind.ROLE and brief.machine_name == "administrator":
         generic = "An account with the Administrator role can open every page under /admin"
     extra = [*parts.moved_checks(brief), generic]
+    if is_planned(brief):  # Update or Extend of an ordinary kind
+        extra.extend(planned_verification(brief)[:1])
     if scoped_behat(brief.behat):
         extra.append("The Behat scenario of this ticket passes (`vendor/bin/behat --tags=@ticket`)")
     extra.append(

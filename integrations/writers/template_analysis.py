@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from integrations.spec.reader import SpecRow
 from integrations.spec.sheets import SheetKind
 from integrations.text_blocks import fenced, table_block
-from integrations.tickets import TicketBrief, TicketKind
+from integrations.tickets import TicketAction, TicketBrief, TicketKind
 from integrations.writers import drupal_knowledge as dk
 from integrations.writers import ticket_parts as parts
 from integrations.writers.drupal_knowledge import one_line
 from integrations.writers.migration_yaml import file_fields, migration_yaml
 from integrations.writers.rows import TicketRows
+from integrations.writers.template_planned import modules_line, planned_sections
 
 
 @dataclass
@@ -32,8 +33,11 @@ class Plan:
 def build_analysis(brief: TicketBrief, intro: str) -> str:
     """Plain text: intro, per-kind configuration, modules, build order, notes, config names, Behat, rows."""
     rows = TicketRows.split(brief.kind, brief.rows)
-    plan = Plan(config=[brief.key] if brief.kind is not TicketKind.EXISTING_BUNDLE_FIELDS else [])
-    _KIND_PLANS[brief.kind](brief, rows, plan)
+    plan = Plan(config=_config_names(brief))
+    if brief.kind in _KIND_PLANS and brief.action is not TicketAction.REMOVE:
+        _KIND_PLANS[brief.kind](brief, rows, plan)
+    for heading, lines in planned_sections(brief):
+        plan.section(heading, lines)
     sections = [intro, *plan.sections]
     notes = parts.spec_notes(brief)
     if notes:
@@ -43,7 +47,7 @@ def build_analysis(brief: TicketBrief, intro: str) -> str:
         sections.append("\n".join(["Gotchas", *_bullets(gotchas)]))
     modules = dk.describe_modules(plan.modules)
     if modules:
-        sections.append("\n".join(["Modules to enable (composer require the contributed ones)", *_bullets(modules)]))
+        sections.append("\n".join([modules_line(brief), *_bullets(modules)]))
     if brief.depends_on:
         sections.append(
             "\n".join(["Build after:", *(f"- {d.label} ({d.key}): {d.reason}" for d in brief.depends_on)])
@@ -55,13 +59,26 @@ def build_analysis(brief: TicketBrief, intro: str) -> str:
     config = list(dict.fromkeys(plan.config))
     sections.append(
         "\n".join([
-            "Configuration this produces",
+            "Configuration this removes" if brief.action is TicketAction.REMOVE else "Configuration this produces",
             *_bullets(config),
             "Export it with `drush config:export` (drush cex) and commit the changes in config/sync.",
         ])
     )
     sections.append(f"Spec rows: {_sources(brief.rows)}" if brief.rows else "Spec rows: none")
     return "\n\n".join(sections)
+
+
+def _config_names(brief: TicketBrief) -> list[str]:
+    """The config names the ticket writes, before its kind's plan adds the rest."""
+    kind = brief.kind
+    if kind in (TicketKind.MERGED_FAMILY, TicketKind.PROVIDED_CONFIG, TicketKind.SHARED_FIELD_STORAGES):
+        return [m.key for m in brief.members]
+    if kind is TicketKind.LANGUAGES:
+        return ["language.entity.* (one per language)",
+                *(f"language.content_settings.{dk.entity_type_for('', m.key)}.{m.machine_name}" for m in brief.members)]
+    if kind in (TicketKind.EXISTING_BUNDLE_FIELDS, TicketKind.BEHAT_SETUP):
+        return []
+    return [brief.key]
 
 
 # --- bundles and fields --------------------------------------------------------------------------------

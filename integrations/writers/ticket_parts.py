@@ -13,12 +13,13 @@ from dataclasses import dataclass
 
 from integrations.spec.reader import SpecRow
 from integrations.spec.sheets import SheetKind
-from integrations.tickets import Estimate, TicketBrief, TicketKind
+from integrations.tickets import Estimate, TicketAction, TicketBrief, TicketKind
 from integrations.writers import drupal_knowledge as dk
 from integrations.writers.drupal_knowledge import one_line
 from integrations.writers.migration_yaml import file_fields, skips_drafts, source_plugin
 from integrations.writers.permissions import PermissionName, permission_name
 from integrations.writers.rows import TicketRows
+from integrations.writers.template_planned import PLANNED_KINDS, planned_acceptance
 
 # Free-text columns, with the title a reader knows them by.
 NOTE_COLUMNS = (("notes", "Notes"), ("settings", "Settings/notes"), ("description", "Description"))
@@ -263,6 +264,8 @@ def moved_checks(brief: TicketBrief) -> list[str]:
 
 def acceptance(brief: TicketBrief) -> tuple[str, ...]:
     """Given/When/Then scenarios made from the rows; a model may add more, never remove these."""
+    if brief.kind in PLANNED_KINDS or brief.action is TicketAction.REMOVE:
+        return planned_acceptance(brief)
     rows = TicketRows.split(brief.kind, brief.rows)
     label = one_line(brief.label)
     kind = brief.kind

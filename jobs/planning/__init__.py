@@ -2,6 +2,6 @@
 
 from jobs.planning.cache import PlanCache
 from jobs.planning.pipeline import UploadedFile, plan_uploads
-from jobs.planning.planner import Plan, plan_tickets
+from jobs.planning.planner import Plan, PlanOptions, plan_tickets
 
-__all__ = ["Plan", "PlanCache", "UploadedFile", "plan_tickets", "plan_uploads"]
+__all__ = ["Plan", "PlanCache", "PlanOptions", "UploadedFile", "plan_tickets", "plan_uploads"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from integrations.spec.reader import SpecRow
 from integrations.spec.sheets import SheetKind
-from integrations.tickets import TicketKind
+from integrations.tickets import SourceRef, TicketAction, TicketKind, TicketMember
 from integrations.writers.drupal_knowledge import (
     cardinality,
     entity_type_id,
@@ -90,8 +90,31 @@ def build_checks(
     label: str,
     machine_name: str,
     entity_type_label: str,
+    action: TicketAction = TicketAction.CREATE,
+    members: Sequence[TicketMember] = (),
+    modules: Sequence[str] = (),
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(checks, behat) for one ticket: one check per spec row, and Gherkin blocks of only its rows."""
+    """(checks, behat) for one ticket: one check per spec row, and Gherkin blocks of only its rows.
+
+    A merged ticket checks each member as its own ticket would have; a removal checks that the thing is
+    gone; the foundation tickets check what they set up.
+    """
+    if action is TicketAction.REMOVE:
+        return (f"{one_line(entity_type_label)} {_q(one_line(label))} ({one_line(machine_name)}) no longer exists, "
+                f"and `drush config:export` leaves no file in config/sync that names {one_line(machine_name)}",), ()
+    if kind in _FOUNDATION:
+        return tuple(_FOUNDATION[kind](members, modules)), ()
+    if kind in (TicketKind.MERGED_FAMILY, TicketKind.PROVIDED_CONFIG):
+        checks: list[str] = []
+        behat: list[str] = []
+        for member in members:
+            wanted = set(member.sources)
+            own = [r for r in rows if SourceRef(r.file, r.row) in wanted]
+            got = build_checks(member.kind, own, label=member.label, machine_name=member.machine_name,
+                               entity_type_label=member.entity_type_label)
+            checks.extend(got[0])
+            behat.extend(got[1])
+        return tuple(checks), tuple(behat)
     ticket = _Ticket(
         one_line(label), one_line(machine_name), one_line(entity_type_label), TicketRows.split(kind, rows)
     )
@@ -363,6 +386,42 @@ _BUILDERS: dict[TicketKind, Callable[[_Ticket, _Out], None]] = {
     TicketKind.MENU: _menu,
     TicketKind.CUSTOM_ENTITY: _custom_entity,
     TicketKind.MIGRATION: _migration,
+}
+
+
+# --- foundation ----------------------------------------------------------------------------------------
+
+
+def _modules_checks(members: Sequence[TicketMember], modules: Sequence[str]) -> list[str]:
+    return [f"`drush pm:list --status=enabled --field=name` lists {one_line(module)}" for module in modules]
+
+
+def _languages_checks(members: Sequence[TicketMember], modules: Sequence[str]) -> list[str]:
+    checks = ["`drush pm:list --status=enabled --field=name` lists language and content_translation, and "
+              "/admin/config/regional/language lists every language the site needs"]
+    checks.extend(f"Content translation is enabled for {_q(one_line(m.label))} ({one_line(m.machine_name)}) at "
+                  "/admin/config/regional/content-language" for m in members)
+    return checks
+
+
+def _storages_checks(members: Sequence[TicketMember], modules: Sequence[str]) -> list[str]:
+    return [f"`drush config:get {one_line(m.key)}` shows the storage of {_q(one_line(m.label))}: "
+            f"{one_line(m.entity_type_label)}" for m in members]
+
+
+def _behat_checks(members: Sequence[TicketMember], modules: Sequence[str]) -> list[str]:
+    return [
+        "`vendor/bin/behat --dry-run` runs against this site with the Drupal Extension's drupal API driver",
+        "`vendor/bin/behat -dl` lists the Drupal Spec Tool steps, e.g. "
+        '"Then exactly the following fields should exist"',
+    ]
+
+
+_FOUNDATION: dict[TicketKind, Callable[[Sequence[TicketMember], Sequence[str]], list[str]]] = {
+    TicketKind.MODULES: _modules_checks,
+    TicketKind.LANGUAGES: _languages_checks,
+    TicketKind.SHARED_FIELD_STORAGES: _storages_checks,
+    TicketKind.BEHAT_SETUP: _behat_checks,
 }
 
 

@@ -9,10 +9,27 @@ from dataclasses import dataclass, field
 from integrations.spec import drupal
 from integrations.spec.catalog import Bundle, Catalog, Entity, Migration, Role, Workflow
 from integrations.spec.problems import Level, Problem
+from integrations.spec.provided import provided
 from integrations.spec.reader import SpecRow
-from integrations.tickets import Dependency, Group, PlanStats, TicketBrief, TicketKind
+from integrations.tickets import Dependency, Group, PlanStats, TicketAction, TicketBrief, TicketKind
+from jobs.planning import row_status
 from jobs.planning.checks import build_checks
+from jobs.planning.drafts import Draft as _Draft
+from jobs.planning.drafts import Drafts, Need
+from jobs.planning.families import DEFAULT_MERGE_THRESHOLD, merge_families
+from jobs.planning.follow_up import defer_field
 from jobs.planning.graph import dependency_order
+from jobs.planning.modules import add_foundation
+from jobs.planning.shipped import confirm_shipped
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """How the plan is cut; the defaults suit most teams."""
+
+    # A family kind (menus, image styles) with more new items than this is merged by name family
+    # (families.py); 0 never merges. TICKETBOT_MERGE_THRESHOLD, --merge-threshold, per channel config.
+    merge_threshold: int = DEFAULT_MERGE_THRESHOLD
 
 
 @dataclass(frozen=True)
@@ -32,26 +49,15 @@ class Plan:
         return [p for p in self.problems if not p.level.is_error]
 
 
-@dataclass(eq=False)
-class _Draft:
-    key: str
-    group: Group
-    kind: TicketKind
-    label: str
-    machine_name: str
-    entity_type_label: str
-    rows: list[SpecRow]
-    needs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # key -> [(reason, field)]
-    notes: list[str] = field(default_factory=list)
-
-
 class _Planner:
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, options: PlanOptions) -> None:
         self.catalog = catalog
+        self.options = options
         self.drafts: list[_Draft] = []
         self.creates: dict[int, _Draft] = {}  # id(entity) -> the ticket that creates it
         self.adds_fields: dict[int, _Draft] = {}  # id(existing bundle) -> the ticket adding its fields
         self.problems: list[Problem] = []
+        self.follow_ups = 0  # reference fields moved into follow-up tickets to break cycles
 
     def run(self) -> Plan:
         self._bundles()
@@ -74,6 +80,12 @@ class _Planner:
             self._entity(custom, Group.CUSTOM, TicketKind.CUSTOM_ENTITY, "Custom entity type",
                          f"eck.eck_entity_type.{custom.machine_name}")
         self._dependencies()
+        drafts = Drafts(self.drafts)
+        confirm_shipped(drafts)
+        merge_families(drafts, self.options.merge_threshold)
+        add_foundation(drafts)
+        drafts.redirect_needs()
+        self.drafts = drafts.items
         return self._ordered()
 
     # ---- tickets -----------------------------------------------------------------------------
@@ -83,30 +95,39 @@ class _Planner:
             fields = [f.row for f in self.catalog.fields_of(bundle) if f.row.is_built]
             group = Group.MEDIA if bundle.type is drupal.MEDIA_TYPE else Group.CONTENT
             if bundle.skipped:
+                if bundle.row is not None and row_status.is_removal(bundle.row):
+                    self._add(bundle.key, group, TicketKind.BUNDLE, bundle.label, bundle.machine_name,
+                              bundle.type.label, [bundle.row], bundle.type.entity_type).action = TicketAction.REMOVE
                 continue
             if bundle.row is not None and bundle.row.is_built:
                 draft = self._add(bundle.key, group, TicketKind.BUNDLE, bundle.label, bundle.machine_name,
-                                  bundle.type.label, [bundle.row, *fields])
+                                  bundle.type.label, [bundle.row, *fields], bundle.type.entity_type)
+                draft.action = row_status.action_of(bundle.row, fields)
                 self.creates[id(bundle)] = draft
             elif fields:
                 draft = self._add(bundle.key, group, TicketKind.EXISTING_BUNDLE_FIELDS, bundle.label,
-                                  bundle.machine_name, bundle.type.label, fields)
+                                  bundle.machine_name, bundle.type.label, fields, bundle.type.entity_type)
+                draft.action = row_status.action_of(None, fields)
                 self.adds_fields[id(bundle)] = draft
 
     def _entity(self, entity: Entity, group: Group, kind: TicketKind, type_label: str, key: str,
                 children: Sequence[SpecRow] | None = None) -> None:
         if entity.skipped:
+            if entity.row is not None and row_status.is_removal(entity.row):
+                self._add(key, group, kind, entity.label, entity.machine_name, type_label,
+                          [entity.row]).action = TicketAction.REMOVE
             return
         rows = [r for r in (entity.children if children is None else children) if r.is_built]
         own = [entity.row] if entity.row is not None and entity.row.is_built else []
         if not own and not rows:
             return  # exists already and nothing new to do with it
-        self.creates[id(entity)] = self._add(key, group, kind, entity.label, entity.machine_name, type_label,
-                                             [*own, *rows])
+        draft = self._add(key, group, kind, entity.label, entity.machine_name, type_label, [*own, *rows])
+        draft.action = row_status.action_of(entity.row if own else None, rows)
+        self.creates[id(entity)] = draft
 
     def _add(self, key: str, group: Group, kind: TicketKind, label: str, machine: str, type_label: str,
-             rows: list[SpecRow]) -> _Draft:
-        draft = _Draft(key, group, kind, label, machine, type_label, rows)
+             rows: list[SpecRow], entity_type: str = "") -> _Draft:
+        draft = _Draft(key, group, kind, label, machine, type_label, rows, entity_type=entity_type)
         self.drafts.append(draft)
         return draft
 
@@ -126,7 +147,7 @@ class _Planner:
             target = self.adds_fields.get(id(entity))
         if target is None or target is draft:
             return
-        draft.needs.setdefault(target.key, []).append((reason, field_name))
+        draft.need(target.key, Need(reason, field_name))
 
     def _dependencies(self) -> None:
         for fld in self.catalog.fields:
@@ -187,52 +208,82 @@ class _Planner:
     # ---- order -------------------------------------------------------------------------------
 
     def _ordered(self) -> Plan:
+        order, by_key = self._order()
+        if self.follow_ups:  # a cycle moved fields into follow-up tickets: order those too
+            order, by_key = self._order(notes=False)
+        position = {key: index for index, key in enumerate(order, start=1)}
+        briefs = [self._brief(by_key[key], position, by_key) for key in order]
+        return Plan(tuple(briefs), tuple(self.catalog.problems) + tuple(self.problems), _stats(briefs, by_key))
+
+    def _order(self, *, notes: bool = True) -> tuple[list[str], dict[str, _Draft]]:
         drafts = sorted(enumerate(self.drafts), key=lambda item: (item[1].group.rank, item[0]))
         keys = [d.key for _, d in drafts]
         by_key = {d.key: d for _, d in drafts}
         order, broken = dependency_order(keys, {d.key: set(d.needs) for _, d in drafts})
-        for cycle in broken:
-            first = by_key[cycle.first]
-            self._note_cycle(first, [by_key[k] for k in cycle.members], cycle.dropped)
-        position = {key: index for index, key in enumerate(order, start=1)}
-        briefs = []
-        for key in order:
-            draft = by_key[key]
-            checks, behat = build_checks(draft.kind, draft.rows, label=draft.label,
-                                         machine_name=draft.machine_name, entity_type_label=draft.entity_type_label)
-            depends = tuple(
-                Dependency(k, by_key[k].label, "; ".join(dict.fromkeys(reason for reason, _ in reasons)))
-                for k, reasons in sorted(draft.needs.items(), key=lambda item: position[item[0]])
-            )
-            briefs.append(TicketBrief(
-                key=draft.key, group=draft.group, kind=draft.kind, label=draft.label,
-                machine_name=draft.machine_name, entity_type_label=draft.entity_type_label,
-                rows=tuple(draft.rows), depends_on=depends, checks=checks, behat=behat,
-                notes=tuple(draft.notes), position=position[key],
-            ))
-        edges = [d for brief in briefs for d in brief.depends_on]
-        inferred = sum(1 for d in edges if d.is_inferred)
-        stats = PlanStats(stated_edges=len(edges) - inferred, inferred_edges=inferred)
-        return Plan(tuple(briefs), tuple(self.catalog.problems) + tuple(self.problems), stats)
+        if notes:
+            for cycle in broken:
+                first = by_key[cycle.first]
+                self._note_cycle(first, [by_key[k] for k in cycle.members], cycle.dropped)
+        return order, by_key
+
+    def _brief(self, draft: _Draft, position: dict[str, int], by_key: dict[str, _Draft]) -> TicketBrief:
+        kind, label, machine, type_label = draft.checked_as or (
+            draft.kind, draft.label, draft.machine_name, draft.entity_type_label)
+        checks, behat = build_checks(kind, draft.rows, label=label, machine_name=machine, entity_type_label=type_label,
+                                     action=draft.action, members=draft.members, modules=draft.modules)
+        depends = tuple(
+            Dependency(k, by_key[k].label, "; ".join(dict.fromkeys(n.reason for n in needs)))
+            for k, needs in sorted(draft.needs.items(), key=lambda item: position[item[0]])
+        )
+        return TicketBrief(
+            key=draft.key, group=draft.group, kind=draft.kind, label=draft.label, machine_name=draft.machine_name,
+            entity_type_label=draft.entity_type_label, rows=tuple(draft.rows), depends_on=depends, checks=checks,
+            behat=behat, notes=tuple(draft.notes), position=position[draft.key], action=draft.action,
+            modules=tuple(draft.modules), members=tuple(draft.members), provider=draft.provider,
+        )
 
     def _note_cycle(self, first: _Draft, members: list[_Draft], dropped: tuple[str, ...]) -> None:
         names = " → ".join(m.label for m in members)
         for key in dropped:
             reasons = first.needs.pop(key)
-            fields = sorted({f for _, f in reasons if f})
+            fields = sorted({n.field for n in reasons if n.field})
+            drafts = Drafts(self.drafts)
+            moved = [f for f in fields if defer_field(first, f, key, [n for n in reasons if n.field == f], drafts)]
+            self.drafts = drafts.items
+            self.follow_ups += len(moved)
+            rest = any(not n.field or n.field not in moved for n in reasons)
             later = f"reference field(s) {', '.join(fields)}" if fields else "the parts that need it"
-            first.notes.append(
-                f"Dependency cycle ({names}): build this ticket first, without its {later}; "
-                f"add {later} once {key} exists."
-            )
-            row = first.rows[0]
+            if rest:
+                first.notes.append(
+                    f"Dependency cycle ({names}): build this ticket first, without its {later}; "
+                    f"add {later} once {key} exists."
+                )
+            row = first.rows[0] if first.rows else None
             self.problems.append(Problem(
-                row.file, row.row, None, Level.WARNING,
-                f"dependency cycle {names}: {first.key} is built first and its {later} are added after {key}",
+                row.file if row else first.key, row.row if row else None, None, Level.WARNING,
+                f"dependency cycle {names}: {first.key} is built first and its {later} are added after {key}"
+                + (" in follow-up ticket(s) of their own" if moved else ""),
             ))
 
 
-def plan_tickets(catalog: Catalog) -> Plan:
+def _stats(briefs: list[TicketBrief], by_key: dict[str, _Draft]) -> PlanStats:
+    """Stated, inferred and planner-made edges, and how many Create tickets name shipped configuration."""
+    stated = inferred = structural = 0
+    for brief in briefs:
+        needs = by_key[brief.key].needs
+        for dep in brief.depends_on:
+            if dep.is_inferred:
+                inferred += 1
+            elif all(n.structural for n in needs.get(dep.key, ())):
+                structural += 1
+            else:
+                stated += 1
+    shipped = sum(1 for b in briefs if b.action is TicketAction.CREATE and provided(b.key) is not None)
+    return PlanStats(stated_edges=stated, inferred_edges=inferred, shipped_creates=shipped,
+                     structural_edges=structural)
+
+
+def plan_tickets(catalog: Catalog, options: PlanOptions | None = None) -> Plan:
     """Turn a validated catalog into ordered ticket briefs (pure: no I/O)."""
-    return _Planner(catalog).run()
+    return _Planner(catalog, options or PlanOptions()).run()
 
