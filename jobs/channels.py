@@ -96,7 +96,7 @@ class ChannelAccess:
                 else:
                     uow.channels.set(channel_id, actor, jira_project=project)
             elif name == "merge_threshold":
-                extra = dict(record.extra or {}) if (record := uow.channels.get(channel_id)) else {}
+                extra = dict(record.extra or {})
                 extra.pop("merge_threshold", None)
                 if value.strip() not in ("", "-", "default"):
                     extra["merge_threshold"] = parse_merge_threshold(value)
