@@ -1,4 +1,7 @@
-"""Planning: one ticket per top-level entity, grouped, with dependencies, in dependency order."""
+"""Planning: one ticket per top-level entity, grouped, with dependencies, in dependency order.
+
+Ties in that order follow the direction Drupal configuration depends in (build_order.py).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from integrations.spec.catalog import Bundle, Catalog, Entity, Migration, Role, 
 from integrations.spec.problems import Level, Problem
 from integrations.spec.reader import SpecRow
 from integrations.tickets import Dependency, Group, PlanStats, TicketBrief, TicketKind
+from jobs.planning import build_order
 from jobs.planning.checks import build_checks
 from jobs.planning.graph import dependency_order
 
@@ -187,7 +191,8 @@ class _Planner:
     # ---- order -------------------------------------------------------------------------------
 
     def _ordered(self) -> Plan:
-        drafts = sorted(enumerate(self.drafts), key=lambda item: (item[1].group.rank, item[0]))
+        drafts = sorted(enumerate(self.drafts),
+                        key=lambda item: (build_order.rank(item[1].kind, item[1].key), item[1].group.rank, item[0]))
         keys = [d.key for _, d in drafts]
         by_key = {d.key: d for _, d in drafts}
         order, broken = dependency_order(keys, {d.key: set(d.needs) for _, d in drafts})
