@@ -14,7 +14,7 @@ from integrations.spec.catalog import Bundle, Catalog, Entity, Migration, Role, 
 from integrations.spec.problems import Level, Problem
 from integrations.spec.reader import SpecRow
 from integrations.tickets import Dependency, Group, PlanStats, TicketBrief, TicketKind
-from jobs.planning import build_order
+from jobs.planning import build_order, inference
 from jobs.planning.checks import build_checks
 from jobs.planning.graph import dependency_order
 
@@ -36,6 +36,13 @@ class Plan:
         return [p for p in self.problems if not p.level.is_error]
 
 
+@dataclass(frozen=True)
+class _Need:
+    reason: str
+    field: str = ""  # the reference field that makes it, if one does
+    inferred: str = ""  # what it was inferred from; empty when the spec states it
+
+
 @dataclass(eq=False)
 class _Draft:
     key: str
@@ -45,7 +52,7 @@ class _Draft:
     machine_name: str
     entity_type_label: str
     rows: list[SpecRow]
-    needs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # key -> [(reason, field)]
+    needs: dict[str, list[_Need]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
@@ -56,6 +63,7 @@ class _Planner:
         self.creates: dict[int, _Draft] = {}  # id(entity) -> the ticket that creates it
         self.adds_fields: dict[int, _Draft] = {}  # id(existing bundle) -> the ticket adding its fields
         self.problems: list[Problem] = []
+        self.missing_columns: list[str] = []
 
     def run(self) -> Plan:
         self._bundles()
@@ -78,6 +86,11 @@ class _Planner:
             self._entity(custom, Group.CUSTOM, TicketKind.CUSTOM_ENTITY, "Custom entity type",
                          f"eck.eck_entity_type.{custom.machine_name}")
         self._dependencies()
+        for edge in inference.infer_edges(self.catalog):
+            self._need(self.creates.get(id(edge.source)) or self.adds_fields.get(id(edge.source)), edge.target,
+                       edge.reason, edge.field_name, inferred=edge.basis)
+        warnings, self.missing_columns = inference.missing_columns(self.catalog)
+        self.problems += warnings
         return self._ordered()
 
     # ---- tickets -----------------------------------------------------------------------------
@@ -117,7 +130,7 @@ class _Planner:
     # ---- dependencies ------------------------------------------------------------------------
 
     def _need(self, draft: _Draft | None, entity: object, reason: str, field_name: str = "", *,
-              or_its_new_fields: bool = False) -> None:
+              inferred: str = "", or_its_new_fields: bool = False) -> None:
         """`draft` depends on the ticket creating `entity`; an entity that exists already needs nothing.
 
         With `or_its_new_fields`, an existing bundle's "add fields" ticket counts as well (a migration
@@ -130,7 +143,7 @@ class _Planner:
             target = self.adds_fields.get(id(entity))
         if target is None or target is draft:
             return
-        draft.needs.setdefault(target.key, []).append((reason, field_name))
+        draft.needs.setdefault(target.key, []).append(_Need(reason, field_name, inferred))
 
     def _dependencies(self) -> None:
         for fld in self.catalog.fields:
@@ -205,10 +218,8 @@ class _Planner:
             draft = by_key[key]
             checks, behat = build_checks(draft.kind, draft.rows, label=draft.label,
                                          machine_name=draft.machine_name, entity_type_label=draft.entity_type_label)
-            depends = tuple(
-                Dependency(k, by_key[k].label, "; ".join(dict.fromkeys(reason for reason, _ in reasons)))
-                for k, reasons in sorted(draft.needs.items(), key=lambda item: position[item[0]])
-            )
+            depends = tuple(_dependency(k, by_key[k].label, needs)
+                            for k, needs in sorted(draft.needs.items(), key=lambda item: position[item[0]]))
             briefs.append(TicketBrief(
                 key=draft.key, group=draft.group, kind=draft.kind, label=draft.label,
                 machine_name=draft.machine_name, entity_type_label=draft.entity_type_label,
@@ -217,14 +228,15 @@ class _Planner:
             ))
         edges = [d for brief in briefs for d in brief.depends_on]
         inferred = sum(1 for d in edges if d.is_inferred)
-        stats = PlanStats(stated_edges=len(edges) - inferred, inferred_edges=inferred)
+        stats = PlanStats(stated_edges=len(edges) - inferred, inferred_edges=inferred,
+                          missing_columns=tuple(self.missing_columns))
         return Plan(tuple(briefs), tuple(self.catalog.problems) + tuple(self.problems), stats)
 
     def _note_cycle(self, first: _Draft, members: list[_Draft], dropped: tuple[str, ...]) -> None:
         names = " → ".join(m.label for m in members)
         for key in dropped:
             reasons = first.needs.pop(key)
-            fields = sorted({f for _, f in reasons if f})
+            fields = sorted({n.field for n in reasons if n.field})
             later = f"reference field(s) {', '.join(fields)}" if fields else "the parts that need it"
             first.notes.append(
                 f"Dependency cycle ({names}): build this ticket first, without its {later}; "
@@ -235,6 +247,14 @@ class _Planner:
                 row.file, row.row, None, Level.WARNING,
                 f"dependency cycle {names}: {first.key} is built first and its {later} are added after {key}",
             ))
+
+
+def _dependency(key: str, label: str, needs: list[_Need]) -> Dependency:
+    """One edge to `key`: what the spec states wins over what was inferred for the same ticket."""
+    stated = [n for n in needs if not n.inferred]
+    chosen = stated or needs
+    return Dependency(key, label, "; ".join(dict.fromkeys(n.reason for n in chosen)),
+                      "" if stated else "; ".join(dict.fromkeys(n.inferred for n in needs)))
 
 
 def plan_tickets(catalog: Catalog) -> Plan:
