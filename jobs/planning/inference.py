@@ -332,7 +332,8 @@ def missing_columns(catalog: Catalog) -> tuple[list[Problem], list[str]]:
         ))
     if unnamed:
         count = sum(len(n) for n in unnamed.values())
-        columns.append(f"fields: Ref. bundle — {count} reference field{'s' if count != 1 else ''} name no target")
+        columns.append(f"fields: Ref. bundle — {count} reference field{'s name' if count != 1 else ' names'} "
+                       "no target")
     if "bundles" not in catalog.columns.get(SheetKind.VIEWS, set()):
         views = [v for v in catalog.views if _lists_bundles(v) and not v.bundles]
         for file, names in _by_file((v.row.file, v.label) for v in views if v.row is not None).items():
@@ -341,7 +342,9 @@ def missing_columns(catalog: Catalog) -> tuple[list[Problem], list[str]]:
                 f"no Bundles column: the bundles {len(names)} view(s) list are guessed from their names "
                 f"({_shown(names)})", "add a Bundles column naming the bundles each view lists"))
         if views:
-            columns.append(f"views: Bundles — {len(views)} view{'s' if len(views) != 1 else ''} list unnamed bundles")
+            many = len(views) != 1
+            columns.append(f"views: Bundles — {len(views)} view{'s' if many else ''} list{'' if many else 's'} "
+                           "unnamed bundles")
     workflow = _unmoderated_workflow(catalog)
     if workflow is not None:
         bundle_rows = [b.row for b in catalog.bundles if b.row is not None]
