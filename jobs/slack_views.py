@@ -78,6 +78,7 @@ def progress_view(uow: UnitOfWork, session_id: int, now: datetime, max_generatio
         fallbacks=sum(1 for t in tickets if t.writer == FALLBACK_WRITER),
         approved=counts.get("approved", 0), rejected=counts.get("rejected", 0), pushed=counts.get("pushed", 0),
         notes=notes, jira_note=_jira_note(uow.tasks.latest(session_id, "push")),
+        dependencies=str(task.details.get("dependencies", "")),
     )
 
 
@@ -182,4 +183,5 @@ def upload_reply_view(uow: UnitOfWork, session_id: int, key: str, reply_ts: str 
     return UploadReplyView(
         files=tuple(files), problems=problems, spec_sheets=sheets, spec_rows=rows,
         planned_tickets=len(plan.tickets) if plan is not None else None, session_state=session.status,
+        dependencies=plan.stats.summary_line() if plan is not None else "",
     )
