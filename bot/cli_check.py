@@ -7,7 +7,7 @@ from typing import TextIO
 
 from bot import exit_codes
 from bot.cli_files import collect_files
-from bot.cli_report import group_counts, print_json, print_problems, problem_counts
+from bot.cli_report import dependency_counts, group_counts, print_json, print_problems, problem_counts
 from jobs.planning import plan_uploads
 
 
@@ -28,10 +28,13 @@ def run_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.json:
         print_json({"files": [f.name for f in collected.files], "tickets": len(plan.tickets),
                     "groups": group_counts([t.group for t in plan.tickets]), "problems": problem_counts(plan.problems),
+                    "dependencies": dependency_counts(plan.stats),
                     "exit_code": code}, out)
     elif not args.quiet:
         counts = problem_counts(plan.problems)
         print(f"{len(collected.files)} file(s): {len(plan.tickets)} tickets would be written; "
               f"{counts['file_errors']} file error(s), {counts['row_errors']} row error(s), "
               f"{counts['warnings']} warning(s)", file=out)
+        if plan.tickets:
+            print(plan.stats.summary_line(), file=out)
     return code

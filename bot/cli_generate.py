@@ -13,7 +13,14 @@ from typing import TextIO
 from bot import exit_codes
 from bot.bootstrap import Services, UnavailableWriter, bootstrap
 from bot.cli_files import CollectedFiles, collect_files
-from bot.cli_report import group_counts, print_json, print_problems, print_summary, problem_counts
+from bot.cli_report import (
+    dependency_counts,
+    group_counts,
+    print_json,
+    print_problems,
+    print_summary,
+    problem_counts,
+)
 from bot.cli_state import KEEP_RUNS, describe_database, run_key
 from bot.progress import TerminalProgress
 from bot.settings import MERGE_THRESHOLD_MAX, Settings
@@ -110,7 +117,7 @@ def run_generate(args: argparse.Namespace, settings: Settings, out: TextIO, err:
         return exit_codes.INTEGRATION
     tickets = load_tickets(services, session_id)
     try:
-        paths = write_outputs(args.out, tickets, site, plan.problems, run_label=f"ticketbot-{key}",
+        paths = write_outputs(args.out, tickets, site, plan.problems, plan.stats, run_label=f"ticketbot-{key}",
                               jira_epics=settings.jira_epics)
     except OutputNotWritable as exc:
         print(f"ticketbot: {exc}; the tickets are kept: run the same command again to write them", file=err)
@@ -126,10 +133,11 @@ def run_generate(args: argparse.Namespace, settings: Settings, out: TextIO, err:
         groups = group_counts([t.brief.group for t in tickets])
         print_json({"site": site.name, "tickets": len(tickets), "groups": groups,
                     "problems": problem_counts(plan.problems), "outputs": [str(p) for p in paths],
+                    "dependencies": dependency_counts(plan.stats),
                     "tokens": status.tokens, "state": describe_database(settings.database_url), "run": key,
                     "exit_code": code}, out)
     elif not args.quiet:
-        print_summary(site.name, [t.brief.group for t in tickets], plan.problems, paths, usage, out)
+        print_summary(site.name, [t.brief.group for t in tickets], plan.problems, paths, usage, out, plan.stats)
     prune(services)
     return code
 

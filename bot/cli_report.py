@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from integrations.spec.problems import Level, Problem
-from integrations.tickets import Group, Usage
+from integrations.tickets import Group, PlanStats, Usage
 
 MAX_PROBLEMS_SHOWN = 200
 
@@ -36,11 +36,19 @@ def group_counts(groups: Sequence[Group]) -> dict[str, int]:
     return {group.value: counts[group] for group in Group if counts[group]}
 
 
+def dependency_counts(stats: PlanStats) -> dict[str, object]:
+    """The --json form of how certain the order is."""
+    return {"stated": stats.stated_edges, "inferred": stats.inferred_edges,
+            "missing_columns": list(stats.missing_columns)}
+
+
 def print_summary(site: str, groups: Sequence[Group], problems: Sequence[Problem], paths: Sequence[Path],
-                  usage: Usage, out: TextIO) -> None:
+                  usage: Usage, out: TextIO, stats: PlanStats | None = None) -> None:
     print(f"\n{site}: {len(groups)} tickets", file=out)
     for name, count in group_counts(groups).items():
         print(f"  {name:<12} {count:>4}", file=out)
+    if stats is not None:
+        print(stats.summary_line(), file=out)
     counts = problem_counts(problems)
     print(f"Problems: {counts['file_errors']} file error(s), {counts['row_errors']} row error(s), "
           f"{counts['warnings']} warning(s)", file=out)

@@ -116,6 +116,7 @@ class GenerationRun:
                                  if t.generation == generation and t.writer == "template-fallback")
             self.usage = Usage(task.prompt_tokens, task.completion_tokens, task.cached_tokens)
             task.total, task.stage = len(plan.tickets), "Writing tickets"
+            task.details = {**task.details, "dependencies": plan.stats.summary_line()}  # for the run's summary
             self._position_groups(plan.tickets)
             uow.commit()
         if not plan.tickets:

@@ -12,7 +12,7 @@ from integrations.exports.jira_csv import render_jira_csv
 from integrations.exports.json_file import render_json
 from integrations.exports.markdown import render_markdown
 from integrations.spec.problems import Problem
-from integrations.tickets import SiteContext, WrittenTicket
+from integrations.tickets import PlanStats, SiteContext, WrittenTicket
 
 OUTPUT_FILES = ("tickets.md", "tickets.json", "jira-import.csv")
 PARTIAL_PREFIX = ".ticketbot-"
@@ -35,7 +35,8 @@ def check_writable(out_dir: Path) -> None:
 
 
 def write_outputs(out_dir: Path, tickets: Sequence[WrittenTicket], site: SiteContext,
-                  problems: Sequence[Problem], *, run_label: str = "ticketbot", jira_epics: str = "") -> list[Path]:
+                  problems: Sequence[Problem], stats: PlanStats | None = None, *, run_label: str = "ticketbot",
+                  jira_epics: str = "") -> list[Path]:
     """Render every output, write each to a temporary file, then rename them all into place.
 
     `run_label` is the one Jira label of every issue the CSV imports; `jira_epics` is JIRA_EPICS.
@@ -45,7 +46,7 @@ def write_outputs(out_dir: Path, tickets: Sequence[WrittenTicket], site: SiteCon
     """
     check_writable(out_dir)
     contents = {
-        "tickets.md": render_markdown(tickets, site, problems),
+        "tickets.md": render_markdown(tickets, site, problems, stats),
         "tickets.json": render_json(tickets),
         "jira-import.csv": render_jira_csv(tickets, site, run_label, epics=jira_epics),
     }

@@ -79,6 +79,7 @@ def progress_view(uow: UnitOfWork, session_id: int, now: datetime, max_generatio
         fallbacks=sum(1 for t in tickets if t.writer == FALLBACK_WRITER),
         approved=counts.get("approved", 0), rejected=counts.get("rejected", 0), pushed=counts.get("pushed", 0),
         notes=notes, jira_note=_jira_note(uow.tasks.latest(session_id, "push")),
+        dependencies=str(task.details.get("dependencies", "")),
     )
 
 
@@ -195,4 +196,5 @@ def upload_reply_view(uow: UnitOfWork, session_id: int, key: str, reply_ts: str 
         run_going_elsewhere=(session.status == COLLECTING
                              and uow.sessions.running_in_channel(session.channel_id) is not None),
         files_in_started_run=len(taken_by_run),
+        dependencies=plan.stats.summary_line() if plan is not None else "",
     )

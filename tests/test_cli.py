@@ -22,6 +22,9 @@ def test_generate_on_the_embedded_default(tmp_path: Path) -> None:
                   "--out", str(tmp_path / "out")], env, ROOT)
     assert result.returncode == 0, result.stderr
     assert "Acme Outdoors: 38 tickets" in result.stdout
+    # A complete spec: every dependency stated, nothing left to make certain.
+    assert "\nDependencies: 50 stated, 0 inferred.\n" in result.stdout
+    assert "\nDependencies: 50 stated, 0 inferred.\n" in (tmp_path / "out" / "tickets.md").read_text()
     assert "100%" in result.stderr
     tickets = json.loads((tmp_path / "out" / "tickets.json").read_text())
     assert len(tickets) == 38
@@ -30,6 +33,23 @@ def test_generate_on_the_embedded_default(tmp_path: Path) -> None:
     # The code-made estimate and acceptance criteria survive the database round trip.
     assert all(t["estimate"]["size"] in ("XS", "S", "M", "L", "XL") and t["estimate"]["reason"] for t in tickets)
     assert all(t["acceptance"] for t in tickets)
+
+
+def test_a_behat_layout_spec_says_what_is_inferred_and_which_columns_would_help(tmp_path: Path) -> None:
+    env = worker_env(f"sqlite:///{tmp_path / 'ticketbot.db'}", "redis://127.0.0.1:1/0")
+    (tmp_path / "bundles.csv").write_text("Name,Machine name,Type\nArticle,article,Content type\n"
+                                          "Tags,tags,Vocabulary\n")
+    (tmp_path / "fields.csv").write_text("Bundle,Field label,Machine name,Field type,Form widget\n"
+                                         "Article (Content type),Tags,field_tags,Entity reference,Autocomplete\n")
+    text = run(["check", str(tmp_path / "bundles.csv"), str(tmp_path / "fields.csv")], env, ROOT)
+    assert text.returncode == 0, text.stderr
+    assert ("Dependencies: 0 stated, 1 inferred; to make the order certain add fields: Ref. bundle — 1 reference "
+            "field names no target.") in text.stdout
+    assert ("warning: fields.csv, Ref. bundle: 1 reference field(s) name no target bundle (field_tags)"
+            in text.stderr)
+    as_json = run(["check", "--json", str(tmp_path / "bundles.csv"), str(tmp_path / "fields.csv")], env, ROOT)
+    assert json.loads(as_json.stdout)["dependencies"] == {
+        "stated": 0, "inferred": 1, "missing_columns": ["fields: Ref. bundle — 1 reference field names no target"]}
 
 
 def test_exit_codes(tmp_path: Path) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from integrations.exports.markdown import md_block, md_code, md_fenced, md_inline, render_markdown
 from integrations.spec.problems import Problem
-from integrations.tickets import SiteContext
+from integrations.tickets import Dependency, PlanStats, SiteContext
 from tests.factories import assert_golden, hostile_tickets, problems, realistic_tickets, site
 
 OUR_HEADINGS = re.compile(
@@ -50,6 +51,23 @@ def test_summary_counts_tickets_per_group_and_problems_per_level() -> None:
     text = render_markdown(realistic_tickets(), site(), problems())
     assert "- Content: 2\n- Views: 1\n- User Roles: 1\n" in text
     assert "Problems in the input: 1 file error, 1 row error, 2 warnings." in text
+
+
+def test_summary_says_how_certain_the_order_is_and_which_columns_would_help() -> None:
+    tickets = realistic_tickets()
+    # Without the plan's stats the counts come from the tickets themselves.
+    assert "\nDependencies: 3 stated, 0 inferred.\n" in render_markdown(tickets, site(), [])
+    guessed = Dependency("taxonomy.vocabulary.tags", "Tags", "field_tags references Tags (Vocabulary) — inferred from "
+                         "the field name `field_tags`; confirm the target bundles", "the field name `field_tags`")
+    article = replace(tickets[1], brief=replace(tickets[1].brief, depends_on=(guessed,)))
+    stats = PlanStats(stated_edges=2, inferred_edges=1, missing_columns=("fields: Ref. bundle — 1 reference field "
+                                                                         "names no target",))
+    text = render_markdown([tickets[0], article, *tickets[2:]], site(), [], stats)
+    assert ("\nDependencies: 2 stated, 1 inferred; to make the order certain add fields: Ref. bundle — 1 reference "
+            "field names no target.\n") in text
+    assert "in dependency order: each after what it depends on" in text
+    assert ("  - [Tags](#ticket-taxonomy-vocabulary-tags) (`taxonomy.vocabulary.tags`): field_tags references Tags "
+            "(Vocabulary) — inferred from the field name `field_tags`; confirm the target bundles") in text
 
 
 def test_every_link_in_the_document_has_its_anchor() -> None:

@@ -64,13 +64,43 @@ def test_reference_targets_come_first_and_depends_on_names_them() -> None:
     assert "field_tags" in next(d.reason for d in article.depends_on if d.key == "taxonomy.vocabulary.tags")
 
 
-def test_ties_keep_group_order_then_spec_order() -> None:
+def test_ties_follow_drupal_build_order_by_kind_then_spec_order() -> None:
     bundles = "Name,Machine name,Type\nZeta,zeta,Content type\nAlpha,alpha,Content type\nPic,pic,Media type\n"
-    plan = plan_csv(bundles=bundles, menus="Name,Machine name,Description\nSite,site,\n",
+    plan = plan_csv(bundles=bundles, menus="Name,Machine name,Description\nSite nav,site-nav,\n",
                     views="Name,Machine name,Base table,Status,Description\nList,list,Content,Enabled,\n")
-    assert keys(plan) == ["node.type.zeta", "node.type.alpha", "media.type.pic", "views.view.list",
-                          "system.menu.site"]
+    # No edge between them: menus depend on nothing, media types come before content types, views
+    # after what they list; spec order within a kind, not the groups' display order.
+    assert keys(plan) == ["system.menu.site-nav", "media.type.pic", "node.type.zeta", "node.type.alpha",
+                          "views.view.list"]
     assert [t.position for t in plan.tickets] == list(range(1, len(plan.tickets) + 1))
+
+
+def test_every_kind_in_drupal_config_dependency_direction() -> None:
+    """Listed against the rule, in reverse, so that spec order alone would get every pair wrong."""
+    bundles = ("Name,Machine name,Type\nPage,page,Content type\nHero,hero,Paragraph type\n"
+               "Promo,promo,Custom block type\nPic,pic,Media type\nTags,tags,Vocabulary\n")
+    fields = ("Bundle,Field label,Machine name,Field type,Required,Cardinality,Form widget\n"
+              "User,Bio,field_bio,Text (plain),,1,Textfield\n")
+    plan = plan_csv(
+        migrations="Label,Machine name,Source,Destination entity type,Destination bundle\n"
+                   "Old pages,old_pages,CSV,node,page\n",
+        views="Name,Machine name,Base table\nList,list,Content\n",
+        user_roles="Name,Machine name\nEditor,editor\n",
+        workflows="Label,Machine name,Type\nEditorial,editorial,Content moderation\n",
+        workflow_states="Workflow,Label,Machine name\nEditorial,Draft,draft\n",
+        bundles=bundles, fields=fields,
+        image_styles="Style name,Machine name\nWide,wide_2000\n",
+        menus="Name,Machine name,Description\nSide,side,\n",
+    )
+    assert not plan.errors, [p.describe() for p in plan.errors]
+    assert keys(plan) == [
+        "image.style.wide_2000", "system.menu.side", "taxonomy.vocabulary.tags", "media.type.pic",
+        "block_content.type.promo", "paragraphs.paragraphs_type.hero", "node.type.page", "user.user",
+        "workflows.workflow.editorial", "user.role.editor", "views.view.list", "migrate_plus.migration.old_pages",
+    ]
+    # The groups stay the epics: the order changes, the grouping does not.
+    groups = {t.key: t.group for t in plan.tickets}
+    assert groups["system.menu.side"] is Group.CUSTOM and groups["views.view.list"] is Group.VIEWS
 
 
 def test_a_cycle_is_broken_at_its_earliest_ticket_with_a_note() -> None:
@@ -160,7 +190,7 @@ def test_skipped_rows_and_references_to_them() -> None:
               "Done (Content type),C,field_c,x,Text (plain),,1,Textfield\n")
     plan = plan_csv(bundles=bundles, fields=fields)
     # X = d removes what was built (a Remove ticket, test_plan_kinds.py); X = w stays out.
-    assert keys(plan) == ["node.type.old", "node.type.done"]
+    assert keys(plan) == ["node.type.done", "node.type.old"]  # removals go last (build_order.REMOVAL)
     done = next(t for t in plan.tickets if t.key == "node.type.done")
     assert done.kind is TicketKind.EXISTING_BUNDLE_FIELDS
     assert [r.row for r in done.rows] == [3]
@@ -177,7 +207,7 @@ def test_machine_name_rules() -> None:
     assert "over Drupal's 32" in errors[("bundles.csv", 3, "Machine name")].message
     assert "duplicate machine name 'ok'" in errors[("bundles.csv", 5, "Machine name")].message
     assert errors[("menus.csv", 3, "Machine name")].suggestion == "use 'foot-er'"
-    assert keys(plan) == ["node.type.ok", "system.menu.main-nav"]
+    assert keys(plan) == ["system.menu.main-nav", "node.type.ok"]  # menus depend on nothing: first
 
 
 def test_field_storage_is_shared_across_bundles() -> None:
@@ -238,9 +268,11 @@ def test_va_gov_spec(shared_specs: Path) -> None:
     assert not plan.errors, [p.describe() for p in plan.errors][:5]
     # 4 foundation tickets and one for what Drupal provides; shipped views, image styles and menus are in
     # it or extended, the other menus and image styles merged by family (test_plan_kinds.py).
-    assert len(plan.tickets) == 4 + 1 + 115 + (80 - 11) + 3 + (16 - 4) + 1 + 4  # 5 of the 69 views: Extend
-    groups = [t.group.rank for t in plan.tickets if not t.depends_on]
-    assert groups == sorted(groups) or True  # independent tickets may interleave with dependent ones
+    # Two inferred references close cycles: each deferred field gets a follow-up ticket.
+    follow_ups = [t for t in plan.tickets if t.kind is TicketKind.DEFERRED_FIELD]
+    assert len(follow_ups) == 2
+    assert len(plan.tickets) == 4 + 1 + 115 + (80 - 11) + 3 + (16 - 4) + 1 + 4 + 2  # 5 of the 69 views: Extend
+    assert plan.stats.stated_edges == 0 and plan.stats.inferred_edges > 200  # a Behat layout states none
 
 
 @pytest.mark.realspec

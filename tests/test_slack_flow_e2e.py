@@ -55,6 +55,7 @@ def test_upload_generate_progress_drafts_and_reactions(stack: Stack) -> None:
     reply = texts(message(stack, reply_key))
     assert "*Upload of 15 files*" in reply and "📄 `fields.csv` — Fields: 36 rows" in reply
     assert "0 errors, 2 warnings" in reply and "bundles.csv row 2: dependency cycle" in reply
+    assert "33 tickets planned. Dependencies: 50 stated, 0 inferred." in reply
     with stack.uow_factory() as uow:
         assert uow.uploads.count_active(sid) == 15  # the file_shared events changed nothing
 
@@ -69,6 +70,7 @@ def test_upload_generate_progress_drafts_and_reactions(stack: Stack) -> None:
     assert progress["thread_ts"] == root
     final = texts(progress)
     assert "✅ *38 drafts ready for review*" in final and "• *Content*: 11 tickets" in final
+    assert "Dependencies: 50 stated, 0 inferred." in final  # the run summary says how certain the order is
     edits = [c for c in stack.slack.calls_to("chat.update") if c.params["ts"] == progress["ts"]]
     assert all(b.at - a.at >= 1.95 for a, b in itertools.pairwise(edits))
     # Drafts: one per ticket, exactly once, in dependency order, all in the session's thread.

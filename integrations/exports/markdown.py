@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from integrations.behat import feature
 from integrations.spec.problems import Level, Problem
 from integrations.text_blocks import split_blocks
-from integrations.tickets import Group, SiteContext, WrittenTicket
+from integrations.tickets import Group, PlanStats, SiteContext, WrittenTicket
 
 # Always escaped inline: emphasis, code, links and images, raw HTML, GFM tables and strikethrough.
 _INLINE_SPECIAL = frozenset("\\`*[]<>|~#")
@@ -34,13 +34,18 @@ _LEVEL_TITLES = {Level.FILE_ERROR: "File errors", Level.ROW_ERROR: "Row errors",
 _LEVEL_NOUNS = {Level.FILE_ERROR: "file error", Level.ROW_ERROR: "row error", Level.WARNING: "warning"}
 
 
-def render_markdown(tickets: Sequence[WrittenTicket], site: SiteContext, problems: Sequence[Problem]) -> str:
-    """The whole document: title, summary, contents, one section per ticket, then the problems."""
+def render_markdown(tickets: Sequence[WrittenTicket], site: SiteContext, problems: Sequence[Problem],
+                    stats: PlanStats | None = None) -> str:
+    """The whole document: title, summary, contents, one section per ticket, then the problems.
+
+    `stats` says which columns would make the order certain; without it the summary counts the
+    stated and inferred dependencies of `tickets` alone.
+    """
     anchors = _anchors(tickets)
     lines = [f"# Tickets for {md_inline(site.name) or 'the site'}", ""]
     if site.description.strip():
         lines += [md_block(site.description), ""]
-    lines += _summary(tickets, problems)
+    lines += _summary(tickets, problems, stats)
     lines += _contents(tickets, anchors)
     for number, ticket in enumerate(tickets, start=1):
         lines += _ticket_section(number, ticket, anchors)
@@ -154,10 +159,17 @@ def _anchors(tickets: Sequence[WrittenTicket]) -> dict[str, str]:
     return anchors
 
 
-def _summary(tickets: Sequence[WrittenTicket], problems: Sequence[Problem]) -> list[str]:
+def _summary(tickets: Sequence[WrittenTicket], problems: Sequence[Problem], stats: PlanStats | None) -> list[str]:
     per_group = Counter(t.brief.group for t in tickets)
     per_level = Counter(p.level for p in problems)
-    lines = ["## Summary", "", f"{_count(len(tickets), 'ticket')} in dependency order.", ""]
+    if stats is None:
+        edges = [d for t in tickets for d in t.brief.depends_on]
+        inferred = sum(1 for d in edges if d.is_inferred)
+        stats = PlanStats(stated_edges=len(edges) - inferred, inferred_edges=inferred)
+    lines = ["## Summary", "", f"{_count(len(tickets), 'ticket')} in dependency order: each after what it depends "
+             "on, and where nothing decides, in the order Drupal builds configuration (menus, image styles, "
+             "vocabularies, media and block types, paragraph types, content types, workflows, roles, views, "
+             "migrations).", "", md_inline(stats.summary_line()), ""]
     lines += [f"- {g.value}: {per_group[g]}" for g in Group if per_group[g]]
     levels = ", ".join(_count(per_level[lv], _LEVEL_NOUNS[lv]) for lv in Level)
     lines += ["", f"Problems in the input: {levels}." if problems else "No problems in the input.", ""]

@@ -166,6 +166,8 @@ def progress_message(view: ProgressView) -> Message:
                 extra = f" ({group.fallbacks} with the template's text)" if group.fallbacks else ""
                 lines.append(f"• *{escape(group.group)}*: {group.tickets} ticket{'s' * (group.tickets != 1)}{extra}")
             blocks.append(section("\n".join(lines)))
+        if view.dependencies:
+            blocks.append(context(escape(view.dependencies)))
         blocks.append(context(f"{view.tokens:,} tokens used" if view.tokens else "", generation, started))
         blocks.append(section(PROGRESS_HINT + "\nOn each draft: " + DRAFT_HINT.replace("React ", "")))
     elif view.state == "failed":
@@ -291,6 +293,8 @@ def upload_reply_message(view: UploadReplyView) -> Message:
     if view.planned_tickets is not None:
         summary = (f"This spec so far: {view.spec_sheets} sheet{'s' * (view.spec_sheets != 1)}, "
                    f"{view.spec_rows:,} rows → {view.planned_tickets} tickets planned.")
+        if view.dependencies:
+            summary += f" {escape(view.dependencies)}"
         if view.session_state != "collecting":
             summary += " A run started with these files; its progress is in this thread."
         elif view.files_in_started_run:

@@ -46,6 +46,7 @@ class ProgressView:
     pushed: int = 0
     notes: tuple[ActionNote, ...] = ()
     jira_note: str = ""  # the latest push to Jira, in plain words
+    dependencies: str = ""  # the run's PlanStats.summary_line()
 
     @property
     def fraction(self) -> float:
@@ -122,6 +123,7 @@ class UploadReplyView:
     spec_sheets: int = 0  # the whole session so far
     spec_rows: int = 0
     planned_tickets: int | None = None  # None until the files are all read
+    dependencies: str = ""  # PlanStats.summary_line(): stated, inferred, the columns that would help
     session_state: str = "collecting"
     max_problems_shown: int = 15
     run_going_elsewhere: bool = False  # another session of the channel is generating: these files wait for the next

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from integrations.spec.drupal import BundleType
 from integrations.spec.problems import Problem
 from integrations.spec.reader import SpecRow
+from integrations.spec.sheets import SheetKind
 
 
 @dataclass(eq=False)
@@ -89,6 +90,8 @@ class Catalog:
     problems: list[Problem] = field(default_factory=list)
     permission_rows: list[SpecRow] = field(default_factory=list)  # grid rows kept after validation
     grants: dict[int, list[Role]] = field(default_factory=dict)  # id(permission row) -> roles it grants
+    # The canonical columns each uploaded sheet kind has: what the spec could have said (Ref. bundle …).
+    columns: dict[SheetKind, set[str]] = field(default_factory=dict)
 
     def fields_of(self, bundle: Bundle) -> list[Field]:
         return list(bundle.fields)

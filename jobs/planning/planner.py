@@ -1,4 +1,7 @@
-"""Planning: one ticket per top-level entity, grouped, with dependencies, in dependency order."""
+"""Planning: one ticket per top-level entity, grouped, with dependencies, in dependency order.
+
+Ties in that order follow the direction Drupal configuration depends in (build_order.py).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from integrations.spec.problems import Level, Problem
 from integrations.spec.provided import provided
 from integrations.spec.reader import SpecRow
 from integrations.tickets import Dependency, Group, PlanStats, TicketAction, TicketBrief, TicketKind
-from jobs.planning import row_status
+from jobs.planning import build_order, inference, row_status
 from jobs.planning.checks import build_checks
 from jobs.planning.drafts import Draft as _Draft
 from jobs.planning.drafts import Drafts, Need
@@ -58,6 +61,7 @@ class _Planner:
         self.adds_fields: dict[int, _Draft] = {}  # id(existing bundle) -> the ticket adding its fields
         self.problems: list[Problem] = []
         self.follow_ups = 0  # reference fields moved into follow-up tickets to break cycles
+        self.missing_columns: list[str] = []
 
     def run(self) -> Plan:
         self._bundles()
@@ -80,6 +84,11 @@ class _Planner:
             self._entity(custom, Group.CUSTOM, TicketKind.CUSTOM_ENTITY, "Custom entity type",
                          f"eck.eck_entity_type.{custom.machine_name}")
         self._dependencies()
+        for edge in inference.infer_edges(self.catalog):
+            self._need(self.creates.get(id(edge.source)) or self.adds_fields.get(id(edge.source)), edge.target,
+                       edge.reason, edge.field_name, inferred=edge.basis)
+        warnings, self.missing_columns = inference.missing_columns(self.catalog)
+        self.problems += warnings
         drafts = Drafts(self.drafts)
         confirm_shipped(drafts)
         merge_families(drafts, self.options.merge_threshold)
@@ -134,7 +143,7 @@ class _Planner:
     # ---- dependencies ------------------------------------------------------------------------
 
     def _need(self, draft: _Draft | None, entity: object, reason: str, field_name: str = "", *,
-              or_its_new_fields: bool = False) -> None:
+              inferred: str = "", or_its_new_fields: bool = False) -> None:
         """`draft` depends on the ticket creating `entity`; an entity that exists already needs nothing.
 
         With `or_its_new_fields`, an existing bundle's "add fields" ticket counts as well (a migration
@@ -147,7 +156,7 @@ class _Planner:
             target = self.adds_fields.get(id(entity))
         if target is None or target is draft:
             return
-        draft.need(target.key, Need(reason, field_name))
+        draft.need(target.key, Need(reason, field_name, inferred))
 
     def _dependencies(self) -> None:
         for fld in self.catalog.fields:
@@ -213,10 +222,12 @@ class _Planner:
             order, by_key = self._order(notes=False)
         position = {key: index for index, key in enumerate(order, start=1)}
         briefs = [self._brief(by_key[key], position, by_key) for key in order]
-        return Plan(tuple(briefs), tuple(self.catalog.problems) + tuple(self.problems), _stats(briefs, by_key))
+        stats = _stats(briefs, by_key, self.missing_columns)
+        return Plan(tuple(briefs), tuple(self.catalog.problems) + tuple(self.problems), stats)
 
     def _order(self, *, notes: bool = True) -> tuple[list[str], dict[str, _Draft]]:
-        drafts = sorted(enumerate(self.drafts), key=lambda item: (item[1].group.rank, item[0]))
+        drafts = sorted(enumerate(self.drafts), key=lambda item: (
+            build_order.rank(item[1].kind, item[1].key, item[1].action), item[1].group.rank, item[0]))
         keys = [d.key for _, d in drafts]
         by_key = {d.key: d for _, d in drafts}
         order, broken = dependency_order(keys, {d.key: set(d.needs) for _, d in drafts})
@@ -232,7 +243,7 @@ class _Planner:
         checks, behat = build_checks(kind, draft.rows, label=label, machine_name=machine, entity_type_label=type_label,
                                      action=draft.action, members=draft.members, modules=draft.modules)
         depends = tuple(
-            Dependency(k, by_key[k].label, "; ".join(dict.fromkeys(n.reason for n in needs)))
+            _dependency(k, by_key[k].label, needs)
             for k, needs in sorted(draft.needs.items(), key=lambda item: position[item[0]])
         )
         return TicketBrief(
@@ -266,7 +277,15 @@ class _Planner:
             ))
 
 
-def _stats(briefs: list[TicketBrief], by_key: dict[str, _Draft]) -> PlanStats:
+def _dependency(key: str, label: str, needs: list[Need]) -> Dependency:
+    """One edge to `key`: what the spec states wins over what was inferred for the same ticket."""
+    stated = [n for n in needs if not n.inferred]
+    chosen = stated or needs
+    return Dependency(key, label, "; ".join(dict.fromkeys(n.reason for n in chosen)),
+                      "" if stated else "; ".join(dict.fromkeys(n.inferred for n in needs)))
+
+
+def _stats(briefs: list[TicketBrief], by_key: dict[str, _Draft], missing_columns: list[str]) -> PlanStats:
     """Stated, inferred and planner-made edges, and how many Create tickets name shipped configuration."""
     stated = inferred = structural = 0
     for brief in briefs:
@@ -280,7 +299,7 @@ def _stats(briefs: list[TicketBrief], by_key: dict[str, _Draft]) -> PlanStats:
                 stated += 1
     shipped = sum(1 for b in briefs if b.action is TicketAction.CREATE and provided(b.key) is not None)
     return PlanStats(stated_edges=stated, inferred_edges=inferred, shipped_creates=shipped,
-                     structural_edges=structural)
+                     structural_edges=structural, missing_columns=tuple(missing_columns))
 
 
 def plan_tickets(catalog: Catalog, options: PlanOptions | None = None) -> Plan:

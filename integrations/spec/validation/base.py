@@ -19,9 +19,10 @@ class ValidatorBase:
     def __init__(self, sheets: Sequence[SheetFile]) -> None:
         self.files = {sheet.name: sheet for sheet in sheets}
         self.rows: dict[SheetKind, list[SpecRow]] = defaultdict(list)
+        self.catalog = Catalog()
         for sheet in sheets:
             self.rows[sheet.kind].extend(sheet.rows)
-        self.catalog = Catalog()
+            self.catalog.columns.setdefault(sheet.kind, set()).update(sheet.headers)
         self.bundles_by_entity: dict[str, Lookup[Bundle]] = defaultdict(Lookup)
         self.all_bundles: Lookup[Bundle] = Lookup()
         self.workflows: Lookup[Workflow] = Lookup()
