@@ -155,17 +155,21 @@ def run_command(args: argparse.Namespace) -> int:
         return run_check(args, sys.stdout, sys.stderr)
     from bot.logging_setup import configure_logging
 
-    configure_logging(os.environ.get("LOG_LEVEL", "WARNING"), os.environ.get("LOG_FORMAT", "text"))
     try:
         settings = Settings.from_env(os.environ)
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return EXIT_UNUSABLE
     if args.command == "generate":
-        from bot.cli_generate import run_generate
         from bot.cli_state import cli_database_url
 
         settings = replace(settings, database_url=cli_database_url(os.environ))
+    # Once the settings are known, so that the exact values of their secrets are redacted from every line.
+    configure_logging(os.environ.get("LOG_LEVEL", "WARNING"), os.environ.get("LOG_FORMAT", "text"),
+                      settings.secret_values())
+    if args.command == "generate":
+        from bot.cli_generate import run_generate
+
         return run_generate(args, settings, sys.stdout, sys.stderr)
     if args.command == "worker":
         from bot.worker import run_worker
@@ -207,7 +211,9 @@ def _internal_error() -> int:
         folder = state_dir(os.environ)
         folder.mkdir(parents=True, exist_ok=True)
         log = folder / "last-error.log"
-        log.write_text(traceback.format_exc(), encoding="utf-8")
+        from bot.logging_setup import installed_redactor
+
+        log.write_text(installed_redactor()(traceback.format_exc()), encoding="utf-8")
         where = f"; the details are in {log}"
     except OSError:
         where = "; run with LOG_LEVEL=DEBUG for the details"
