@@ -165,7 +165,6 @@ def run_command(args: argparse.Namespace) -> int:
         return run_check(args, sys.stdout, sys.stderr)
     from bot.logging_setup import configure_logging
 
-    configure_logging(os.environ.get("LOG_LEVEL", "WARNING"), os.environ.get("LOG_FORMAT", "text"))
     try:
         settings = Settings.from_env(os.environ)
     except SettingsError as exc:
@@ -176,6 +175,9 @@ def run_command(args: argparse.Namespace) -> int:
 
         # Without DATABASE_URL these look at the command line's state, never a ticketbot.db in the working folder.
         settings = replace(settings, database_url=cli_database_url(os.environ))
+    # Once the settings are known, so that the exact values of their secrets are redacted from every line.
+    configure_logging(os.environ.get("LOG_LEVEL", "WARNING"), os.environ.get("LOG_FORMAT", "text"),
+                      settings.secret_values())
     if args.command == "generate":
         from bot.cli_generate import run_generate
 
@@ -231,9 +233,9 @@ def _unreachable_service(exc: Exception) -> str:
         from redis.exceptions import TimeoutError as RedisTimeoutError
 
         if isinstance(exc, RedisConnectionError | RedisTimeoutError):
-            from bot.doctor import describe_redis
+            from integrations.urls import display_url
 
-            where = describe_redis(os.environ.get("REDIS_URL", "") or Settings.redis_url)
+            where = display_url(os.environ.get("REDIS_URL", "") or Settings.redis_url)
             return f"cannot reach Redis at {where} ({type(exc).__name__}); check REDIS_URL"
     return ""
 
@@ -248,7 +250,9 @@ def _internal_error() -> int:
         folder = state_dir(os.environ)
         folder.mkdir(parents=True, exist_ok=True)
         log = folder / "last-error.log"
-        log.write_text(traceback.format_exc(), encoding="utf-8")
+        from bot.logging_setup import installed_redactor
+
+        log.write_text(installed_redactor()(traceback.format_exc()), encoding="utf-8")
         where = f"; the details are in {log}"
     except OSError:
         where = "; run with LOG_LEVEL=DEBUG for the details"

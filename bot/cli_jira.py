@@ -10,6 +10,7 @@ from bot import exit_codes
 from bot.bootstrap import Services
 from bot.progress import TerminalProgress
 from bot.settings import Settings
+from integrations.urls import display_url
 
 FOLLOW_INTERVAL_S = 0.5
 FOLLOW_LIMIT_S = 30 * 60  # longer than the reconcile window: a push handed back resumes well within it
@@ -33,7 +34,7 @@ def jira_preflight(settings: Settings) -> str:
     try:
         result = gateway.preflight()
     except Exception as exc:  # every failure of the check is said in words (never a traceback, never a secret)
-        message = getattr(exc, "message", "") or f"Jira at {settings.jira_url} could not be checked"
+        message = getattr(exc, "message", "") or f"Jira at {display_url(settings.jira_url)} could not be checked"
         return f"{cli_words(message)}\n  {CLI_ADVICE}"
     finally:
         gateway.close()

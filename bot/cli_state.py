@@ -6,6 +6,8 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from integrations.urls import display_url
+
 KEEP_RUNS = 20  # CLI runs kept for resuming and re-reading; older ones are deleted
 
 
@@ -30,8 +32,7 @@ def describe_database(url: str) -> str:
     """The database for a user to read: the SQLite file's path, or the server without credentials."""
     if url.startswith("sqlite:///"):
         return url.removeprefix("sqlite:///")
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.rpartition('@')[2]}"
+    return display_url(url)
 
 
 def run_key(hashes: Sequence[str], site: str, description: str, writer: str) -> str:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.settings import Settings
+from integrations.urls import display_url
 
 TIMEOUT_S = 5
 
@@ -74,7 +75,8 @@ def check_slack(settings: Settings) -> Check:
         return Check("Slack", False, f"Slack refused the bot token ({exc.response.get('error')}); "
                                      "check SLACK_BOT_TOKEN")
     except Exception as exc:
-        return Check("Slack", False, f"cannot reach Slack at {settings.slack_api_url}: {exc.__class__.__name__}")
+        return Check("Slack", False, f"cannot reach Slack at {display_url(settings.slack_api_url)}: "
+                                     f"{exc.__class__.__name__}")
 
 
 def check_llm(settings: Settings) -> Check:
@@ -132,15 +134,10 @@ def worker_health(settings: Settings) -> Check:
         if any(redis.exists(key) for key in redis.scan_iter(match=prefix + "*", count=100)):
             return Check("worker", True, f"a worker of {host} is registered in Redis")
         return Check("worker", False, f"no `ticketbot worker` of host {host} is registered in Redis "
-                                      f"({describe_redis(settings.redis_url)})")
+                                      f"({display_url(settings.redis_url)})")
     except Exception as exc:
-        return Check("worker", False, f"cannot reach Redis at {describe_redis(settings.redis_url)} "
+        return Check("worker", False, f"cannot reach Redis at {display_url(settings.redis_url)} "
                                       f"({exc.__class__.__name__}); check REDIS_URL")
     finally:
         redis.close()
 
-
-def describe_redis(url: str) -> str:
-    """The Redis URL without its password."""
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.rpartition('@')[2]}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.settings import Settings
+from integrations.urls import display_url
 from jobs.clock import system_clock
 from jobs.publishing import GatewayFactory, PublishingConfig, PublishingService, PublishNotifier
 from jobs.queueing import JobQueue
@@ -67,5 +68,5 @@ def jira_check(settings: Settings) -> tuple[bool, str, bool]:
     finally:
         gateway.close()
     if result.ok:
-        return True, f"{result.deployment} at {settings.jira_url}, project {config.project} ready", False
+        return True, f"{result.deployment} at {display_url(settings.jira_url)}, project {config.project} ready", False
     return False, result.describe().replace("\n", "; "), False

@@ -185,8 +185,10 @@ def run_listener_process(calls: Any, threads: int) -> None:
 
     # Below the acknowledging process in the CPU's queue: a burst is acknowledged first, then worked on.
     os.nice(LISTENER_NICENESS)
-    configure_logging(os.environ.get("LOG_LEVEL", "WARNING"), os.environ.get("LOG_FORMAT", "text"))
-    services = bootstrap(Settings.from_env(os.environ), inline=False, migrate=False)
+    settings = Settings.from_env(os.environ)
+    configure_logging(os.environ.get("LOG_LEVEL", "WARNING"), os.environ.get("LOG_FORMAT", "text"),
+                      settings.secret_values())
+    services = bootstrap(settings, inline=False, migrate=False)
     bot = build_bot(services)
     app = build_app(bot)
     in_hand = InHand()

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from integrations.urls import UNREADABLE, display_url, url_passwords
+
 
 class SettingsError(Exception):
     """One or more settings are missing or malformed; the message names every problem."""
@@ -75,6 +77,14 @@ class Settings:
     # 0 never merges. A channel's `config merge-threshold` and the CLI's --merge-threshold override it.
     merge_threshold: int = 10
 
+    def secret_values(self) -> tuple[str, ...]:
+        """Every configured secret as it could be written out: tokens, keys, and the passwords of URLs."""
+        values = [str(s) for s in (self.slack_bot_token, self.slack_app_token, self.slack_signing_secret,
+                                   self.openai_api_key, self.jira_api_token, self.jira_pat)]
+        for url in (self.database_url, self.redis_url, self.jira_url, self.slack_api_url, self.openai_base_url):
+            values += url_passwords(url)
+        return tuple(dict.fromkeys(v for v in values if v))
+
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Parse every variable; raise SettingsError naming all problems at once."""
@@ -105,10 +115,17 @@ class Settings:
 
         def url(name: str, default: str, schemes: tuple[str, ...]) -> str:
             text = get(name, default)
-            parts = urlsplit(text)
-            if text and (parts.scheme not in schemes or not (parts.netloc or parts.path)):
+            try:
+                parts = urlsplit(text)
+                _ = parts.port  # raises for a port that is not a number
+                well_formed = parts.scheme in schemes and bool(parts.netloc or parts.path)
+            except ValueError:  # a bracketed host that is not IPv6, a port that is not a number
+                well_formed = False
+            if text and not well_formed:
                 starts = " or ".join(f"{scheme}://" for scheme in schemes)
-                problems.append(f"{name}={text!r}: must be a URL starting with {starts}")
+                shown = display_url(text)  # the value may hold a password: only its scheme and host are shown
+                problems.append(f"{name}{f' ({shown})' if shown != UNREADABLE else ''}: must be a URL starting "
+                                f"with {starts}")
             return text
 
         database_url = get("DATABASE_URL", cls.database_url)
@@ -203,3 +220,4 @@ class Settings:
         if problems:
             raise SettingsError(problems)
         return settings
+

@@ -11,6 +11,7 @@ from rq import Worker
 
 from bot.bootstrap import bootstrap
 from bot.settings import Settings
+from integrations.urls import display_url
 from jobs import runtime
 from jobs.rq_queue import RQJobQueue
 from jobs.slack_sweeper import SlackSweeper
@@ -22,7 +23,6 @@ log = logging.getLogger(__name__)
 def run_worker(settings: Settings, *, burst: bool = False) -> int:
     from redis.exceptions import RedisError
 
-    from bot.doctor import describe_redis
     from bot.exit_codes import INTEGRATION
 
     services = bootstrap(settings, inline=False)  # migrates the database first (serialised)
@@ -30,7 +30,7 @@ def run_worker(settings: Settings, *, burst: bool = False) -> int:
         assert services.redis is not None
         services.redis.ping()
     except RedisError as exc:
-        print(f"ticketbot worker: cannot reach Redis at {describe_redis(settings.redis_url)} "
+        print(f"ticketbot worker: cannot reach Redis at {display_url(settings.redis_url)} "
               f"({type(exc).__name__}); check REDIS_URL", file=sys.stderr)
         return INTEGRATION
     assert services.redis is not None and isinstance(services.queue, RQJobQueue)
@@ -52,7 +52,7 @@ def run_worker(settings: Settings, *, burst: bool = False) -> int:
                              daemon=True).start()
     worker = Worker([services.queue.queue], connection=services.redis, name=f"ticketbot-{services.worker_id}")
     print(f"ticketbot worker {worker.name}: listening on queue {settings.queue_name} at "
-          f"{describe_redis(settings.redis_url)}" + (" until it is empty" if burst else "; Ctrl-C stops it"),
+          f"{display_url(settings.redis_url)}" + (" until it is empty" if burst else "; Ctrl-C stops it"),
           flush=True)
     try:
         worker.work(burst=burst, with_scheduler=True, logging_level=logging.getLevelName(log.getEffectiveLevel()))

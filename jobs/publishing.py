@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from integrations.urls import jira_browse_url
 from jobs.clock import Clock, system_clock
 from jobs.errors import Category, ProcessingError
 from jobs.processing import job_id_for
@@ -341,7 +342,7 @@ class PublishingService:
             self.config.default_project
 
     def browse_url(self, key: str | None) -> str | None:
-        return f"{self.config.jira_url.rstrip('/')}/browse/{key}" if key and self.config.jira_url else None
+        return jira_browse_url(self.config.jira_url, key) if key and self.config.jira_url else None
 
     # ---- internal: runs inside a worker -------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from integrations.slack.views import (
 from integrations.spec.problems import Problem
 from integrations.spec.sheets import SheetKind
 from integrations.tickets import details_from_dict
+from integrations.urls import jira_browse_url as browse_url
 from jobs.planning import Plan
 from jobs.publishing import stored_label
 from storage.models import COLLECTING, TaskRecord, TicketRecord, UploadRecord
@@ -118,7 +119,7 @@ def draft_view(uow: UnitOfWork, ticket: TicketRecord, jira_browse_url: str = "")
                  if a.ticket_id == ticket.id and a.action == "regenerate"]
         if asked:
             note = ActionNote(asked[-1].actor, "regenerate")
-    url = f"{jira_browse_url.rstrip('/')}/browse/{ticket.jira_key}" if jira_browse_url and ticket.jira_key else ""
+    url = browse_url(jira_browse_url, ticket.jira_key) if jira_browse_url and ticket.jira_key else ""
     return DraftView(
         position=ticket.position, total=total, title=ticket.title, group=ticket.group, spec_key=ticket.spec_key,
         user_story=ticket.user_story, analysis=ticket.analysis,

@@ -16,7 +16,8 @@ def writer_for(fake: FakeOpenAIServer, model: str = "", key: str = "k") -> OpenA
 def test_a_working_server_is_healthy_with_one_model_list_call(fake_openai: FakeOpenAIServer) -> None:
     health = writer_for(fake_openai).health()
     assert health.ok and health.category == ""
-    assert health.message == f"the LLM server at {fake_openai.base_url} answers and model 'gpt-fake-mini' is available"
+    assert health.message == (f"the LLM server at http://127.0.0.1:{fake_openai.port} answers and model "
+                              "'gpt-fake-mini' is available")
     assert [(r.method, r.path) for r in fake_openai.requests] == [("GET", MODELS)]
 
 
@@ -53,14 +54,15 @@ def test_an_unreachable_server() -> None:
         base_url = fake.base_url
     health = OpenAIWriter(api_key="k", model="m", base_url=base_url, connect_timeout_s=0.5).health()
     assert (health.ok, health.category) == (False, "temporary")
-    assert health.message == f"cannot reach the LLM server at {base_url}"
+    assert health.message == f"cannot reach the LLM server at {base_url.removesuffix('/v1')}"
 
 
 def test_a_server_that_does_not_answer(fake_openai: FakeOpenAIServer) -> None:
     fake_openai.enqueue(Reply.hang(30), path=MODELS)
     health = writer_for(fake_openai).health()
     assert (health.ok, health.category) == (False, "temporary")
-    assert health.message == f"cannot reach the LLM server at {fake_openai.base_url} (no answer within 0.5 s)"
+    assert health.message == (f"cannot reach the LLM server at http://127.0.0.1:{fake_openai.port} "
+                              "(no answer within 0.5 s)")
 
 
 @pytest.mark.parametrize(("reply", "category", "message"), [

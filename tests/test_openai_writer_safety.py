@@ -12,7 +12,6 @@ import pytest
 from integrations.spec.sheets import SheetKind
 from integrations.tickets import Group, SiteContext, TicketBrief, TicketContent, TicketKind
 from integrations.writers.errors import WriterError, WriterMisconfigured
-from integrations.writers.openai_failures import display_url
 from integrations.writers.openai_writer import OpenAIWriter
 from integrations.writers.prompt import DATA_CLOSE, DATA_OPEN, SYSTEM_PROMPT, build_messages
 from integrations.writers.sanitize import AT, clean_output, neutralise_markup, strip_invisible
@@ -185,5 +184,11 @@ def test_errors_of_every_kind_keep_the_key_out(fake_openai: FakeOpenAIServer) ->
         assert SECRET not in exception_text(caught.value)
 
 
-def test_credentials_in_the_base_url_are_not_shown() -> None:
-    assert display_url("https://user:pa55@llm.example:8443/v1/?key=abc") == "https://llm.example:8443/v1"
+def test_credentials_in_the_base_url_are_not_shown(fake_openai: FakeOpenAIServer) -> None:
+    base_url = fake_openai.base_url.replace("http://", "http://user:pa55@w0rd@")
+    writer = OpenAIWriter(api_key="k", model=fake_openai.model, base_url=base_url)
+    fake_openai.enqueue(Reply.status(404, "no such model"))
+    with pytest.raises(WriterMisconfigured) as caught:
+        writer.write(hostile_brief(), SiteContext("Acme"))
+    assert f"(http://127.0.0.1:{fake_openai.port})" in caught.value.message  # scheme, host and port: nothing else
+    assert "pa55" not in exception_text(caught.value) + repr(writer) and "w0rd" not in repr(writer)

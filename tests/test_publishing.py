@@ -86,6 +86,16 @@ def assert_all_pushed_once(engine: Engine, session_id: int, fake: FakeJiraServer
 # ---- approving --------------------------------------------------------------------------------------------
 
 
+def test_a_pushed_tickets_link_never_carries_the_userinfo_of_jira_url(pg_engine: Engine,
+                                                                     cloud: FakeJiraServer) -> None:
+    session_id = generated(pg_engine)
+    publisher = build_publisher(pg_engine.uow_factory, cloud, url=cloud.url.replace("://", "://bot:url-pw@"))
+    first = next(iter(tickets(pg_engine, session_id).values()))
+    publisher.service.approve(int(first["id"]), "U1")
+    key = str(next(iter(tickets(pg_engine, session_id).values()))["key"])
+    assert publisher.notifier.pushed == [(first["id"], key, f"{cloud.url}/browse/{key}")]
+
+
 def test_approving_a_draft_pushes_it_under_its_epic(engine: Engine, cloud: FakeJiraServer) -> None:
     session_id = generated(engine)
     publisher = build_publisher(engine.uow_factory, cloud)

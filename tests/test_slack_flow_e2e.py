@@ -167,8 +167,10 @@ def test_channels_not_allowed_are_told_so_and_their_uploads_ignored(pg_database:
 
 
 def test_an_approved_draft_shows_its_jira_issue(pg_database: str, redis_db: int, tmp_path: Path) -> None:
-    with FakeJiraServer("cloud") as jira, running_stack(pg_database, redis_db, tmp_path, clean=False,
-                                                       TICKETBOT_QUEUE="ticketbot-test-jira", **jira.env()) as stack:
+    """The link is built on JIRA_URL without its userinfo: a user and password in it never reach Slack."""
+    with FakeJiraServer("cloud") as jira, running_stack(
+            pg_database, redis_db, tmp_path, clean=False, TICKETBOT_QUEUE="ticketbot-test-jira",
+            **jira.env(JIRA_URL=jira.url.replace("://", "://bot:url-password@"))) as stack:
         channel = new_channel()
         sid, _ = upload_and_start(stack, channel, {"bundles.csv": bundles_csv(2)})
         (t1, m1), (t2, _) = [d for d in drafts(stack, sid) if d[0].spec_key.startswith("node.type.")]
@@ -177,11 +179,12 @@ def test_an_approved_draft_shows_its_jira_issue(pg_database: str, redis_db: int,
         key = f"draft:t{t1.id}"
         wait_for(lambda: "🚀 In Jira: <" in texts(message(stack, key)), 30, "the draft to show its issue")
         shown = texts(message(stack, key))
-        assert "|RPL-" in shown and "(approved by <@UALICE001>)" in shown
+        assert f"<{jira.url}/browse/RPL-" in shown and "(approved by <@UALICE001>)" in shown
+        assert not any("url-password" in body for body in stack.slack.bodies())
         assert ticket(stack, t2.id).status == "draft"
         wait_for(lambda: "in RPL" in texts(message(stack, f"progress:s{sid}")), 30, "the push summary")
         logs = stack.serve.output() + stack.worker.output()
-    assert jira.api_token not in logs  # X1
+    assert jira.api_token not in logs and "url-password" not in logs  # X1
 
 
 def test_two_channels_run_at_once_on_shared_workers_without_interfering(stack: Stack) -> None:

@@ -55,6 +55,13 @@ def test_a_file_is_fetched_with_the_token_from_an_allowed_host(slack: FakeSlackS
                                     "host": "127.0.0.1"}]
 
 
+def test_a_file_name_loses_its_invisible_and_bidi_characters(slack: FakeSlackServer) -> None:
+    slack.add_file("F10", "report\u202eslx\u200b.csv\x00", b"Name,Machine name\n")  # reads as report.xlsx
+    slack.add_file("F11", "\u2066\u200d\ufeff", b"Name,Machine name\n")
+    assert gateway(slack).file_info("F10").name == "reportslx.csv"
+    assert gateway(slack).file_info("F11").name == "F11"  # nothing visible is left: the file's id names it
+
+
 def test_s7_a_file_on_another_host_is_refused_and_the_token_never_sent(slack: FakeSlackServer,
                                                                        elsewhere: FakeSlackServer) -> None:
     elsewhere.add_file("F2", "bundles.csv", b"data")

@@ -35,6 +35,7 @@ from integrations.jira.transport import (
 )
 from integrations.jira.wiki import escape_wiki, render_wiki_description
 from integrations.tickets import WrittenTicket
+from integrations.urls import jira_browse_url
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +166,7 @@ class JiraGateway:
         return self.transport.requests_sent
 
     def browse_url(self, key: str) -> str:
-        return f"{self.config.url.rstrip('/')}/browse/{key}"
+        return jira_browse_url(self.config.url, key)
 
     def close(self) -> None:
         self.transport.close()

@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable, Sequence
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from jira import JIRA, JIRAError
@@ -38,6 +37,7 @@ from integrations.jira.errors import (
     JiraTemporary,
     JiraUserFixable,
 )
+from integrations.urls import display_url
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +169,7 @@ class JiraTransport:
                     ) from None
                 if last:
                     raise JiraTemporary(
-                        f"Jira at {urlsplit(self.url).netloc} could not be reached while {action} ({_kind(exc)}); "
+                        f"Jira at {display_url(self.url)} could not be reached while {action} ({_kind(exc)}); "
                         "ticketbot tries again later",
                         details={"path": path, "exception": self._scrub(repr(exc))},
                     ) from None

@@ -14,6 +14,7 @@ from urllib.error import URLError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from integrations.invisible import strip_invisible
 from integrations.slack.blocks import Message
 from integrations.slack.client import DEFAULT_TIMEOUT_S, make_posting_client, make_web_client
 from integrations.slack.errors import (
@@ -61,8 +62,11 @@ class SlackFile:
             for channel, entries in (data.get("shares") or {}).get(visibility, {}).items():
                 if entries and isinstance(entries, list) and entries[0].get("ts"):
                     shares.setdefault(channel, str(entries[0]["ts"]))
+        # A name is shown in replies and stored: bidi overrides and zero-width characters would let it read as
+        # another name (`report\u202eslx.csv`), and a NUL would make PostgreSQL refuse the row.
+        name = strip_invisible(str(data.get("name") or data.get("title") or "")) or str(data.get("id") or "file")
         return cls(
-            id=str(data.get("id", "")), name=str(data.get("name") or data.get("title") or data.get("id", "file")),
+            id=str(data.get("id", "")), name=name,
             size=int(data.get("size") or 0), mimetype=str(data.get("mimetype", "")),
             filetype=str(data.get("filetype", "")), mode=str(data.get("mode", "hosted")),
             url=str(data.get("url_private_download") or data.get("url_private") or ""),

@@ -11,7 +11,6 @@ import math
 import re
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
 import openai
 
@@ -113,15 +112,6 @@ RATE_LIMITED = "the LLM server is rate-limiting us; try again in a minute"
 
 def unavailable(what: str, attempts: int, budget_s: float) -> WriterUnavailable:
     return WriterUnavailable(f"{what}, after {attempts} attempt(s) within {budget_s:.0f} s; try again later")
-
-
-def display_url(url: str) -> str:
-    """The base URL without user, password or query, for messages."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
 
 
 def detail(exc: openai.APIStatusError, secret: str) -> str:

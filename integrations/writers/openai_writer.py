@@ -23,6 +23,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from openai.types.chat.completion_create_params import ResponseFormat
 
 from integrations.tickets import Estimate, SiteContext, TicketBrief, TicketContent, Usage
+from integrations.urls import display_url
 from integrations.writers import answer as answers
 from integrations.writers import openai_failures as failures
 from integrations.writers import ticket_parts as parts
@@ -92,7 +93,7 @@ class OpenAIWriter:
         self.max_completion_tokens = max_completion_tokens
         self.health_timeout_s = health_timeout_s
         self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
-        self.server = failures.display_url(self.base_url)
+        self.server = display_url(self.base_url)
         per_request = connect_timeout_s + timeout_s
         per_answer = max_attempts * per_request + (max_attempts - 1) * max_retry_wait_s
         # The deadline each write() keeps: every request, retry and wait of both answers fits in it.

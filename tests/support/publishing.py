@@ -74,7 +74,7 @@ def build_publisher(uow_factory: UnitOfWorkFactory, fake: FakeJiraServer | None,
 
     factory: Callable[[str], JiraGateway] | None = None
     if fake is not None:
-        config = PublishingConfig(**{**config.__dict__, "jira_url": fake.url})
+        config = PublishingConfig(**{**config.__dict__, "jira_url": str(jira.get("url", fake.url))})
 
         def factory(project: str) -> JiraGateway:
             return JiraGateway(fake.config(project=project, **jira), sleep=sleep)
