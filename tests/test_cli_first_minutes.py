@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from bot.progress import TerminalProgress
+from integrations.urls import display_url
 from tests.conftest import EXAMPLE_SPEC
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.support.workers import ROOT, WorkerProcess, wait_for, worker_env
@@ -71,7 +72,8 @@ def test_make_demo_uses_the_template_writer_even_with_an_openai_key(tmp_path: Pa
         assert done.returncode == 0, done.stderr
         assert first_line(done.stdout) == "demo: the offline template writer (no account, no service, no cost)"
         assert fake.chat_requests == [] and fake.requests == []
-    assert len(json.loads((tmp_path / "out" / "tickets.json").read_text())) == 33
+    # 33 bundles, views and migrations, and 5 foundation tickets
+    assert len(json.loads((tmp_path / "out" / "tickets.json").read_text())) == 38
     assert_nothing_left_behind(tmp_path / "out")
 
 
@@ -122,7 +124,7 @@ def test_the_same_file_twice_is_read_once_and_said_so(tmp_path: Path) -> None:
     assert first_line(result.stderr) == (
         f"{FIRST_NOTE}{EXAMPLE_SPEC / 'bundles.csv'} (the same file as {EXAMPLE_SPEC / 'bundles.csv'}), "
         f"{copy} (the same content as {EXAMPLE_SPEC / 'fields.csv'})")
-    assert "Acme: 33 tickets" in result.stdout and "Traceback" not in result.stderr
+    assert "Acme: 38 tickets" in result.stdout and "Traceback" not in result.stderr
     assert_nothing_left_behind(out)
 
 
@@ -161,7 +163,8 @@ def test_generate_jira_unreachable_fails_in_seconds_before_any_work(tmp_path: Pa
     env = cli_env(tmp_path, JIRA_URL="http://127.0.0.1:9", JIRA_PROJECT="RPL", JIRA_PAT="pat-secret-value")
     result = run(["generate", str(EXAMPLE_SPEC), "--jira", "--out", str(tmp_path / "out")], env, timeout=60)
     assert result.returncode == 3
-    assert first_line(result.stderr).startswith("ticketbot: --jira: Jira at 127.0.0.1:9 could not be reached while ")
+    assert first_line(result.stderr).startswith(
+        "ticketbot: --jira: Jira at http://127.0.0.1:9 could not be reached while ")
     assert "run the same command again" in result.stderr and "/generate-tickets" not in result.stderr
     assert "pat-secret-value" not in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out" / "tickets.json").exists() and not state_db(tmp_path).exists()
@@ -183,7 +186,7 @@ def test_ctrl_c_cancels_in_one_line_and_the_same_command_resumes(tmp_path: Path)
         assert process.returncode == 130, stderr
         last = stderr.splitlines()[-1]
         assert last.startswith("interrupted after ") and last.endswith(
-            " of 33 tickets; run the same command again to resume")
+            " of 38 tickets; run the same command again to resume")
         stored = int(last.split()[2])
         assert stored >= 5 and "Traceback" not in stderr and not (tmp_path / "out" / "tickets.json").exists()
         with sqlite3.connect(state_db(tmp_path)) as db:
@@ -192,9 +195,9 @@ def test_ctrl_c_cancels_in_one_line_and_the_same_command_resumes(tmp_path: Path)
         before = len(fake.chat_requests)
         again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
         assert again.returncode == 0, again.stderr
-        assert f"resuming: {stored} of 33 tickets were written before; `--fresh` starts over" in again.stderr
-        assert len(fake.chat_requests) - before == 33 - stored  # nothing is paid for twice
-    assert len(json.loads((tmp_path / "out" / "tickets.json").read_text())) == 33
+        assert f"resuming: {stored} of 38 tickets were written before; `--fresh` starts over" in again.stderr
+        assert len(fake.chat_requests) - before == 38 - stored  # nothing is paid for twice
+    assert len(json.loads((tmp_path / "out" / "tickets.json").read_text())) == 38
     assert_nothing_left_behind(tmp_path / "out")
 
 
@@ -216,7 +219,7 @@ def test_excel_sep_line_is_honoured(tmp_path: Path) -> None:
     bundles.write_text("sep=;\nName;Machine name;Type\nArticle;article;Content type\n")
     result = run(["check", str(bundles)], cli_env(tmp_path))
     assert result.returncode == 0, result.stderr
-    assert first_line(result.stdout) == ("1 file(s): 1 tickets would be written; 0 file error(s), 0 row error(s), "
+    assert first_line(result.stdout) == ("1 file(s): 2 tickets would be written; 0 file error(s), 0 row error(s), "
                                          "0 warning(s)")
 
 
@@ -241,7 +244,7 @@ def test_an_unreachable_database_is_an_integration_failure(tmp_path: Path) -> No
     env = cli_env(tmp_path, DATABASE_URL="postgresql+psycopg://ticketbot@127.0.0.1:1/nowhere")
     result = run(["generate", *acme_files(), "--out", str(tmp_path / "out"), "--quiet"], env)
     assert result.returncode == 3
-    assert result.stderr == ("ticketbot: cannot reach the database at postgresql+psycopg://127.0.0.1:1/nowhere "
+    assert result.stderr == ("ticketbot: cannot reach the database at postgresql+psycopg://127.0.0.1:1 "
                              "(OperationalError); check DATABASE_URL\n")
 
 
@@ -287,13 +290,13 @@ def test_check_validates_without_a_database_and_json_and_quiet_are_for_scripts(t
     assert checked.returncode == 0 and checked.stderr == ""
     summary = json.loads(checked.stdout)
     assert summary["files"] == sorted(p.name for p in EXAMPLE_SPEC.glob("*.csv"))
-    assert summary["tickets"] == 33 and sum(summary["groups"].values()) == 33 and summary["exit_code"] == 0
+    assert summary["tickets"] == 38 and sum(summary["groups"].values()) == 38 and summary["exit_code"] == 0
     assert summary["problems"] == {"file_errors": 0, "row_errors": 0, "warnings": 2}
     assert not (tmp_path / "xdg").exists()  # no database
     generated = run(["generate", str(EXAMPLE_SPEC), "--out", str(tmp_path / "out"), "--json"], env)
     assert generated.returncode == 0 and generated.stderr.startswith("warning: ")
     summary = json.loads(generated.stdout)
-    assert summary["tickets"] == 33 and summary["state"] == str(state_db(tmp_path))
+    assert summary["tickets"] == 38 and summary["state"] == str(state_db(tmp_path))
     quiet = run(["generate", str(EXAMPLE_SPEC), "--out", str(tmp_path / "out"), "--quiet"], env)
     assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
 
@@ -305,7 +308,8 @@ def test_the_worker_says_when_it_listens(pg_url: str, redis_url: str, tmp_path: 
     finally:
         worker.stop()
     assert first_line(worker.output()) == (f"ticketbot worker ticketbot-{socket.gethostname()}-{worker.process.pid}: "
-                                           f"listening on queue ticketbot-test at {redis_url}; Ctrl-C stops it")
+                                           f"listening on queue ticketbot-test at {display_url(redis_url)}; "
+                                           "Ctrl-C stops it")
 
 
 def test_generate_queue_without_a_worker_says_so(pg_url: str, redis_url: str, tmp_path: Path) -> None:
@@ -339,18 +343,18 @@ def test_an_llm_run_is_estimated_before_it_starts(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
     estimate = next(line for line in lines if line.startswith("LLM run: "))
-    figures = re.fullmatch(r"LLM run: about 33 calls, ≈ ([\d,]+) prompt \+ ([\d,]+) completion tokens, "
-                           r"≈ \$([\d.]+) with gpt-fake-mini, ~40 s", estimate)  # ⌈33 / 8⌉ rounds of 8 s
+    figures = re.fullmatch(r"LLM run: about 38 calls, ≈ ([\d,]+) prompt \+ ([\d,]+) completion tokens, "
+                           r"≈ \$([\d.]+) with gpt-fake-mini, ~40 s", estimate)  # ⌈38 / 8⌉ rounds of 8 s
     assert figures, estimate
     prompt, completion = (int(figures[i].replace(",", "")) for i in (1, 2))
-    assert completion == 33 * 700 and prompt > 33 * 100  # counted from the 33 real prompts
+    assert completion == 38 * 700 and prompt > 38 * 100  # counted from the 38 real prompts
     assert figures[3] == f"{(prompt * 1.0 + completion * 2.0) / 1_000_000:.2f}"  # the overriding price table
     bars = [line for line in lines if line.startswith("Writing tickets ")]
     assert lines.index(estimate) < lines.index(bars[0])  # said before anything is spent
     # Before the first ticket is back the bar shows the estimate's time; then the measured rate's.
-    assert re.fullmatch(r"Writing tickets ░{24}   0% 0/33 ETA 40 s .+", bars[0]), bars[0]
-    assert all(re.search(r" \d+/33 ETA \d+( min \d\d)? s ", bar) for bar in bars[1:-1]), bars
-    assert " ETA " not in bars[-1] and " 33/33 " in bars[-1]
+    assert re.fullmatch(r"Writing tickets ░{24}   0% 0/38 ETA 40 s .+", bars[0]), bars[0]
+    assert all(re.search(r" \d+/38 ETA \d+( min \d\d)? s ", bar) for bar in bars[1:-1]), bars
+    assert " ETA " not in bars[-1] and " 38/38 " in bars[-1]
     priced_badly = run(["generate", *acme_files()], dict(env, TICKETBOT_LLM_PRICES="cheap"))
     assert priced_badly.returncode == 2 and "TICKETBOT_LLM_PRICES: must be a JSON object" in priced_badly.stderr
 
@@ -497,11 +501,13 @@ def test_the_readme_has_the_quick_start_the_importer_mapping_and_make_clean() ->
                                 "First upload"], start=1):
         assert f"\n{n}. **{needle}" in steps, needle
     assert "`.env` is read only by `docker\n   compose`" in steps and "ticketbot doctor" in steps
-    mapping = readme[readme.index("**Mapping `jira-import.csv` in the importer.**"):]
+    section = readme[readme.index("### Importing the CSV"):]
+    section = section[:section.index("\n#", 5)]
+    mapping = "\n".join(line for line in section.splitlines() if line.startswith("| "))
     header = subprocess.run([sys.executable, "-c", "import sys; from integrations.exports.jira_csv import "
                              "render_jira_csv; from integrations.tickets import SiteContext; "
                              "sys.stdout.write(render_jira_csv([], SiteContext('x')).splitlines()[0])"],
                             cwd=ROOT, capture_output=True, text=True, check=True).stdout
     for column in dict.fromkeys(header.split(",")):
-        assert f"\n| {column} " in mapping, column  # every column the file has is in the mapping table
+        assert f"`{column}`" in mapping, column  # every column the file has is in the mapping table
     assert "`make clean`" in readme
