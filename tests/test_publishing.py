@@ -110,7 +110,7 @@ def test_approving_a_draft_pushes_it_under_its_epic(engine: Engine, cloud: FakeJ
         instance = uow.instance.instance_id()
     assert issue.fields["labels"] == ["ticketbot", f"ticketbot-{instance}-s{session_id}", after["label"]]
     epic = cloud.issues[issue.fields["parent"]["key"]]
-    assert epic.fields["summary"] == "Acme Outdoors — Content"
+    assert epic.fields["summary"] == "Acme Outdoors — Foundation"  # the first ticket in build order: the modules
     assert publisher.notifier.pushed == [(first["id"], key, f"{cloud.url}/browse/{key}")]
     assert publisher.notifier.outcomes[-1].message == "1 issue in RPL under 1 epic, 0 links"
     with engine.uow_factory() as uow:
@@ -408,10 +408,10 @@ def test_an_epic_search_never_confirms_holds_its_group_back_until_a_person_decid
                                                                                    cloud: FakeJiraServer) -> None:
     session_id = generated(pg_engine)
     publisher = build_publisher(pg_engine.uow_factory, cloud)
-    cloud.enqueue("create", Reply.reset_connection())  # the Content epic's create: lost, never done
+    cloud.enqueue("create", Reply.reset_connection())  # the first epic's create (Foundation, in build order): lost, never done
     publisher.service.approve_all(session_id, "U1")
     [notice] = publisher.notifier.people
-    assert notice.ticket_id is None and notice.spec_key == "the Content epic"
+    assert notice.ticket_id is None and notice.spec_key == "the Foundation epic"
     found = tickets(pg_engine, session_id)
     with pg_engine.uow_factory() as uow:
         content = {t.spec_key for t in uow.tickets.for_session(session_id) if t.group == "Content"}
