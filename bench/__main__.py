@@ -56,6 +56,29 @@ def cli_wall(results: dict[str, Any]) -> list[Row]:
     ]
 
 
+def plan_quality(results: dict[str, Any]) -> list[Row]:
+    """Issue 11: the order when the spec does not say (hidden-column test), and edges on Behat-layout specs."""
+    data = results["plan_quality"] = run_json("bench.plan_quality")
+    if "error" in data:
+        return [("plan quality", "not run", str(data["error"]), False)]
+    goals = data["goals"]
+    rows: list[Row] = []
+    for name, r in data["hidden_column"].items():
+        rows += [
+            (f"hidden columns, {name}: precision of {r['inferred']} inferred edges", f"{r['precision']:.0%}",
+             f"≥ {goals['precision']:.0%}", r["precision"] >= goals["precision"]),
+            (f"hidden columns, {name}: recall of {r['column_edges']} column-stated edges",
+             f"{r['recall']:.0%} ({r['recall_with_grid_edges']:.0%} with {r['grid_edges']} grid-only)",
+             f"≥ {goals['recall']:.0%}", r["recall"] >= goals["recall"]),
+            (f"hidden columns, {name}: full-plan edges the order violates", f"{r['violations']:.1%} of "
+             f"{r['comparable_edges']}", f"≤ {goals['violations']:.0%}", r["violations"] <= goals["violations"]),
+        ]
+    for name, r in data["behat_layout"].items():
+        rows.append((f"Behat layout, {name} ({r['tickets']} tickets): edges", f"{r['stated']} stated, "
+                     f"{r['inferred']} inferred", "inferred > 0", r["inferred"] > 0))
+    return rows
+
+
 def worker_generation(results: dict[str, Any]) -> list[Row]:
     one = results["worker_generation_va_gov"] = run_json("bench.worker_generation", "--copies", "1")
     ten = results["worker_generation_va_gov_x10"] = run_json("bench.worker_generation", "--copies", "10")
@@ -185,6 +208,7 @@ BENCHMARKS: list[Callable[[dict[str, Any]], list[Row]]] = [parse_plan, worker_ge
 BENCHMARKS.append(serve_edge)  # issue 10: a 100 MB unsigned body; ack p99 beside a bare Bolt app
 BENCHMARKS.insert(1, cli_wall)  # issue 15: the command line as a user times it, beside the in-process figure
 BENCHMARKS.append(plan_kinds)  # issue 11: shipped configuration and family merging on the shared specs
+BENCHMARKS.insert(1, plan_quality)  # issue 11: precision, recall and order with the dependency columns hidden
 
 
 def main() -> int:

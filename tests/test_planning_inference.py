@@ -16,9 +16,8 @@ def ticket(plan: Plan, key: str) -> TicketBrief:
 
 
 def deps(plan: Plan, key: str) -> dict[str, Dependency]:
-    """The ticket's edges to other spec tickets (the planner's own edges to foundation tickets left out)."""
-    foundation = {t.key for t in plan.tickets if t.group is Group.FOUNDATION}
-    return {d.key: d for d in ticket(plan, key).depends_on if d.key not in foundation}
+    """What a ticket depends on among the spec's entities (not the foundation tickets every plan has)."""
+    return {d.key: d for d in ticket(plan, key).depends_on if not d.key.startswith(("core.", "foundation."))}
 
 
 BUNDLES = """Name,Machine name,Type,Description

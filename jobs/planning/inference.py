@@ -106,16 +106,43 @@ class BundleIndex:
         self.by_type: dict[str, list[Bundle]] = {}
         self.by_name: dict[tuple[str, ...], list[Bundle]] = {}
         self.names: dict[int, set[tuple[str, ...]]] = {}
+        # The words of every name, and each of their starts of four letters or more, to the bundles
+        # having them: `_same_word` by lookup instead of by comparing every word of every bundle.
+        self._exact: dict[str, set[int]] = {}
+        self._starts: dict[str, set[int]] = {}
+        self._matches: dict[str, frozenset[int]] = {}
+        self.descriptions: dict[int, tuple[str, ...]] = {}
         for bundle in bundles:
             if bundle.skipped or bundle.type is drupal.USER_ACCOUNT:
                 continue
             self.by_type.setdefault(bundle.type.entity_type, []).append(bundle)
             names = {k for k in (tokens(bundle.machine_name), tokens(bundle.label)) if k}
             self.names[id(bundle)] = names
+            self.descriptions[id(bundle)] = tokens(bundle.row.get("description")) if bundle.row is not None else ()
             for name in names:
                 found = self.by_name.setdefault(name, [])
                 if bundle not in found:
                     found.append(bundle)
+                for word in name:
+                    self._exact.setdefault(word, set()).add(id(bundle))
+                    for end in range(4, len(word) + 1):
+                        self._starts.setdefault(word[:end], set()).add(id(bundle))
+
+    def _matching(self, word: str) -> frozenset[int]:
+        """Bundles having a name word that `_same_word` matches with `word`."""
+        cached = self._matches.get(word)
+        if cached is None:
+            ids = set(self._exact.get(word, ()))
+            if len(word) >= 4:
+                ids |= self._starts.get(word, set())  # a name word starting with `word`
+                for end in range(4, len(word)):
+                    ids |= self._exact.get(word[:end], set())  # a name word `word` starts with
+            cached = self._matches[word] = frozenset(ids)
+        return cached
+
+    def _typed(self, ids: Iterable[int], allowed: set[str]) -> list[Bundle]:
+        chosen = set(ids)
+        return [b for b in self.of_types(allowed) if id(b) in chosen]
 
     def of_types(self, allowed: set[str]) -> list[Bundle]:
         return [b for kind in sorted(allowed) for b in self.by_type.get(kind, ())]
@@ -126,27 +153,50 @@ class BundleIndex:
 
     def containing(self, words: Sequence[str], allowed: set[str]) -> list[Bundle]:
         """Bundles whose name holds every one of `words` (gear → Gear review)."""
-        return [b for b in self.of_types(allowed)
+        if not words:
+            return []
+        candidates = frozenset.intersection(*(self._matching(w) for w in words))
+        return [b for b in self._typed(candidates, allowed)
                 if any(all(any(_same_word(w, n) for n in name) for w in words) for name in self.names[id(b)])]
 
     def sharing(self, words: Sequence[str], allowed: set[str]) -> list[Bundle]:
         """Bundles whose name shares a distinctive word with `words` (tested_regions → Trail region)."""
         strong = [w for w in words if w not in _WEAK_WORDS]
-        return [b for b in self.of_types(allowed)
+        candidates = set().union(*(self._matching(w) for w in strong)) if strong else set()
+        return [b for b in self._typed(candidates, allowed)
                 if any(_same_word(w, n) for w in strong for name in self.names[id(b)] for n in name
                        if n not in _WEAK_WORDS)]
 
     def mentioned_in(self, text: str, allowed: set[str]) -> list[Bundle]:
-        """Bundles whose whole label or machine name (or its plural) appears in free text."""
+        """Bundles whose whole label or machine name (or its plural) appears in free text.
+
+        The longest name wins where names overlap: 'Event listing' names the Event listing bundle,
+        not Event as well.
+        """
         joined = f" {' '.join(tokens(text))} "
-        return [b for b in self.of_types(allowed) if any(f" {' '.join(name)} " in joined for name in self.names[id(b)]
-                                                         if not set(name) <= _WEAK_WORDS)]
+        spans: dict[int, list[tuple[int, int]]] = {}
+        found: list[Bundle] = []
+        for bundle in self.of_types(allowed):
+            for name in self.names[id(bundle)]:
+                if set(name) <= _WEAK_WORDS:
+                    continue
+                phrase = f" {' '.join(name)} "
+                start = joined.find(phrase)
+                while start >= 0:
+                    spans.setdefault(id(bundle), []).append((start, start + len(phrase)))
+                    start = joined.find(phrase, start + 1)
+            if id(bundle) in spans:
+                found.append(bundle)
+        every = [(a, z, id(b)) for b in found for a, z in spans[id(b)]]
+        return [b for b in found if any(not any(a2 <= a and z <= z2 and (a2, z2) != (a, z) and other != id(b)
+                                                for a2, z2, other in every)
+                                        for a, z in spans[id(b)])]
 
     def described_by(self, words: Sequence[str], allowed: set[str]) -> list[Bundle]:
         """Bundles whose own description uses one of `words` ("Document: PDF files: agendas, minutes")."""
         strong = [w for w in words if w not in _WEAK_WORDS]
-        return [b for b in self.of_types(allowed) if b.row is not None
-                and any(_same_word(w, d) for w in strong for d in tokens(b.row.get("description")))]
+        return [b for b in self.of_types(allowed)
+                if any(_same_word(w, d) for w in strong for d in self.descriptions[id(b)])]
 
 
 def _distinct(found: Iterable[Bundle], exclude: Bundle) -> list[Bundle]:
