@@ -408,7 +408,7 @@ def test_an_epic_search_never_confirms_holds_its_group_back_until_a_person_decid
                                                                                    cloud: FakeJiraServer) -> None:
     session_id = generated(pg_engine)
     publisher = build_publisher(pg_engine.uow_factory, cloud)
-    cloud.enqueue("create", Reply.reset_connection())  # the first epic's create (Foundation, in build order): lost, never done
+    cloud.enqueue("create", Reply.reset_connection())  # the first (Foundation) epic: lost, never done
     publisher.service.approve_all(session_id, "U1")
     [notice] = publisher.notifier.people
     assert notice.ticket_id is None and notice.spec_key == "the Foundation epic"
