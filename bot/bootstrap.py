@@ -88,8 +88,12 @@ def make_redis(settings: Settings) -> Redis:
 
 
 def bootstrap(settings: Settings, *, inline: bool, notifier: RunNotifier | None = None,
-              progress: ProgressCallback | None = None, migrate: bool = True) -> Services:
-    """Wire everything once. `inline` runs jobs in this process (the CLI's embedded default)."""
+              progress: ProgressCallback | None = None, migrate: bool = True,
+              plan_cache: PlanCache | None = None) -> Services:
+    """Wire everything once. `inline` runs jobs in this process (the CLI's embedded default).
+
+    `plan_cache`: the CLI passes the cache it planned with, so the inline run reuses that plan.
+    """
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade(engine)
@@ -115,7 +119,8 @@ def bootstrap(settings: Settings, *, inline: bool, notifier: RunNotifier | None 
         notifier = slack.notifier
     processing = ProcessingService(uow_factory=uow_factory, writer=writer, queue=queue, notifier=notifier,
                                    config=config,
-                                   plan_cache=PlanCache(options=PlanOptions(merge_threshold=settings.merge_threshold)))
+                                   plan_cache=plan_cache or PlanCache(
+                                       options=PlanOptions(merge_threshold=settings.merge_threshold)))
     publishing = build_publisher(settings, uow_factory=uow_factory, queue=queue, inline=inline, notifier=notifier)
 
     def run_inline(function: str, task_id: int) -> None:

@@ -28,7 +28,7 @@ from integrations.spec.reader import read_upload
 from integrations.tickets import SiteContext, Usage, WrittenTicket
 from jobs.errors import Category, ProcessingError
 from jobs.outputs import OutputNotWritable, check_writable, write_outputs
-from jobs.planning import PlanOptions, UploadedFile, plan_uploads
+from jobs.planning import PlanCache, PlanOptions, UploadedFile
 from jobs.planning.families import DEFAULT_MERGE_THRESHOLD
 from jobs.processing import ProcessingStatus
 from jobs.stored_tickets import written_ticket
@@ -70,7 +70,9 @@ def run_generate(args: argparse.Namespace, settings: Settings, out: TextIO, err:
               f"{MERGE_THRESHOLD_MAX}", file=err)
         return exit_codes.USAGE
     site = SiteContext(args.site or default_site(args.files), args.description)
-    plan = plan_uploads(collected.files, options=PlanOptions(merge_threshold=threshold))
+    # One cache for this command's plan and the run's: the inline run plans the same files once, not twice.
+    plan_cache = PlanCache(options=PlanOptions(merge_threshold=threshold))
+    plan = plan_cache.plan(collected.files)
     print_problems(plan.problems, err, quiet=args.quiet)
     if not plan.tickets:
         print("ticketbot: nothing could be planned from these files.", file=err)
@@ -83,7 +85,7 @@ def run_generate(args: argparse.Namespace, settings: Settings, out: TextIO, err:
             progress.update(done, total, stage)
 
     try:
-        services = bootstrap(settings, inline=not args.queue, progress=on_progress)
+        services = bootstrap(settings, inline=not args.queue, progress=on_progress, plan_cache=plan_cache)
     except UnavailableWriter as exc:
         print(f"ticketbot: {exc}", file=err)
         return exit_codes.USAGE

@@ -42,6 +42,10 @@ def run(args: list[str], env: dict[str, str], cwd: Path = ROOT, timeout: float =
                           text=True, timeout=timeout)
 
 
+# Under `make test` a child make would announce "Entering directory" before its own output.
+MAKE = ["make", "--no-print-directory"]
+
+
 def first_line(text: str) -> str:
     return text.splitlines()[0] if text.strip() else ""
 
@@ -67,7 +71,7 @@ def test_make_demo_uses_the_template_writer_even_with_an_openai_key(tmp_path: Pa
     with FakeOpenAIServer() as fake:
         env = cli_env(tmp_path, OPENAI_API_KEY="sk-test-not-to-be-used", OPENAI_BASE_URL=fake.base_url)
         env.pop("LLM_PROVIDER")
-        done = subprocess.run(["make", "-s", "demo", f"OUT={tmp_path / 'out'}"], cwd=ROOT, env=env,
+        done = subprocess.run([*MAKE, "-s", "demo", f"OUT={tmp_path / 'out'}"], cwd=ROOT, env=env,
                               capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, done.stderr
         assert first_line(done.stdout) == "demo: the offline template writer (no account, no service, no cost)"
@@ -79,10 +83,10 @@ def test_make_demo_uses_the_template_writer_even_with_an_openai_key(tmp_path: Pa
 
 def test_the_demo_installs_what_running_needs_and_test_adds_the_extras(tmp_path: Path) -> None:
     venv = tmp_path / "v"
-    runtime = subprocess.run(["make", "-n", "-B", f"VENV={venv}", f"{venv}/.installed"], cwd=ROOT,
+    runtime = subprocess.run([*MAKE, "-n", "-B", f"VENV={venv}", f"{venv}/.installed"], cwd=ROOT,
                              capture_output=True, text=True, timeout=60).stdout
     assert f"{venv}/bin/pip install --quiet -e .\n" in runtime and "[test]" not in runtime
-    tests = subprocess.run(["make", "-n", "-B", f"VENV={venv}", f"{venv}/.installed-test"], cwd=ROOT,
+    tests = subprocess.run([*MAKE, "-n", "-B", f"VENV={venv}", f"{venv}/.installed-test"], cwd=ROOT,
                            capture_output=True, text=True, timeout=60).stdout
     assert "pip install --quiet -e '.[test]'" in tests
 
@@ -102,8 +106,8 @@ def test_a_venv_built_with_another_python_is_rebuilt(tmp_path: Path) -> None:
     subprocess.run([str(other), "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     mine = subprocess.run([sys.executable, "-c", "import platform; print(platform.python_version())"],
                           capture_output=True, text=True, check=True).stdout.strip()
-    done = subprocess.run(["make", f"VENV={venv}", f"PYTHON={sys.executable}", f"{venv}/.python-{mine}"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run([*MAKE, f"VENV={venv}", f"PYTHON={sys.executable}",
+                           f"{venv}/.python-{mine}"], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert first_line(done.stdout) == f"{venv} was built with another Python; rebuilding it with {mine}"
     rebuilt = subprocess.run([str(venv / "bin" / "python"), "-c", "import platform; print(platform.python_version())"],

@@ -55,7 +55,7 @@ def test_upload_generate_progress_drafts_and_reactions(stack: Stack) -> None:
     reply = texts(message(stack, reply_key))
     assert "*Upload of 15 files*" in reply and "📄 `fields.csv` — Fields: 36 rows" in reply
     assert "0 errors, 2 warnings" in reply and "bundles.csv row 2: dependency cycle" in reply
-    assert "33 tickets planned. Dependencies: 50 stated, 0 inferred." in reply
+    assert "38 tickets planned. Dependencies: 50 stated, 0 inferred." in reply
     with stack.uow_factory() as uow:
         assert uow.uploads.count_active(sid) == 15  # the file_shared events changed nothing
 
