@@ -67,9 +67,11 @@ def plan_quality(results: dict[str, Any]) -> list[Row]:
         rows += [
             (f"hidden columns, {name}: precision of {r['inferred']} inferred edges", f"{r['precision']:.0%}",
              f"≥ {goals['precision']:.0%}", r["precision"] >= goals["precision"]),
-            (f"hidden columns, {name}: recall of {r['column_edges']} column-stated edges",
-             f"{r['recall']:.0%} ({r['recall_with_grid_edges']:.0%} with {r['grid_edges']} grid-only)",
+            (f"hidden columns, {name}: recall of {r['column_edges']} column-stated edges", f"{r['recall']:.0%}",
              f"≥ {goals['recall']:.0%}", r["recall"] >= goals["recall"]),
+            (f"hidden columns, {name}: recall of all {r['hidden_edges']} hidden edges ({r['grid_edges']} from the "
+             "permissions grid)", f"{r['recall_with_grid_edges']:.0%}", f"≥ {goals['recall']:.0%}",
+             r["recall_with_grid_edges"] >= goals["recall"]),
             (f"hidden columns, {name}: full-plan edges the order violates", f"{r['violations']:.1%} of "
              f"{r['comparable_edges']}", f"≤ {goals['violations']:.0%}", r["violations"] <= goals["violations"]),
         ]

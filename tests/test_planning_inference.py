@@ -196,7 +196,7 @@ def test_missing_columns_are_one_warning_per_sheet_and_in_the_stats() -> None:
         "bundles: Mod. — which bundles workflow 'Editorial' moderates",
         "a permissions grid — which bundles and transitions each role uses",
     )
-    assert plan.stats.summary_line().startswith("Dependencies: 0 stated, 6 inferred; to make the order certain add "
+    assert plan.stats.summary_line().startswith("Dependencies: 0 stated, 7 inferred; to make the order certain add "
                                                  "fields: Ref. bundle")
 
 
@@ -206,3 +206,60 @@ def test_a_complete_spec_warns_of_nothing_missing() -> None:
         "Article (Content type),Tags,field_tags,Entity reference,,Unlimited,Autocomplete,,Tags (Vocabulary)\n"))
     assert plan.stats.missing_columns == () and not plan.warnings
     assert plan.stats.summary_line() == "Dependencies: 1 stated, 0 inferred."
+
+
+# ---- roles, when the spec has no permissions grid ------------------------------------------------------
+
+ROLES = """Name,Machine name,Notes
+Anonymous user,anonymous,
+Gear reviewer,gear_reviewer,
+Publisher,publisher,"Reviews, publishes and archives all editorial content."
+Content author,content_author,
+Media creator,media_creator,
+Layout manager,layout_manager,Arranges the front page.
+"""
+GEAR_IMAGE = fields("Gear review (Content type),Photo,field_photo,Entity reference,,1,Media library,")
+
+
+def test_a_role_named_for_a_content_type_needs_it_the_workflow_and_the_media_it_embeds() -> None:
+    plan = plan_csv(bundles=BUNDLES, fields=GEAR_IMAGE, workflows=WORKFLOWS, workflow_states=STATES,
+                    user_roles=ROLES)
+    needs = deps(plan, "user.role.gear_reviewer")
+    assert set(needs) == {"node.type.gear_review", "workflows.workflow.editorial", "media.type.image"}
+    assert all(d.is_inferred for d in needs.values())
+    assert needs["node.type.gear_review"].reason == (
+        "the role creates and edits Gear review (Content type) — inferred from the role name 'Gear reviewer'; "
+        "confirm with a permissions grid")
+    assert needs["workflows.workflow.editorial"].reason.startswith(
+        "an editorial role uses workflow Editorial's transitions — inferred from the role name 'Gear reviewer'")
+    assert "its content types reference Image (Media type)" in needs["media.type.image"].reason
+    order = [t.key for t in plan.tickets]
+    assert order.index("user.role.gear_reviewer") > max(order.index(k) for k in needs)
+
+
+def test_all_content_in_the_notes_means_the_moderated_content_types_a_bare_name_only_the_workflow() -> None:
+    plan = plan_csv(bundles=BUNDLES, fields=GEAR_IMAGE, workflows=WORKFLOWS, workflow_states=STATES,
+                    user_roles=ROLES)
+    assert set(deps(plan, "user.role.publisher")) == {"workflows.workflow.editorial", "node.type.article",
+                                                      "node.type.gear_review", "node.type.event", "media.type.image"}
+    # "Content author" alone names no content type, and which ones are moderated is itself a guess here.
+    assert set(deps(plan, "user.role.content_author")) == {"workflows.workflow.editorial"}
+    stated = plan_csv(bundles=BUNDLES.replace("Description\n", "Description,Mod.\n", 1).replace(
+        "Event,event,Content type,Store events\n", "Event,event,Content type,Store events,y\n"),
+        workflows=WORKFLOWS, workflow_states=STATES, user_roles=ROLES)
+    assert set(deps(stated, "user.role.content_author")) == {"workflows.workflow.editorial", "node.type.event"}
+
+
+def test_media_roles_need_the_media_types_and_other_roles_nothing() -> None:
+    plan = plan_csv(bundles=BUNDLES, workflows=WORKFLOWS, workflow_states=STATES, user_roles=ROLES)
+    assert set(deps(plan, "user.role.media_creator")) == {"media.type.image", "media.type.document"}
+    assert deps(plan, "user.role.layout_manager") == {}  # writes, reviews or publishes nothing by its name
+    assert all(not t.key.startswith("user.role.anonymous") or not t.depends_on for t in plan.tickets)
+
+
+def test_a_permissions_grid_decides_and_nothing_is_inferred_for_roles() -> None:
+    grid = "Permission,Gear reviewer\nGear review: Create new content,x\n"
+    plan = plan_csv(bundles=BUNDLES, workflows=WORKFLOWS, workflow_states=STATES, user_roles=ROLES, permissions=grid)
+    needs = deps(plan, "user.role.gear_reviewer")
+    assert set(needs) == {"node.type.gear_review"} and not needs["node.type.gear_review"].is_inferred
+    assert deps(plan, "user.role.content_author") == {}

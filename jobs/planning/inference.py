@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from integrations.spec import drupal
-from integrations.spec.catalog import Bundle, Catalog, Entity, Field, View, Workflow
+from integrations.spec.catalog import Bundle, Catalog, Entity, Field, Role, View, Workflow
 from integrations.spec.problems import Level, Problem
 from integrations.spec.sheets import SheetKind
 
@@ -307,7 +307,7 @@ class InferredEdge:
     """`source`'s ticket (a bundle's, a view's, a workflow's) needs the one building `target`."""
 
     source: Bundle | Entity
-    target: Bundle
+    target: Bundle | Entity
     reason: str  # as a stated edge would say it, plus what it was inferred from and what to confirm
     basis: str  # what it was inferred from
     field_name: str = ""
@@ -335,26 +335,130 @@ def _unmoderated_workflow(catalog: Catalog) -> Workflow | None:
 def infer_edges(catalog: Catalog) -> Iterator[InferredEdge]:
     """Every edge the spec implies where it states nothing, with its reason."""
     index = BundleIndex(catalog.bundles)
+    field_edges: list[InferredEdge] = []
     for fld in catalog.fields:
         if names_no_target(fld):
             guess = infer_field_target(fld, index)
             if guess is not None:
-                yield InferredEdge(fld.bundle, guess.target,
-                                   f"field {fld.machine_name} references {guess.target.display} — inferred from "
-                                   f"{guess.basis}; confirm the target bundles", guess.basis, fld.machine_name)
+                field_edges.append(InferredEdge(
+                    fld.bundle, guess.target, f"field {fld.machine_name} references {guess.target.display} — "
+                    f"inferred from {guess.basis}; confirm the target bundles", guess.basis, fld.machine_name))
+    yield from field_edges
     if "bundles" not in catalog.columns.get(SheetKind.VIEWS, set()):
         for view in catalog.views:
             if _lists_bundles(view) and not view.bundles:
                 for guess in infer_view_bundles(view, index):
                     yield InferredEdge(view, guess.target, f"the view lists {guess.target.display} — inferred from "
                                        f"{guess.basis}; confirm the bundles it lists", guess.basis)
+    references: dict[int, list[Bundle]] = {}  # id(bundle) -> the bundles its fields reference, stated or inferred
+    for fld in catalog.fields:
+        if fld.row.is_built:
+            references.setdefault(id(fld.bundle), []).extend(fld.targets)
+    for edge in field_edges:
+        if isinstance(edge.target, Bundle):
+            references.setdefault(id(edge.source), []).append(edge.target)
     workflow = _unmoderated_workflow(catalog)
+    moderated: list[Bundle] = []
     if workflow is not None:
         # Content moderation is for editorial content: its content types, not vocabularies or media.
         basis = "the spec's only content-moderation workflow and no Mod. column"
-        for bundle in index.by_type.get(drupal.CONTENT_TYPE.entity_type, []):
+        moderated = index.by_type.get(drupal.CONTENT_TYPE.entity_type, [])
+        for bundle in moderated:
             yield InferredEdge(workflow, bundle, f"the workflow moderates {bundle.display} — inferred from {basis}; "
                                "confirm which bundles it moderates", basis)
+    if SheetKind.PERMISSIONS not in catalog.columns:
+        yield from _role_edges(catalog, index, references, moderated)
+
+
+# Word starts that make a role editorial: its people write, review or publish content, so its
+# permissions name content types and the moderation workflow's transitions.
+_EDITORIAL_STARTS = ("creat", "edit", "author", "writ", "publish", "review", "approv", "moderat", "contribut")
+# Words of a role name that say who, not what: "Content author", "Democratic services officer".
+_ROLE_WORDS = {"content", "site", "senior", "junior", "lead", "team", "user", "staff", "officer", "member"}
+_CORE_ROLES = {"anonymous", "authenticated", "administrator"}
+_ALL_CONTENT = re.compile(r"\ball\s+(?:\w+\s+)?content\b", re.IGNORECASE)
+
+
+def is_editorial(words: Sequence[str]) -> bool:
+    return any(w.startswith(_EDITORIAL_STARTS) for w in words)
+
+
+def role_subjects(role: Role, index: BundleIndex) -> tuple[list[Bundle], str]:
+    """The bundles a role's people work on, named by its name or notes, and what said so.
+
+    "Trail editor" and "Gear reviewer" name Trail guide and Gear review (content types only: a name
+    word matching a vocabulary says less), "Basic page creator" names Basic page exactly, "Media
+    creator" names every media type, and notes such as "Writes and updates trail guides" name the
+    content types they mention.
+    """
+    words = tokens(role.label) or tokens(role.machine_name)
+    subject = tuple(w for w in words if not is_editorial([w]) and w not in _ROLE_WORDS and w not in _STOP_WORDS)
+    node = {drupal.CONTENT_TYPE.entity_type}
+    media = drupal.MEDIA_TYPE.entity_type
+    named_by = f"the role name '{role.label}'"
+    if subject == (media,):
+        return list(index.by_type.get(media, [])), named_by
+    if subject:
+        exact = index.named(subject, node | {media})
+        if exact:
+            return exact, named_by
+        if not set(subject) <= _WEAK_WORDS:
+            found = index.containing(subject, node)
+            if found:
+                return found, named_by
+    notes = role.row.get("notes") if role.row is not None else ""
+    if notes:
+        found = index.mentioned_in(notes, node)
+        if found:
+            return found, "its notes"
+    return [], ""
+
+
+def _role_edges(catalog: Catalog, index: BundleIndex, references: dict[int, list[Bundle]],
+                moderated: Sequence[Bundle]) -> Iterator[InferredEdge]:
+    """What an editorial role's permissions would name, when the spec has no permissions grid.
+
+    Precision first: only roles whose name or notes say they write, review or publish; the one
+    content-moderation workflow (its transitions are theirs to use); the content types the role names,
+    or, for a role named for content in general ("Content author", "Publisher", notes saying "all
+    content"), the content types the workflow moderates; and the media types those content types
+    reference (an editor creates the media they embed).
+    """
+    workflows = [w for w in catalog.workflows if not w.skipped and is_content_moderation(w)]
+    workflow = workflows[0] if len(workflows) == 1 else None
+    for role in catalog.roles:
+        if role.skipped or role.existing or role.machine_name in _CORE_ROLES or role.row is None \
+                or not role.row.is_built:
+            continue
+        notes = role.row.get("notes")
+        if not is_editorial((*tokens(role.label), *tokens(role.machine_name), *tokens(notes))):
+            continue
+        bundles, basis = role_subjects(role, index)
+        if not bundles and workflow is not None:
+            subject = [w for w in tokens(role.label) if not is_editorial([w]) and w not in _ROLE_WORDS]
+            # Notes saying "all content" take the moderated content types even where that set is itself
+            # inferred; a name alone ("Content author") only where the spec states the set: two guesses
+            # stacked are wrong too often (a council's meeting pages have their own officers).
+            if _ALL_CONTENT.search(notes):
+                bundles, basis = list(workflow.bundles or moderated), "its notes"
+            elif not subject and workflow.bundles:
+                bundles = list(workflow.bundles)
+                basis = f"the role name '{role.label}' and the content types workflow {workflow.label} moderates"
+        node_types = [b for b in bundles if b.type is drupal.CONTENT_TYPE]
+        confirm = "confirm with a permissions grid"
+        if workflow is not None and (node_types or not bundles):
+            why = f"the role name '{role.label}'" + (" and its notes" if is_editorial(tokens(notes)) else "")
+            yield InferredEdge(role, workflow, f"an editorial role uses workflow {workflow.label}'s transitions — "
+                               f"inferred from {why}; {confirm}", why)
+        for bundle in bundles:
+            yield InferredEdge(role, bundle, f"the role creates and edits {bundle.display} — inferred from {basis}; "
+                               f"{confirm}", basis)
+        embedded = dict.fromkeys(t for b in node_types for t in references.get(id(b), [])
+                                 if t.type is drupal.MEDIA_TYPE and t not in bundles)
+        for media in embedded:
+            because = f"{basis}; its content types reference {media.display}"
+            yield InferredEdge(role, media, f"the role creates {media.display} for its content — inferred from "
+                               f"{because}; {confirm}", because)
 
 
 def _shown(names: Sequence[str], limit: int = 5) -> str:
