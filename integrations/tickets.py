@@ -44,6 +44,9 @@ class TicketKind(StrEnum):
     # A reference field left out of its bundle's ticket to break a cycle, added once both ends exist;
     # key field.field.<entity type>.<bundle>.<field>, the field instance's config name.
     DEFERRED_FIELD = "deferred_field"
+    # One field instance marked X = d on a bundle that stays: removed on its own (a bundle marked d takes its
+    # fields with it). Key field.field.<entity type>.<bundle>.<field>; its action is always Remove.
+    FIELD = "field"
     # A family of trivial items of one kind (menus, image styles) in one ticket; each item is a member.
     # Key merged.<member config prefix>.<family>, e.g. merged.system.menu.va_facility.
     MERGED_FAMILY = "merged_family"

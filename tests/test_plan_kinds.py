@@ -169,6 +169,34 @@ def test_changed_rows_make_an_update_and_deleted_ones_a_removal() -> None:
     assert title == 'Remove menu "Retired" (retired)' and "Move the menu links that must stay" in analysis
 
 
+def test_a_field_marked_deleted_on_a_bundle_that_stays_gets_its_own_removal_after_the_bundle() -> None:
+    bundles = ("Name,Machine name,X,Type\nArticle,article,x,Content type\nEvent,event,a,Content type\n"
+               "Old news,old_news,d,Content type\n")
+    fields = ("Bundle,Field label,Machine name,X,Field type,Required,Cardinality,Form widget\n"
+              "Article (Content type),Legacy code,field_legacy_code,d,Text (plain),,1,Textfield\n"
+              "Event (Content type),Old date,field_old_date,d,Date,,1,Date\n"
+              "Event (Content type),Venue,field_venue,a,Text (plain),,1,Textfield\n"
+              "Old news (Content type),Byline,field_byline,d,Text (plain),,1,Textfield\n")
+    plan = plan_csv(bundles=bundles, fields=fields)
+    tickets = by_key(plan)
+    legacy = tickets["field.field.node.article.field_legacy_code"]
+    assert legacy.kind is TicketKind.FIELD and legacy.action is TicketAction.REMOVE
+    assert [r.row for r in legacy.rows] == [2] and "node.type.article" not in tickets  # nothing else to build there
+    old_date = tickets["field.field.node.event.field_old_date"]
+    assert [d.key for d in old_date.depends_on if d.key.startswith("node.")] == ["node.type.event"]
+    assert [r.row for r in tickets["node.type.event"].rows if r.file == "fields.csv"] == [4]  # not the removed one
+    assert "field.field.node.old_news.field_byline" not in tickets  # the bundle's removal takes its fields along
+    order = [t.key for t in plan.tickets]
+    assert order.index("field.field.node.event.field_old_date") > order.index("node.type.event")
+    title, story, analysis, verification = written(legacy)
+    assert title == 'Remove field "Legacy code" (field_legacy_code) from Article (Content type)'
+    assert "Remove field_legacy_code from the bundle's form and view displays" in analysis
+    assert "Configuration this removes\n- field.field.node.article.field_legacy_code" in analysis
+    assert "no longer exists" in verification and "removed" in story
+    warning = next(p for p in plan.warnings if "X = d" in p.message and p.file == "fields.csv")
+    assert "gets a Remove ticket" in warning.message and "skipped" not in warning.message
+
+
 # ---- 7. foundation tickets -----------------------------------------------------------------------------
 
 FOUNDATION_BUNDLES = ("Name,Machine name,Type\nA,a,Content type\nB,b,Content type\nC,c,Content type\n"

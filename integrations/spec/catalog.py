@@ -87,6 +87,8 @@ class Catalog:
     menus: list[Entity] = field(default_factory=list)
     custom_entities: list[Entity] = field(default_factory=list)
     migrations: list[Migration] = field(default_factory=list)
+    # Fields marked X = d on bundles that stay: each is removed by a ticket of its own.
+    removed_fields: list[Field] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     permission_rows: list[SpecRow] = field(default_factory=list)  # grid rows kept after validation
     grants: dict[int, list[Role]] = field(default_factory=dict)  # id(permission row) -> roles it grants

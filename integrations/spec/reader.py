@@ -275,10 +275,13 @@ def read_table(
             sheet.skipped.setdefault(status, []).append(number)
         sheet.rows.append(spec_row)
     for status, numbers in sheet.skipped.items():
+        # Waiting rows wait; deleted ones are not built, but what they name is removed.
+        outcome = "not built; a bundle, field or other item marked d gets a Remove ticket" if status == "d" \
+            else "skipped"
         result.problems.append(
             Problem(
                 name, None, sheet.header_of("x"), Level.WARNING,
-                f"{_rows(len(numbers))} with X = {status} ({STATUS_MEANING[status]}) skipped: " + _row_list(numbers),
+                f"{_rows(len(numbers))} with X = {status} ({STATUS_MEANING[status]}) {outcome}: " + _row_list(numbers),
             )
         )
     result.sheets.append(sheet)

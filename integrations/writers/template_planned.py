@@ -78,6 +78,9 @@ def planned_title(brief: TicketBrief, named: str) -> str:
         return f"Create {len(brief.members)} {noun}: the {one_line(brief.label)} family"
     if kind is TicketKind.PROVIDED_CONFIG:
         return f"Confirm and adjust the configuration Drupal provides ({_n(len(brief.members), 'item')})"
+    if action is TicketAction.REMOVE and kind is TicketKind.FIELD:
+        owner = one_line(brief.rows[0].get("bundle")) if brief.rows else "its bundle"
+        return f"Remove field {named} from {owner}"
     if action is TicketAction.REMOVE:
         return f"Remove {_type(brief)} {named}"
     if action is TicketAction.UPDATE:
@@ -132,6 +135,13 @@ _REMOVAL_STEPS: dict[TicketKind, tuple[str, ...]] = {
         "Remove {m} from the target bundles of every reference field, from view filters, Pathauto patterns, "
         "workflows and search indexes",
         "Delete the bundle with its fields (its field storages go with the last bundle that uses them)",
+    ),
+    TicketKind.FIELD: (
+        "Keep the values that must stay (copy them to another field or into a migration's source); the rest "
+        "are deleted with the field",
+        "Remove {m} from the bundle's form and view displays, and from views (fields, filters, sorts, "
+        "arguments), Pathauto patterns, search indexes and migrations that use it",
+        "Delete the field at the bundle's Manage fields (its storage goes with the last bundle that uses it)",
     ),
     TicketKind.VIEW: (
         "Remove the blocks that place its displays, and the menu links and redirects to its pages",

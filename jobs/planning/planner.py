@@ -108,11 +108,19 @@ class _Planner:
                     self._add(bundle.key, group, TicketKind.BUNDLE, bundle.label, bundle.machine_name,
                               bundle.type.label, [bundle.row], bundle.type.entity_type).action = TicketAction.REMOVE
                 continue
+            removals = [self._add(f"field.field.{bundle.type.entity_type}.{bundle.machine_name}.{f.machine_name}",
+                                  group, TicketKind.FIELD, f.row.get("field_label") or f.machine_name, f.machine_name,
+                                  "Field", [f.row], bundle.type.entity_type)
+                        for f in self.catalog.removed_fields if f.bundle is bundle]
+            for removal in removals:
+                removal.action = TicketAction.REMOVE
             if bundle.row is not None and bundle.row.is_built:
                 draft = self._add(bundle.key, group, TicketKind.BUNDLE, bundle.label, bundle.machine_name,
                                   bundle.type.label, [bundle.row, *fields], bundle.type.entity_type)
                 draft.action = row_status.action_of(bundle.row, fields)
                 self.creates[id(bundle)] = draft
+                for removal in removals:  # a field comes off the bundle once the bundle is in line with the spec
+                    self._need(removal, bundle, f"the field is on {bundle.display}")
             elif fields:
                 draft = self._add(bundle.key, group, TicketKind.EXISTING_BUNDLE_FIELDS, bundle.label,
                                   bundle.machine_name, bundle.type.label, fields, bundle.type.entity_type)

@@ -128,6 +128,17 @@ class BundleRules(ValidatorBase):
             fld = Field(row, bundle, machine, targets)
             self.catalog.fields.append(fld)
             bundle.fields.append(fld)
+        self._read_removed_fields()
+
+    def _read_removed_fields(self) -> None:
+        """Fields marked X = d: removed from a bundle that stays (a bundle marked d takes its fields along)."""
+        for row in self.rows[SheetKind.FIELDS]:
+            if row.status != "d" or not self._filled(row, "bundle", "machine_name"):
+                continue
+            bundle = self.resolve_bundle(row, "bundle", row.get("bundle"), row.get("bundle_type"),
+                                         create_existing=True)
+            if bundle is not None and not bundle.skipped:
+                self.catalog.removed_fields.append(Field(row, bundle, row.get("machine_name"), []))
 
     def _field_values(self, row: SpecRow) -> bool:
         ok = True
