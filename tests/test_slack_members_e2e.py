@@ -3,6 +3,7 @@ through signed requests to the real `ticketbot serve` and a `ticketbot worker` o
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 
@@ -138,3 +139,29 @@ def test_usage_texts_and_error_answers_show_what_was_typed_inert(stack: Stack) -
     refused = ask(stack, "config jira_project <https://evil.example|approve me>", channel, BOB)
     assert "is not a Jira project key" in refused
     assert "<https://evil" not in refused and "&lt;https://evil.example|approve me&gt;" in refused
+
+
+def test_a_channel_sets_its_own_merge_threshold_and_its_uploads_are_planned_with_it(stack: Stack) -> None:
+    """Issue 11 item 8: the merge threshold per channel, as a team sets it in Slack."""
+    from tests.test_plan_kinds import FAMILY_MENUS  # 13 new menus in three name families, and core's main
+
+    def planned(channel: str) -> int:
+        root = stack.drive.share_files(channel, {"menus.csv": FAMILY_MENUS.encode()}, user=ALICE)
+        wait_for(lambda: open_session(stack, channel) is not None, 30, "the session of the upload")
+        key = f"upload:s{open_session(stack, channel)}:{root}"
+        wait_for(lambda: bool(stack.slack.by_key(key)) and "tickets planned" in texts(message(stack, key)), 30,
+                 "the upload reply")
+        found = re.search(r"(\d+) tickets planned", texts(message(stack, key)))
+        assert found is not None
+        return int(found[1])
+
+    default, never = new_channel(), new_channel()
+    saved = ask(stack, "config merge_threshold 0", never, ALICE)
+    assert "(saved)" in saved and "merge_threshold" in saved
+    assert "0 (set for this channel)" in ask(stack, "config", never, ALICE)
+    # Default (10): three family tickets; 0: each of the 13 menus its own; both add the foundation tickets
+    # (modules, Behat, the provided main menu).
+    assert planned(default) == 3 + 3
+    assert planned(never) == 13 + 3
+    refused = ask(stack, "config merge_threshold lots", default, ALICE)
+    assert "is not a merge threshold: give a whole number" in refused and "(saved)" not in refused
