@@ -129,6 +129,7 @@ class TicketBrief:
     modules: tuple[str, ...] = ()  # Drupal module machine names the ticket needs (all of them for MODULES)
     members: tuple[TicketMember, ...] = ()  # MERGED_FAMILY and PROVIDED_CONFIG: the merged items
     provider: str = ""  # the module that ships the configuration (EXTEND/CONFIRM of one provided item)
+    needed_by: tuple[str, ...] = ()  # config names of the tickets that depend on this one, in build order
 
     @property
     def sources(self) -> tuple[SourceRef, ...]:
@@ -273,6 +274,7 @@ def brief_to_dict(brief: TicketBrief) -> dict[str, object]:
             for m in brief.members
         ],
         "provider": brief.provider,
+        "needed_by": list(brief.needed_by),
     }
 
 
@@ -306,6 +308,7 @@ def brief_from_dict(data: dict[str, Any]) -> TicketBrief:
             for m in data.get("members", ())
         ),
         provider=data.get("provider", ""),
+        needed_by=tuple(data.get("needed_by", ())),
     )
 
 

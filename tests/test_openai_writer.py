@@ -43,11 +43,14 @@ def writer(fake_openai: FakeOpenAIServer) -> Iterator[OpenAIWriter]:
 def test_a_good_answer_becomes_the_ticket_with_model_prompt_version_and_usage(
     writer: OpenAIWriter, fake_openai: FakeOpenAIServer
 ) -> None:
-    content = writer.write(article(), SITE)
+    brief = article()
+    content = writer.write(brief, SITE)
+    template = TemplateWriter().write(brief, SITE)
     assert content.writer == "openai"
-    assert content.title == 'Create "Article" (node.type.article)'
-    assert content.user_story.startswith("As a site builder")
-    assert "Drupal modules: node" in content.analysis and "Estimate: S" in content.analysis
+    assert content.title == template.title  # code-made: the model does not write it
+    assert content.user_story == "As a site builder, I want Article, so that the site has it."
+    assert content.analysis.startswith(template.analysis + "\n\nApproach (by the language model)\nBuild Article")
+    assert "Gotchas (by the language model)\n- Clear the caches after changing Article" in content.analysis
     assert content.model == fake_openai.model
     assert content.prompt_version == PROMPT_VERSION
     assert content.fallback_reason == ""
@@ -68,7 +71,11 @@ def test_the_request_asks_for_a_strict_json_schema_with_static_instructions_firs
     schema = fmt["json_schema"]["schema"]
     assert schema == RESPONSE_SCHEMA
     assert schema["additionalProperties"] is False
-    assert set(schema["required"]) == set(schema["properties"]) >= {"title", "user_story", "analysis", "verification"}
+    assert set(schema["required"]) == set(schema["properties"]) == {
+        "user_story", "approach", "gotchas", "extra_acceptance_criteria", "extra_checks", "risks", "open_questions",
+        "estimate", "estimate_reason"}
+    scenario = schema["properties"]["extra_acceptance_criteria"]["items"]
+    assert scenario["additionalProperties"] is False and set(scenario["required"]) == {"given", "when", "then"}
     system, user = body["messages"]
     assert system == {"role": "system", "content": SYSTEM_PROMPT}
     assert user["role"] == "user"
@@ -83,7 +90,8 @@ def test_the_code_made_checks_come_first_unchanged_and_in_order_and_repeats_are_
     writer: OpenAIWriter, fake_openai: FakeOpenAIServer
 ) -> None:
     brief = article()
-    fake_openai.enqueue(Reply.ticket(verification=[
+    code_made = TemplateWriter().write(brief, SITE).verification
+    fake_openai.enqueue(Reply.ticket(extra_checks=[
         "Exactly the following FIELDS should exist for Article: body, tags, image.",  # a repeat, reworded
         "An article with two tags can be saved",
         "An article with two tags can be saved",
@@ -91,14 +99,18 @@ def test_the_code_made_checks_come_first_unchanged_and_in_order_and_repeats_are_
     ]))
     content = writer.write(brief, SITE)
     assert content.verification[: len(brief.checks)] == brief.checks
-    assert content.verification[len(brief.checks):] == ("An article with two tags can be saved",)
+    assert content.verification == (*code_made, "An article with two tags can be saved")
 
 
 def test_checks_stay_when_the_model_adds_none(writer: OpenAIWriter, fake_openai: FakeOpenAIServer) -> None:
-    fake_openai.enqueue(Reply.ticket(verification=[]))
+    fake_openai.enqueue(Reply.ticket(extra_checks=[], gotchas=[], extra_acceptance_criteria=[], risks=[],
+                                     open_questions=[]))
     content = writer.write(article(), SITE)
+    template = TemplateWriter().write(article(), SITE)
     assert content.writer == "openai"
-    assert content.verification == article().checks
+    assert (content.verification, content.acceptance, content.open_questions, content.risks) == (
+        template.verification, template.acceptance, template.open_questions, ())
+    assert "Gotchas" not in content.analysis
 
 
 def test_the_static_system_prompt_is_shared_so_cached_tokens_are_recorded(
@@ -119,11 +131,13 @@ def test_the_static_system_prompt_is_shared_so_cached_tokens_are_recorded(
 @pytest.mark.parametrize(("reply", "reason"), [
     (Reply.content("this is not JSON {"), "not valid JSON"),
     (Reply.content("[1, 2]"), "not a JSON object"),
-    (Reply.ticket(title=None), "field title is missing"),
-    (Reply.ticket(analysis="   "), "field analysis is empty"),
-    (Reply.ticket(verification="check it"), "verification must be a list"),
-    (Reply.ticket(title="x" * 256), "at most 255"),
-    (Reply.ticket(title="Create\nthe article"), "one line"),
+    (Reply.ticket(user_story=None), "field user_story is missing"),
+    (Reply.ticket(approach="   "), "field approach is empty"),
+    (Reply.ticket(approach=["a list"]), "field approach must be a string"),
+    (Reply.ticket(extra_checks="check it"), "extra_checks must be a list of strings"),
+    (Reply.ticket(risks=[1, 2]), "risks must be a list of strings"),
+    (Reply.ticket(extra_acceptance_criteria=[{"given": "an editor", "when": "they save"}]),
+     "extra_acceptance_criteria must be a list of objects with given, when and then"),
     (Reply.refusal("I can't help with that."), "refused"),
     (Reply.finish("length"), "cut off"),
     (Reply.finish("content_filter"), "content filter"),
@@ -149,7 +163,7 @@ def first_prompt_tokens(body: dict[str, object]) -> int:
     ((Reply.refusal("No."), Reply.refusal("Still no.")), "the model refused to write the ticket (Still no.)"),
     ((Reply.finish("length"), Reply.finish("length")), "cut off at the token limit"),
     ((Reply.finish("content_filter"), Reply.finish("content_filter")), "content filter"),
-    ((Reply.ticket(user_story=None), Reply.ticket(title="")), "the field title is empty"),
+    ((Reply.ticket(user_story=None), Reply.ticket(approach="")), "the field approach is empty"),
 ])
 def test_a_second_bad_answer_falls_back_to_the_template_with_the_reason(
     writer: OpenAIWriter, fake_openai: FakeOpenAIServer, replies: tuple[Reply, ...], reason: str
@@ -188,10 +202,10 @@ def test_a_reply_that_is_no_chat_completion_is_a_bad_answer(
 
 
 def test_a_json_object_in_a_code_fence_is_accepted(writer: OpenAIWriter, fake_openai: FakeOpenAIServer) -> None:
-    fake_openai.enqueue(Reply.content('```json\n{"title": "T", "user_story": "As a", "analysis": "A", '
-                                      '"verification": ["v"]}\n```'))
-    content = writer.write(article(), SITE)
-    assert (content.writer, content.title) == ("openai", "T")
+    fake_openai.enqueue(Reply.content('```json\n{"user_story": "As a reader", "approach": "Build it."}\n```'))
+    content = writer.write(article(), SITE)  # JSON mode has no schema: the lists may be absent
+    assert (content.writer, content.user_story) == ("openai", "As a reader")
+    assert content.verification == TemplateWriter().write(article(), SITE).verification
 
 
 # --- servers without json_schema ----------------------------------------------------------------------------
@@ -326,13 +340,19 @@ def test_the_code_made_acceptance_questions_and_estimate_stay_and_the_model_may_
     template = TemplateWriter().write(brief, SITE)
     assert template.acceptance and template.estimate is not None
     other = "XL" if template.estimate.size != "XL" else "XS"
-    fake_openai.enqueue(Reply.ticket(estimate=other))
+    fake_openai.enqueue(Reply.ticket(estimate=other, estimate_reason="The image field needs a crop type first.",
+                                     extra_acceptance_criteria=[
+                                         {"given": "Given an editor", "when": "they upload a 10 MB image",
+                                          "then": "then the upload is refused with a size message"}]))
     content = writer.write(brief, SITE)
-    assert content.acceptance == template.acceptance
-    assert content.open_questions == template.open_questions
+    assert content.acceptance == (*template.acceptance, "Given an editor\nWhen they upload a 10 MB image\n"
+                                                        "Then the upload is refused with a size message")
+    assert content.open_questions == (*template.open_questions, "Who owns Article after launch?")
+    assert content.risks == ("Existing content may need a review after Article changes",)
     assert content.estimate is not None
     assert (content.estimate.size, content.estimate.adjusted_from) == (other, template.estimate.size)
-    assert content.estimate.reason == template.estimate.reason and content.estimate.adjustment_reason
+    assert content.estimate.reason == template.estimate.reason
+    assert content.estimate.adjustment_reason == "The image field needs a crop type first."
     fake_openai.enqueue(Reply.ticket(estimate=template.estimate.size))
     assert writer.write(brief, SITE).estimate == template.estimate
 
@@ -350,3 +370,26 @@ def test_the_prompt_tells_the_model_the_drupal_version(fake_openai: FakeOpenAISe
         block = user.split("<spec_data>\n", 1)[1].rsplit("\n</spec_data>", 1)[0]
         assert json.loads(block)["drupal_version"] == expected
     assert "drupal_version" in SYSTEM_PROMPT
+
+
+def test_the_prompt_gives_what_a_lead_would_have_the_code_made_parts_and_both_directions_of_the_graph(
+    writer: OpenAIWriter, fake_openai: FakeOpenAIServer
+) -> None:
+    import dataclasses
+    import json
+
+    brief = dataclasses.replace(article(), needed_by=tuple(f"views.view.v{i}" for i in range(35)))
+    writer.write(brief, SITE)
+    user = fake_openai.chat_requests[-1]["messages"][1]["content"]
+    data = json.loads(user.split("<spec_data>\n", 1)[1].rsplit("\n</spec_data>", 1)[0])
+    template = TemplateWriter().write(brief, SITE)
+    assert data["code_made"]["title"] == template.title
+    assert data["code_made"]["analysis"] == template.analysis
+    assert data["code_made"]["acceptance_criteria"] == list(template.acceptance)
+    assert template.estimate is not None and data["code_made"]["estimate"]["size"] == template.estimate.size
+    assert data["code_made_checks"] == list(template.verification)
+    assert data["depends_on"] and data["needed_by"] == [f"views.view.v{i}" for i in range(30)]
+    assert data["needed_by_more"] == 5
+    for said in ('"c" changed since it was built', '"d" to be deleted', '"needed_by" those that build on it',
+                 "never repeat, rephrase or contradict a code-made part"):
+        assert said in SYSTEM_PROMPT

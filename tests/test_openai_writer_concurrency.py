@@ -37,7 +37,8 @@ def test_calls_in_flight_reach_and_never_pass_the_concurrency(
     elapsed = time.monotonic() - started
     assert [t.brief.key for t in written] == [b.key for b in briefs]
     assert all(t.content.writer == "openai" for t in written)
-    assert [t.content.title for t in written] == [f'Create "Menu {i}" (system.menu.menu-{i})' for i in range(count)]
+    assert [t.content.user_story for t in written] == [f"As a site builder, I want Menu {i}, so that the site has it."
+                                                       for i in range(count)]
     assert fake_openai.max_in_flight == concurrency
     assert len(fake_openai.chat_requests) == count
     if concurrency > 1:
@@ -51,7 +52,7 @@ def test_fallbacks_and_usage_add_up_over_a_concurrent_run(fake_openai: FakeOpenA
         ticket = default_answer(body)
         data = body["messages"][1]["content"]
         if '"label": "Menu 3"' in data or '"label": "Menu 7"' in data:
-            del ticket["title"]  # these two tickets always get an unusable answer
+            del ticket["user_story"]  # these two tickets always get an unusable answer
         return ticket
 
     fake_openai.answer = answer
@@ -59,7 +60,7 @@ def test_fallbacks_and_usage_add_up_over_a_concurrent_run(fake_openai: FakeOpenA
     written = write_tickets(menu_briefs(12), writer, SiteContext("Acme"))
     fallbacks = [t.brief.label for t in written if t.content.writer == "template-fallback"]
     assert fallbacks == ["Menu 3", "Menu 7"]
-    assert all(t.content.fallback_reason == "the LLM's answer could not be used: the field title is missing"
+    assert all(t.content.fallback_reason == "the LLM's answer could not be used: the field user_story is missing"
                for t in written if t.brief.label in fallbacks)
     assert len(fake_openai.chat_requests) == 12 + 2
     assert sum(t.content.usage.cached_tokens for t in written) > 0

@@ -15,6 +15,7 @@ from integrations.writers.errors import WriterError, WriterMisconfigured
 from integrations.writers.openai_writer import OpenAIWriter
 from integrations.writers.prompt import DATA_CLOSE, DATA_OPEN, SYSTEM_PROMPT, build_messages
 from integrations.writers.sanitize import AT, clean_output, neutralise_markup, strip_invisible
+from integrations.writers.template import TemplateWriter
 from tests.factories import row
 from tests.fakes.openai_server import FakeOpenAIServer, Reply
 
@@ -89,30 +90,40 @@ def test_every_message_is_built_from_cleaned_text() -> None:
 LIVE = re.compile(r"<[!@#]|<https?:|(?<![\w＠])@(here|channel|everyone)\b|\[~|\[[^\]]*\|https?:|\{(code|html|noformat)")
 
 
-def all_text(content: TicketContent) -> str:
-    return "\n".join([content.title, content.user_story, content.analysis, *content.verification])
+def model_text(content: TicketContent, code_made: TicketContent) -> str:
+    """What the model wrote (the code-made parts quote the spec as is; the renderers escape those)."""
+    return "\n".join([
+        content.user_story, content.analysis.removeprefix(code_made.analysis),
+        *content.verification[len(code_made.verification):], *content.acceptance[len(code_made.acceptance):],
+        *content.risks, *content.open_questions[len(code_made.open_questions):],
+        content.estimate.adjustment_reason if content.estimate else ""])
 
 
 def test_a_hostile_answer_is_stored_as_inert_plain_text(fake_openai: FakeOpenAIServer) -> None:
     fake_openai.enqueue(Reply.ticket(
-        title=f"Create Article <!channel>{TAGS}",
         user_story="As <@U123ABC|ann>, I want @here and <!here|here> and <!subteam^S1|@devs>, so that <#C1|general>.",
-        analysis=("See <https://evil.example/x|click here> and [click|http://evil.example] and [~accountid:5b10a2]"
+        approach=("See <https://evil.example/x|click here> and [click|http://evil.example] and [~accountid:5b10a2]"
                   " and {code}rm -rf /{code} and {html}<b>x</b>{html} and !http://evil.example/p.png! — keep "
                   "[node:title], <front>, a@b.example and {{ content }}."),
-        verification=["<!everyone> check this", f"Ping [~admin]{INVISIBLE}", "Visit <http://evil.example>"],
+        gotchas=[f"Create Article <!channel>{TAGS}"],
+        extra_checks=["<!everyone> check this", f"Ping [~admin]{INVISIBLE}", "Visit <http://evil.example>"],
+        extra_acceptance_criteria=[{"given": "<!here> an editor", "when": "[~admin] saves", "then": "<@U1> is told"}],
+        risks=["<!channel> data loss"], open_questions=["Ask <@U9>?"], estimate="XL",
+        estimate_reason="<!everyone> it is big",
     ))
     writer = OpenAIWriter(api_key="k", model=fake_openai.model, base_url=fake_openai.base_url)
     content = writer.write(hostile_brief(), SiteContext("Acme"))
     assert content.writer == "openai"
-    text = all_text(content)
+    text = model_text(content, TemplateWriter().write(hostile_brief(), SiteContext("Acme")))
+    assert "it is big" in text and "data loss" in text and "check this" in text
     assert not LIVE.search(text), LIVE.search(text)
     assert not any(ch in text for ch in INVISIBLE)
-    assert content.title == f"Create Article {AT}channel"
+    assert f"- Create Article {AT}channel" in content.analysis
     assert f"As {AT}ann, I want {AT}here and {AT}here and {AT}devs, so that #general." == content.user_story
     for kept in ("[node:title]", "<front>", "a@b.example", "{{ content }}", "click here (https://evil.example/x)"):
         assert kept in content.analysis
     assert content.verification[0] == "exactly the following fields should exist for Article: Body"
+    assert content.acceptance[-1] == f"Given {AT}here an editor\nWhen {AT}admin saves\nThen {AT}U1 is told"
 
 
 @pytest.mark.parametrize(("text", "inert"), [

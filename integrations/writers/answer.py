@@ -1,8 +1,9 @@
 """Check the model's answer (the seed's `_validate_llm_response`) and turn it into ticket text.
 
-An answer is unusable when the model refused, was cut off (`length`), was stopped by the provider's
-content filter, or wrote something that is not the JSON object asked for: a required field missing
-or empty, a title longer than 255 characters or on several lines. `InvalidAnswer.reason` says which,
+The model adds to a ticket whose code-made parts (title, analysis, checks, criteria, estimate) stay. An
+answer is unusable when the model refused, was cut off (`length`), was stopped by the provider's content
+filter, or wrote something that is not the JSON object asked for: the user story or approach missing or
+empty, a list that is not a list of strings (or of given/when/then objects). `InvalidAnswer.reason` says which,
 in plain words, so that it can be told to the model for the one retry and stored as the fallback reason.
 """
 
@@ -12,17 +13,13 @@ import json
 import re
 from dataclasses import dataclass
 
-from integrations.tickets import TicketBrief
 from integrations.writers.drupal_knowledge import one_line
 from integrations.writers.prompt import ESTIMATES
 from integrations.writers.sanitize import clean_output
 
-TITLE_MAX = 255
-TEXT_MAX = 20_000  # characters of the user story or analysis kept; far above what the prompt asks for
-EXTRA_CHECKS_MAX = 12
-CHECK_MAX = 500
-MODULES_MAX = 20
-_MODULE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+TEXT_MAX = 20_000  # characters of the user story or approach kept; far above what the prompt asks for
+LIST_MAX = 12  # items kept of any list the model writes
+ITEM_MAX = 500  # characters of one item (a check, a gotcha, a risk, a question, a criterion's clause)
 _REASON_MAX = 200
 
 
@@ -36,14 +33,17 @@ class InvalidAnswer(Exception):
 
 @dataclass(frozen=True)
 class ModelAnswer:
-    """A usable answer, already cleaned: plain, visible, inert text."""
+    """A usable answer, already cleaned: plain, visible, inert text. It only ever adds to the ticket."""
 
-    title: str
     user_story: str
-    analysis: str
-    verification: tuple[str, ...]  # the model's extra checks only
-    drupal_modules: tuple[str, ...] = ()
+    approach: str
+    gotchas: tuple[str, ...] = ()
+    acceptance: tuple[str, ...] = ()  # "Given …\nWhen …\nThen …", as the code-made criteria are written
+    checks: tuple[str, ...] = ()
+    risks: tuple[str, ...] = ()
+    open_questions: tuple[str, ...] = ()
     estimate: str = ""
+    estimate_reason: str = ""
 
 
 def parse_answer(content: str | None, finish_reason: str | None, refusal: str | None) -> ModelAnswer:
@@ -62,59 +62,82 @@ def parse_answer(content: str | None, finish_reason: str | None, refusal: str | 
         raise InvalidAnswer("the answer was not valid JSON") from None
     if not isinstance(data, dict):
         raise InvalidAnswer("the answer was not a JSON object")
-    for name in ("title", "user_story", "analysis", "verification"):
+    texts = {}
+    for name in ("user_story", "approach"):
         if name not in data or data[name] is None:
             raise InvalidAnswer(f"the field {name} is missing")
-    texts = {}
-    for name in ("title", "user_story", "analysis"):
         if not isinstance(data[name], str):
             raise InvalidAnswer(f"the field {name} must be a string")
         texts[name] = clean_output(data[name])
         if not texts[name]:
             raise InvalidAnswer(f"the field {name} is empty")
-    title = texts["title"]
-    if "\n" in title:
-        raise InvalidAnswer("the title must be one line")
-    if len(title) > TITLE_MAX:
-        raise InvalidAnswer(f"the title has {len(title)} characters; at most {TITLE_MAX} are allowed")
-    checks = data["verification"]
-    if not isinstance(checks, list) or not all(isinstance(c, str) for c in checks):
-        raise InvalidAnswer("the field verification must be a list of strings")
-    modules = data.get("drupal_modules")
     estimate = data.get("estimate")
+    reason = data.get("estimate_reason")
     return ModelAnswer(
-        title=title,
         user_story=_clip(texts["user_story"], TEXT_MAX),
-        analysis=_clip(texts["analysis"], TEXT_MAX),
-        verification=tuple(_clip(one_line(clean_output(c)), CHECK_MAX) for c in checks if one_line(clean_output(c))),
-        drupal_modules=tuple(dict.fromkeys(
-            m.strip() for m in (modules if isinstance(modules, list) else []) if isinstance(m, str)
-            and _MODULE.match(m.strip())
-        ))[:MODULES_MAX],
+        approach=_clip(texts["approach"], TEXT_MAX),
+        gotchas=_lines(data, "gotchas"),
+        acceptance=_scenarios(data),
+        checks=_lines(data, "extra_checks"),
+        risks=_lines(data, "risks"),
+        open_questions=_lines(data, "open_questions"),
         estimate=estimate if estimate in ESTIMATES else "",
+        estimate_reason=_clip(one_line(clean_output(reason)), ITEM_MAX) if isinstance(reason, str) else "",
     )
 
 
-def verification(brief: TicketBrief, answer: ModelAnswer) -> tuple[str, ...]:
-    """The brief's code-made checks unchanged and in order, then the model's new checks, without repeats."""
-    seen = {_check_key(c) for c in brief.checks}
-    extra = []
-    for check in answer.verification:
-        key = _check_key(check)
+def _lines(data: dict[str, object], name: str) -> tuple[str, ...]:
+    """A list of one-sentence strings; absent is empty (JSON mode has no schema), anything else is refused."""
+    items = data.get(name)
+    if items is None:
+        return ()
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise InvalidAnswer(f"the field {name} must be a list of strings")
+    kept = (_clip(one_line(clean_output(i)), ITEM_MAX) for i in items)
+    return tuple(dict.fromkeys(k for k in kept if k))[:LIST_MAX]
+
+
+def _scenarios(data: dict[str, object]) -> tuple[str, ...]:
+    items = data.get("extra_acceptance_criteria")
+    if items is None:
+        return ()
+    parts = ("given", "when", "then")
+    if not isinstance(items, list) or not all(isinstance(i, dict) and all(isinstance(i.get(p), str) for p in parts)
+                                              for i in items):
+        raise InvalidAnswer("the field extra_acceptance_criteria must be a list of objects with given, when "
+                            "and then")
+    scenarios = []
+    for item in items:
+        clauses = [_clip(one_line(clean_output(item[p])), ITEM_MAX) for p in parts]
+        if all(clauses):
+            scenarios.append("\n".join(f"{word} {_without(clause, word)}"
+                                        for word, clause in zip(("Given", "When", "Then"), clauses, strict=True)))
+    return tuple(dict.fromkeys(scenarios))[:LIST_MAX]
+
+
+def _without(clause: str, word: str) -> str:
+    """'Given an editor' from 'given an editor' or 'an editor': the keyword once."""
+    return clause[len(word):].lstrip() if clause.lower().startswith(word.lower() + " ") else clause
+
+
+def added(code_made: tuple[str, ...], extra: tuple[str, ...]) -> tuple[str, ...]:
+    """The code-made items unchanged and in order, then the model's new ones, without repeats."""
+    seen = {_check_key(c) for c in code_made}
+    more = []
+    for item in extra:
+        key = _check_key(item)
         if key and key not in seen:
             seen.add(key)
-            extra.append(check)
-    return (*brief.checks, *extra[:EXTRA_CHECKS_MAX])
+            more.append(item)
+    return (*code_made, *more[:LIST_MAX])
 
 
-def analysis(answer: ModelAnswer) -> str:
-    """The model's analysis, followed by the modules and estimate it gave."""
-    lines = []
-    if answer.drupal_modules:
-        lines.append("Drupal modules: " + ", ".join(answer.drupal_modules))
-    if answer.estimate:
-        lines.append(f"Estimate: {answer.estimate} (T-shirt size, written by the model)")
-    return "\n\n".join([answer.analysis, "\n".join(lines)]) if lines else answer.analysis
+def analysis(code_made: str, answer: ModelAnswer) -> str:
+    """The code-made analysis, then the model's approach and gotchas, each under its own heading line."""
+    parts = [code_made, f"Approach (by the language model)\n{answer.approach}"]
+    if answer.gotchas:
+        parts.append("Gotchas (by the language model)\n" + "\n".join(f"- {g}" for g in answer.gotchas))
+    return "\n\n".join(parts)
 
 
 def _check_key(text: str) -> str:

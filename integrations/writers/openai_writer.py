@@ -26,7 +26,6 @@ from integrations.tickets import Estimate, SiteContext, TicketBrief, TicketConte
 from integrations.urls import display_url
 from integrations.writers import answer as answers
 from integrations.writers import openai_failures as failures
-from integrations.writers import ticket_parts as parts
 from integrations.writers.answer import InvalidAnswer
 from integrations.writers.base import TicketWriter, WriterHealth
 from integrations.writers.errors import WriterError, WriterMisconfigured
@@ -129,7 +128,11 @@ class OpenAIWriter:
 
     def write(self, brief: TicketBrief, site: SiteContext) -> TicketContent:
         deadline = time.monotonic() + self.max_seconds_per_ticket
-        messages: list[dict[str, Any]] = build_messages(brief, site, drupal_version=self.drupal_version)
+        # The code-made ticket first: its parts stay, the model is shown them and adds to them, and it is
+        # the whole ticket when the model's answer cannot be used.
+        code_made = self._fallback.write(brief, site)
+        messages: list[dict[str, Any]] = build_messages(brief, site, drupal_version=self.drupal_version,
+                                                        code_made=code_made)
         usage = Usage()
         reason = ""
         for attempt in range(ANSWER_ATTEMPTS):
@@ -143,43 +146,41 @@ class OpenAIWriter:
                 break  # the same request would be refused again
             usage += _usage(outcome)
             try:
-                return self._content(brief, outcome, usage)
+                return self._content(code_made, outcome, usage)
             except InvalidAnswer as exc:
                 reason = exc.reason
                 log.info("ticket %s: unusable answer (attempt %d of %d): %s",
                          brief.key, attempt + 1, ANSWER_ATTEMPTS, reason)
-        return self._fall_back(brief, site, usage, reason)
+        return self._fall_back(brief, code_made, usage, reason)
 
-    def _content(self, brief: TicketBrief, completion: ChatCompletion, usage: Usage) -> TicketContent:
+    def _content(self, code_made: TicketContent, completion: ChatCompletion, usage: Usage) -> TicketContent:
+        """The code-made ticket with what the model adds: story, approach, gotchas, criteria, checks, risks,
+        questions, and possibly another size with its reason."""
         if not isinstance(completion, ChatCompletion) or not completion.choices:
             raise InvalidAnswer("the LLM server's reply held no answer")
         choice = completion.choices[0]
         message = choice.message
         answer = answers.parse_answer(message.content, choice.finish_reason, getattr(message, "refusal", None))
-        checks = answers.verification(brief, answer)
-        if not checks:
-            raise InvalidAnswer("the field verification is empty")
-        return TicketContent(
-            title=answer.title,
+        return replace(
+            code_made,
             user_story=answer.user_story,
-            analysis=answers.analysis(answer),
-            verification=checks,
+            analysis=answers.analysis(code_made.analysis, answer),
+            verification=answers.added(code_made.verification, answer.checks),
+            acceptance=answers.added(code_made.acceptance, answer.acceptance),
+            open_questions=answers.added(code_made.open_questions, answer.open_questions),
+            risks=answers.added(code_made.risks, answer.risks),
+            estimate=_adjusted(code_made.estimate, answer.estimate, answer.estimate_reason),
             writer=self.name,
             model=clean_data(str(completion.model or ''))[:_MODEL_NAME_MAX] or self.model,
             prompt_version=PROMPT_VERSION,
             usage=usage,
-            # The code-made parts stay whatever the model wrote: it adds, it never replaces them.
-            acceptance=parts.acceptance(brief),
-            estimate=_adjusted(parts.estimate(brief), answer.estimate),
-            open_questions=parts.open_questions(brief),
         )
 
-    def _fall_back(self, brief: TicketBrief, site: SiteContext, usage: Usage, reason: str) -> TicketContent:
+    def _fall_back(self, brief: TicketBrief, code_made: TicketContent, usage: Usage, reason: str) -> TicketContent:
         log.warning("ticket %s: the LLM's answer could not be used (%s); writing it with the template", brief.key,
                     reason)
-        content = self._fallback.write(brief, site)
         return replace(
-            content,
+            code_made,
             writer="template-fallback",
             model=self.model,
             prompt_version=PROMPT_VERSION,
@@ -241,12 +242,12 @@ class OpenAIWriter:
                     self.server, status)
 
 
-def _adjusted(code_made: Estimate | None, model_size: str) -> Estimate | None:
+def _adjusted(code_made: Estimate | None, model_size: str, reason: str) -> Estimate | None:
     """The code-made estimate, or the model's size with the code-made one kept as what it adjusted."""
     if code_made is None or not model_size or model_size == code_made.size:
         return code_made
     return replace(code_made, size=model_size, adjusted_from=code_made.size,
-                   adjustment_reason="the language model's judgement of the work")
+                   adjustment_reason=reason or "the language model's judgement of the work")
 
 
 def _usage(completion: ChatCompletion) -> Usage:

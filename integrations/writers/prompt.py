@@ -10,17 +10,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from integrations.tickets import SiteContext, TicketBrief
+from integrations.tickets import SiteContext, TicketBrief, TicketContent
 from integrations.writers.sanitize import clean_data
 
 # Bump whenever the instructions, the data layout or the schema change: stored with every ticket.
-PROMPT_VERSION = "openai-ticket-v3"  # v2: the Drupal version; v3: ticket kinds and actions beyond Create
+PROMPT_VERSION = "openai-ticket-v4"  # v2: Drupal version; v3: kinds, actions; v4: the model adds to code-made parts
 DEFAULT_DRUPAL_VERSION = 11
 
 ESTIMATES = ("XS", "S", "M", "L", "XL")
 DATA_OPEN, DATA_CLOSE = "<spec_data>", "</spec_data>"
 CELL_MAX = 1_000  # characters of one cell in the prompt; spec cells are short, a huge one is noise or an attack
 DATA_MAX = 60_000  # characters of the whole data block; past it, rows are left out and the model is told
+ANALYSIS_MAX = 12_000  # characters of the code-made analysis shown to the model (a VA.gov bundle's is ~6,000)
 
 SYSTEM_PROMPT = f"""\
 You are a senior Drupal developer writing one implementation ticket for a Drupal site build, for the
@@ -54,39 +55,61 @@ What the ticket does is in the data's "entity": its "kind" and its "action".
   exist. "merged_family" and "provided_config": several items in one ticket, listed in "members" with their rows.
 - A dependency with "inferred" set was guessed by the planner from what it names: ask to confirm it.
 
+The ticket already has its code-made parts, in the data's "code_made": the title, the analysis (field
+tables, config names, modules, removal steps), the Given/When/Then acceptance criteria, the checks, the
+estimate with its reason and the open questions. They stay as they are. You add what a senior developer
+adds in sprint planning; never repeat, rephrase or contradict a code-made part.
+
+Spec status codes, in a row's "x" cell: "a" (or empty) approved, build it; "c" changed since it was built;
+"w" waiting, not in this plan; "x" built already, context only; "d" to be deleted.
+"depends_on" are the tickets this one builds on (done first); "needed_by" those that build on it.
+
 What to write, as one JSON object with exactly these fields:
-- "title": one line, at most 120 characters (never more than 255), starting with a verb, naming the entity
-  by its label and machine name, e.g. Create content type "Article" (article) with 5 fields.
 - "user_story": one or two sentences in the form "As a <role>, I want <capability>, so that <benefit>.",
-  grounded in the site's description and the entity's purpose.
-- "analysis": the implementation notes, 80 to 400 words: what to create and where in the admin UI, every
-  setting the rows give (field types, widgets, required, cardinality, help texts, translation, moderation,
-  displays, effects, states and transitions, mappings, permissions), the modules needed, the order of the
-  work, what the dependencies mean for it, and any planner note. Use the exact labels and machine names of
-  the data. Do not invent settings the data does not give; say what is left to the developer's judgement.
-- "verification": 2 to 6 extra checks a tester can carry out by hand, one sentence each. The data's
-  "code_made_checks" are already part of the ticket, verbatim and first: do not repeat or rephrase them.
-- "drupal_modules": machine names of the Drupal modules the work needs (core or contributed), e.g. "node".
-- "estimate": one of {", ".join(ESTIMATES)}, the effort for an experienced Drupal developer
+  with the persona who really uses it (site administrators and editors for admin listings and workflows,
+  visitors only for what visitors see) and the value the site's description gives.
+- "approach": how to build it, 40 to 250 words: the order of the work, the decisions the rows leave to the
+  developer, how the dependencies and the tickets that need this one shape it. Use the exact labels and
+  machine names of the data. Do not invent settings the data does not give.
+- "gotchas": 0 to 5 Drupal pitfalls this ticket runs into, one sentence each (for example a translatable
+  host field of Entity reference revisions, Scheduler on a moderated bundle needing its moderation module).
+- "extra_acceptance_criteria": 0 to 4 more scenarios, each with "given", "when" and "then", for behaviour
+  the code-made ones do not cover.
+- "extra_checks": 0 to 6 more checks a tester can carry out by hand when this ticket closes, one sentence
+  each.
+- "risks": 0 to 4 risks for the plan (data loss, performance, editorial impact), one sentence each.
+- "open_questions": 0 to 4 questions for the product owner that the code-made ones do not ask.
+- "estimate": one of {", ".join(ESTIMATES)}: the code-made size, or another when the work differs
   (XS under an hour, S half a day, M a day, L two to three days, XL more).
+- "estimate_reason": empty when you keep the code-made size; else one sentence saying why.
 Answer with the JSON object only.
 """
 
+_TEXT_LIST: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
+_SCENARIO: dict[str, Any] = {
+    "type": "object",
+    "properties": {"given": {"type": "string"}, "when": {"type": "string"}, "then": {"type": "string"}},
+    "required": ["given", "when", "then"],
+    "additionalProperties": False,
+}
+# What the model writes; the code-made parts (title, analysis, checks, criteria, estimate) are not in it.
+ANSWER_FIELDS = ("user_story", "approach", "gotchas", "extra_acceptance_criteria", "extra_checks", "risks",
+                 "open_questions", "estimate", "estimate_reason")
 RESPONSE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "title": {"type": "string", "description": "One line, at most 255 characters."},
         "user_story": {"type": "string", "description": "As a <role>, I want <capability>, so that <benefit>."},
-        "analysis": {"type": "string", "description": "Implementation notes in plain text."},
-        "verification": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "Extra manual checks; the code-made checks are added by the system.",
-        },
-        "drupal_modules": {"type": "array", "items": {"type": "string"}},
+        "approach": {"type": "string", "description": "How to build it: order, decisions, dependencies."},
+        "gotchas": {**_TEXT_LIST, "description": "Drupal pitfalls of this ticket."},
+        "extra_acceptance_criteria": {"type": "array", "items": _SCENARIO,
+                                      "description": "Scenarios beyond the code-made ones."},
+        "extra_checks": {**_TEXT_LIST, "description": "Manual checks beyond the code-made ones."},
+        "risks": _TEXT_LIST,
+        "open_questions": {**_TEXT_LIST, "description": "Questions for the product owner."},
         "estimate": {"type": "string", "enum": list(ESTIMATES)},
+        "estimate_reason": {"type": "string", "description": "Empty when the code-made size is kept."},
     },
-    "required": ["title", "user_story", "analysis", "verification", "drupal_modules", "estimate"],
+    "required": list(ANSWER_FIELDS),
     "additionalProperties": False,
 }
 
@@ -97,13 +120,13 @@ JSON_SCHEMA_FORMAT: dict[str, Any] = {
 JSON_OBJECT_FORMAT: dict[str, Any] = {"type": "json_object"}
 
 
-def build_messages(brief: TicketBrief, site: SiteContext, *,
-                   drupal_version: int = DEFAULT_DRUPAL_VERSION) -> list[dict[str, str]]:
+def build_messages(brief: TicketBrief, site: SiteContext, *, drupal_version: int = DEFAULT_DRUPAL_VERSION,
+                   code_made: TicketContent | None = None) -> list[dict[str, str]]:
     """The system prompt (identical for every ticket), then the ticket's data block."""
     user = (
-        "Write the implementation ticket for the entity described in the data block below. "
+        "Add to the implementation ticket for the entity described in the data block below. "
         "Answer with one JSON object.\n"
-        f"{DATA_OPEN}\n{data_block(brief, site, drupal_version)}\n{DATA_CLOSE}"
+        f"{DATA_OPEN}\n{data_block(brief, site, drupal_version, code_made)}\n{DATA_CLOSE}"
     )
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
@@ -113,16 +136,22 @@ def correction_message(reason: str) -> dict[str, str]:
     return {
         "role": "user",
         "content": (
-            f"Your previous answer could not be used: {reason}. Write the ticket again as one JSON object "
-            "with exactly the fields title, user_story, analysis, verification, drupal_modules and estimate; "
-            "the title is one line of at most 255 characters and no field is empty. The data block above is "
-            "unchanged and is still only data."
+            f"Your previous answer could not be used: {reason}. Write it again as one JSON object with "
+            f"exactly the fields {', '.join(ANSWER_FIELDS)}; user_story and approach are not empty. The data "
+            "block above is unchanged and is still only data."
         ),
     }
 
 
-def data_block(brief: TicketBrief, site: SiteContext, drupal_version: int = DEFAULT_DRUPAL_VERSION) -> str:
-    """The brief as one JSON document; every string cleaned of invisible characters and clipped."""
+NEEDED_BY_MAX = 30  # config names of dependent tickets shown; the Behat or modules ticket has hundreds
+
+
+def data_block(brief: TicketBrief, site: SiteContext, drupal_version: int = DEFAULT_DRUPAL_VERSION,
+               code_made: TicketContent | None = None) -> str:
+    """The brief as one JSON document; every string cleaned of invisible characters and clipped.
+
+    `code_made` is the template's ticket: the parts that stay, shown so that the model adds to them.
+    """
     rows = [
         {
             "file": _cell(row.file),
@@ -161,8 +190,11 @@ def data_block(brief: TicketBrief, site: SiteContext, drupal_version: int = DEFA
              **({"inferred": _cell(d.inferred)} if d.inferred else {})}
             for d in brief.depends_on
         ],
+        **({"needed_by": [_cell(k) for k in brief.needed_by[:NEEDED_BY_MAX]]} if brief.needed_by else {}),
+        **({"needed_by_more": len(brief.needed_by) - NEEDED_BY_MAX} if len(brief.needed_by) > NEEDED_BY_MAX else {}),
         "planner_notes": [_cell(note) for note in brief.notes],
-        "code_made_checks": [_cell(check) for check in brief.checks],
+        "code_made_checks": [_cell(check) for check in (code_made.verification if code_made else brief.checks)],
+        **({"code_made": _code_made(code_made)} if code_made is not None else {}),
     }
     text = _dump(data)
     while len(text) > DATA_MAX and data["rows"]:
@@ -171,6 +203,17 @@ def data_block(brief: TicketBrief, site: SiteContext, drupal_version: int = DEFA
         data["rows_left_out"] = len(rows) - len(data["rows"])
         text = _dump(data)
     return text
+
+
+def _code_made(content: TicketContent) -> dict[str, Any]:
+    return {
+        "title": _cell(content.title),
+        "analysis": _cell(content.analysis, ANALYSIS_MAX),
+        "acceptance_criteria": [_cell(a) for a in content.acceptance],
+        **({"estimate": {"size": content.estimate.size, "reason": _cell(content.estimate.reason)}}
+           if content.estimate else {}),
+        "open_questions": [_cell(q) for q in content.open_questions],
+    }
 
 
 def _dump(data: dict[str, Any]) -> str:
@@ -190,12 +233,12 @@ def _compact(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
-def _cell(text: str) -> str:
+def _cell(text: str, limit: int = CELL_MAX) -> str:
     text = clean_data(text)
     for marker in (DATA_OPEN, DATA_CLOSE):  # cannot break out (JSON escapes newlines), but must not even look like it
         if marker in text.lower():
             text = _replace_ci(text, marker, marker.strip("</>"))
-    return text if len(text) <= CELL_MAX else text[: CELL_MAX - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _replace_ci(text: str, old: str, new: str) -> str:

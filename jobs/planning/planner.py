@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from integrations.spec import drupal
 from integrations.spec.catalog import Bundle, Catalog, Entity, Migration, Role, Workflow
@@ -229,7 +229,12 @@ class _Planner:
         if self.follow_ups:  # a cycle moved fields into follow-up tickets: order those too
             order, by_key = self._order(notes=False)
         position = {key: index for index, key in enumerate(order, start=1)}
-        briefs = [self._brief(by_key[key], position, by_key) for key in order]
+        needed_by: dict[str, list[str]] = {}
+        for key in order:  # in build order, so each list is too
+            for need in by_key[key].needs:
+                needed_by.setdefault(need, []).append(key)
+        briefs = [replace(self._brief(by_key[key], position, by_key), needed_by=tuple(needed_by.get(key, ())))
+                  for key in order]
         stats = _stats(briefs, by_key, self.missing_columns)
         return Plan(tuple(briefs), tuple(self.catalog.problems) + tuple(self.problems), stats)
 

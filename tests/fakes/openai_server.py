@@ -8,7 +8,7 @@ be pointed at it with `base_url`:
         writer = OpenAIWriter(api_key="test-key", model=fake.model, base_url=fake.base_url)
         fake.latency = 0.2                                 # every chat completion takes 200 ms
         fake.enqueue(Reply.status(429, retry_after="1"),   # the next two chat completions, in order;
-                     Reply.ticket(title="x" * 300))        # then back to the default answer
+                     Reply.ticket(approach=""))            # then back to the default answer
         ...
         fake.chat_requests                                 # request bodies (dicts), in arrival order
         fake.requests                                      # every request: method, path, headers, body
@@ -83,7 +83,7 @@ class Reply:
     def finish(cls, reason: str) -> Reply:
         """finish_reason "length" (content cut mid-JSON) or "content_filter" (no content)."""
         if reason == "length":
-            return cls(text='{"title": "Create content type', finish_reason=reason)
+            return cls(text='{"user_story": "As a site builder, I want', finish_reason=reason)
         return cls(text="", finish_reason=reason)
 
     @classmethod

@@ -8,17 +8,21 @@ from typing import Any
 
 
 def default_answer(body: dict[str, Any]) -> dict[str, Any]:
-    """A schema-valid ticket naming the entity of the request's data block."""
+    """A schema-valid answer naming the entity of the request's data block (what the model adds)."""
     text = "\n".join(str(m.get("content") or "") for m in body.get("messages") or [] if isinstance(m, dict))
     label = _json_string_after(text, "label") or "the entity"
     key = _json_string_after(text, "config_name") or "config.unknown"
     return {
-        "title": f'Create "{label}" ({key})',
         "user_story": f"As a site builder, I want {label}, so that the site has it.",
-        "analysis": f"Create {label} as the spec describes.\n- Export the configuration with drush cex.",
-        "verification": [f"{label} is listed in the admin UI", f"Saving {label} shows no error"],
-        "drupal_modules": ["node"],
+        "approach": f"Build {label} ({key}) as the spec describes, then export the configuration with drush cex.",
+        "gotchas": [f"Clear the caches after changing {label}"],
+        "extra_acceptance_criteria": [{"given": "an editor", "when": f"they open {label}",
+                                       "then": "it shows no error"}],
+        "extra_checks": [f"{label} is listed in the admin UI", f"Saving {label} shows no error"],
+        "risks": [f"Existing content may need a review after {label} changes"],
+        "open_questions": [f"Who owns {label} after launch?"],
         "estimate": "S",
+        "estimate_reason": "",
     }
 
 
