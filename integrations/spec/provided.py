@@ -84,6 +84,12 @@ PROVIDED: dict[str, Provided] = {p.key: p for p in (
 )}
 
 
+# Bundles the Standard install profile creates, by lowercased label: a permission titled "Basic page: Edit any
+# content" names node.type.page (core/profiles/standard/config/install/node.type.page.yml) even where the spec
+# has no row for the bundle.
+STANDARD_BUNDLES = {"basic page": "page", "article": "article", "tags": "tags"}
+
+
 def provided(key: str) -> Provided | None:
     """What ships the configuration named `key`, if Drupal core, Standard or a common module does."""
     return PROVIDED.get(key)

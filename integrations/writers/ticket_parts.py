@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from integrations.spec.provided import STANDARD_BUNDLES
 from integrations.spec.reader import SpecRow
 from integrations.spec.sheets import SheetKind
 from integrations.tickets import Estimate, TicketAction, TicketBrief, TicketKind
@@ -31,7 +32,7 @@ def spec_notes(brief: TicketBrief) -> list[str]:
     """Every non-empty note of the ticket's rows, verbatim (folded onto one line), with where it is from."""
     notes = []
     for row in brief.rows:
-        if row.status == "d":
+        if row.status == "d" and brief.action is not TicketAction.REMOVE:  # a removal's own row says why
             continue
         for column, title in NOTE_COLUMNS:
             if row.get(column).strip():
@@ -163,7 +164,7 @@ def is_content_moderation(rows: TicketRows) -> bool:
 def role_permissions(brief: TicketBrief) -> list[tuple[str, PermissionName]]:
     """(provider, permission name) for each permission the grid grants this role, in grid order."""
     rows = TicketRows.split(brief.kind, brief.rows)
-    bundles: dict[str, str] = {}
+    bundles: dict[str, str] = dict(STANDARD_BUNDLES)
     workflows: dict[str, str] = {}
     for dep in brief.depends_on:
         machine = dep.key.rsplit(".", 1)[-1]
@@ -471,6 +472,14 @@ def open_questions(brief: TicketBrief) -> tuple[str, ...]:
 _CUSTOM_FIELD_WORDS = ("custom", "computed", "plugin")
 
 
+_MEMBER_WEIGHTS: dict[TicketKind, tuple[str, float]] = {
+    TicketKind.SHARED_FIELD_STORAGES: ("field storage", 0.3),
+    TicketKind.LANGUAGES: ("bundle to translate", 0.2),
+    TicketKind.MERGED_FAMILY: ("item", 0.3),
+    TicketKind.PROVIDED_CONFIG: ("item to confirm", 0.2),
+}
+
+
 def estimate(brief: TicketBrief) -> Estimate:
     """A T-shirt size from what the ticket holds, with the reason in words."""
     rows = TicketRows.split(brief.kind, brief.rows)
@@ -508,6 +517,12 @@ def estimate(brief: TicketBrief) -> Estimate:
     view = view_facts(rows) if brief.kind is TicketKind.VIEW else None
     if view:
         add(len(view.exposed_filters) + len(view.contextual_filters), "filter", 0.5)
+    # Tickets of many items: each member is work of its own (51 shared storages are not "a small change").
+    per_member = _MEMBER_WEIGHTS.get(brief.kind)
+    if per_member:
+        add(len(brief.members), *per_member)
+    if brief.kind is TicketKind.MODULES:
+        add(len([m for m in brief.modules if m not in dk.CORE_MODULES]), "contributed module", 0.3)
     add(len(open_questions(brief)), "decision left open", 1.0)
     add(len(gotchas(brief)), "gotcha", 0.5)
     size = "XS" if score < 2.5 else "S" if score < 5 else "M" if score < 9 else "L" if score < 15 else "XL"

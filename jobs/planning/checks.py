@@ -393,14 +393,21 @@ _BUILDERS: dict[TicketKind, Callable[[_Ticket, _Out], None]] = {
 
 
 def _modules_checks(members: Sequence[TicketMember], modules: Sequence[str]) -> list[str]:
-    return [f"`drush pm:list --status=enabled --field=name` lists {one_line(module)}" for module in modules]
+    """One check for the whole list: a tester runs one command, not one per module."""
+    if not modules:
+        return []
+    names = ", ".join(one_line(m) for m in modules)
+    what = f"lists {names}" if len(modules) == 1 else f"lists each of the {len(modules)} modules: {names}"
+    return [f"`drush pm:list --status=enabled --field=name` {what}"]
 
 
 def _languages_checks(members: Sequence[TicketMember], modules: Sequence[str]) -> list[str]:
     checks = ["`drush pm:list --status=enabled --field=name` lists language and content_translation, and "
               "/admin/config/regional/language lists every language the site needs"]
-    checks.extend(f"Content translation is enabled for {_q(one_line(m.label))} ({one_line(m.machine_name)}) at "
-                  "/admin/config/regional/content-language" for m in members)
+    if members:
+        names = ", ".join(f"{_q(one_line(m.label))} ({one_line(m.machine_name)})" for m in members)
+        checks.append(f"Content translation is enabled at /admin/config/regional/content-language for "
+                      f"{'each of the ' + str(len(members)) + ' bundles: ' if len(members) > 1 else ''}{names}")
     return checks
 
 
