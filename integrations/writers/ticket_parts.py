@@ -490,7 +490,8 @@ def estimate(brief: TicketBrief) -> Estimate:
         nonlocal score
         if count:
             score += count * weight
-            reasons.append(f"{count} {noun}{'' if count == 1 else 's'}")
+            head, _, tail = noun.partition(" left ")  # "2 decisions left open", not "2 decision left opens"
+            reasons.append(f"{count} {head}{'' if count == 1 else 's'}" + (f" left {tail}" if tail else ""))
 
     fields = [r for r in rows.of(SheetKind.FIELDS) if not dk.is_field_group(r.get("field_type"), r.get("machine_name"))]
     add(len(fields), "field", 0.5)
