@@ -104,7 +104,16 @@ def build_bot(services: Services) -> SlackBot:
     return SlackBot(services, slack, access, publisher, uploads, review, commands)
 
 
-def build_app(bot: SlackBot) -> App:
+def workspace_gate(bot: SlackBot) -> WorkspaceGate:
+    """Who may use the bot: its own app and workspace, from auth.test (through SLACK_API_URL), asked once."""
+    def who_we_are() -> Workspace:
+        answer = bot.slack.gateway.client.auth_test().data
+        return Workspace.from_auth_test(answer if isinstance(answer, dict) else {})
+
+    return WorkspaceGate(who_we_are, allow_slack_connect=bot.services.settings.allow_slack_connect)
+
+
+def build_app(bot: SlackBot, gate: WorkspaceGate | None = None) -> App:
     """The Bolt app with every listener registered; App() calls auth.test (through SLACK_API_URL) here.
 
     Bolt never checks a signature itself: over HTTP the gate in front of it (bot/slack_gate.py) verified
@@ -123,11 +132,7 @@ def build_app(bot: SlackBot) -> App:
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="slack-listener"),
         logger=logging.getLogger("slack_bolt.App"),
     )
-    def who_we_are() -> Workspace:
-        answer = bot.slack.gateway.client.auth_test().data
-        return Workspace.from_auth_test(answer if isinstance(answer, dict) else {})
-
-    gate = WorkspaceGate(who_we_are, allow_slack_connect=settings.allow_slack_connect)
+    gate = gate or workspace_gate(bot)
     app.use(gate.middleware)  # before every listener: only this app and workspace get through
     commands.register(app, bot)
     uploads.register(app, bot)

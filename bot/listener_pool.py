@@ -34,6 +34,7 @@ STOP_GRACE_S = 8.0  # listener processes finish the work in hand; a container's 
 BUSY = "ticketbot is too busy to take this right now and did not do it. Please try again in a minute."
 RESTARTING = "ticketbot is restarting and did not do this. Please try again in a minute."
 
+RELAYED = "its listeners"  # LazyCall.function of a request acknowledged by bot/fast_ack.py: dispatched whole
 # Tells the person behind a request (its parsed body) that their acknowledged request was not carried out.
 Notify = Callable[[dict[str, Any], str], None]
 
@@ -77,13 +78,21 @@ class QueueLazyListenerRunner(LazyListenerRunner):
         headers = {k: list(v) for k, v in request.headers.items()}
         headers["x-slack-bolt-lazy-only"] = ["1"]
         headers["x-slack-bolt-lazy-function-name"] = [str(request.lazy_function_name)]
+        self._queue(request, headers, str(request.lazy_function_name))
+
+    def relay(self, request: BoltRequest) -> None:
+        """A request acknowledged without Bolt: the listener process dispatches it whole (its listeners' ack
+        and lazy parts; dedupe and every rule run there). See bot/fast_ack.py."""
+        self._queue(request, {k: list(v) for k, v in request.headers.items()}, RELAYED)
+
+    def _queue(self, request: BoltRequest, headers: dict[str, list[str]], function: str) -> None:
         body: str | dict[str, Any] = request.raw_body if request.mode == "http" else request.body
-        work = f"its work ({request.lazy_function_name}) was not queued"
+        work = f"its work ({function}) was not queued"
         if self.stopping.is_set():
             self.dropped(request.body, f"{work}: serve is stopping", RESTARTING)
             return
         try:
-            self.calls.put_nowait(LazyCall(body, headers, request.mode, str(request.lazy_function_name)))
+            self.calls.put_nowait(LazyCall(body, headers, request.mode, function))
         except queue.Full:
             self.dropped(request.body, f"{work}: the listener queue is full", BUSY)
 
@@ -93,6 +102,16 @@ class QueueLazyListenerRunner(LazyListenerRunner):
             self.notices.submit(self.notify, body, message)
         except RuntimeError:  # the notices pool is shut down: serve is exiting
             log.error("could not tell the user of %s", what(body))
+
+
+class InlineLazyListenerRunner(LazyListenerRunner):
+    """In a listener process: lazy listeners run at once, on the thread already given to the request."""
+
+    def __init__(self) -> None:
+        self.logger = log
+
+    def start(self, function: Callable[..., None], request: BoltRequest) -> None:
+        self.run(function, request)
 
 
 class ListenerPool:
@@ -108,10 +127,11 @@ class ListenerPool:
         self.stopping = threading.Event()
         self.runner: QueueLazyListenerRunner | None = None
 
-    def attach(self, app: App, notify: Notify) -> None:
-        """From now on `app` acknowledges only; its lazy listeners run in the pool."""
+    def attach(self, app: App, notify: Notify) -> QueueLazyListenerRunner:
+        """From now on `app` acknowledges only; its lazy listeners run in the pool (and relayed events)."""
         self.runner = QueueLazyListenerRunner(self.calls, notify, self.stopping)
         app.listener_runner.lazy_listener_runner = self.runner
+        return self.runner
 
     def start(self) -> None:
         self.processes = [self._spawn(i) for i in range(self.size)]
@@ -191,6 +211,8 @@ def run_listener_process(calls: Any, threads: int) -> None:
     services = bootstrap(settings, inline=False, migrate=False)
     bot = build_bot(services)
     app = build_app(bot)
+    # A relayed request's lazy listeners run on the thread that dispatches it: it is in hand until done.
+    app.listener_runner.lazy_listener_runner = InlineLazyListenerRunner()
     in_hand = InHand()
 
     def stopped_with_work_in_hand(*_: object) -> None:

@@ -21,6 +21,7 @@ from slack_bolt import App, BoltRequest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.fast_ack import FastAck
 from bot.listener_pool import LISTENER_PROCESSES, QUEUE_LIMIT, ListenerPool
 from bot.settings import Settings
 from bot.slack_gate import MAX_BODY_BYTES, GateAnswer, SlackRequestGate
@@ -58,8 +59,10 @@ def serve_problems(settings: Settings) -> list[str]:
 
 
 def wsgi_app(app: App | None, is_healthy: Callable[[], bool],
-             is_ready: Callable[[], bool] | None = None, *, gate: SlackRequestGate | None = None) -> WSGIApp:
-    """Slack's requests to Bolt (HTTP mode) once `gate` admits them; /healthz and /readyz; anything else 404."""
+             is_ready: Callable[[], bool] | None = None, *, gate: SlackRequestGate | None = None,
+             fast_ack: FastAck | None = None) -> WSGIApp:
+    """Slack's requests (HTTP mode) once `gate` admits them: events and our command to `fast_ack`, the rest to
+    Bolt; /healthz and /readyz; anything else 404."""
     if app is not None and gate is None:
         raise ValueError("Slack requests need the gate that checks their size and signature")
     probes = {HEALTH_PATH: is_healthy, READY_PATH: is_ready or is_healthy}
@@ -80,7 +83,9 @@ def wsgi_app(app: App | None, is_healthy: Callable[[], bool],
         except UnicodeDecodeError:
             return answer(start_response, "400 Bad Request", b"Bad Request")
         request_headers: dict[str, str | Sequence[str]] = dict(admitted.headers)
-        response = app.dispatch(BoltRequest(body=body, headers=request_headers, query=environ.get("QUERY_STRING", "")))
+        quick = fast_ack.take(body, request_headers) if fast_ack is not None else None
+        response = quick or app.dispatch(BoltRequest(body=body, headers=request_headers,
+                                                       query=environ.get("QUERY_STRING", "")))
         data = response.body.encode("utf-8")
         headers = [(name, value) for name, values in response.headers.items() if name.lower() != "content-length"
                    for value in values]
@@ -101,7 +106,7 @@ def wsgi_app(app: App | None, is_healthy: Callable[[], bool],
 
 
 def run_serve(settings: Settings) -> int:
-    from bot.app import build_app, build_bot
+    from bot.app import build_app, build_bot, workspace_gate
     from bot.bootstrap import bootstrap
 
     problems = serve_problems(settings)
@@ -114,8 +119,9 @@ def run_serve(settings: Settings) -> int:
                         queue_limit=_env_int("TICKETBOT_LISTENER_QUEUE_LIMIT", QUEUE_LIMIT))
     services = bootstrap(settings, inline=False)  # migrates the database first (serialised)
     bot = build_bot(services)
-    app = build_app(bot)
-    pool.attach(app, bot.tell)  # this process acknowledges; the listener processes do the work
+    workspace = workspace_gate(bot)
+    app = build_app(bot, workspace)
+    runner = pool.attach(app, bot.tell)  # this process acknowledges; the listener processes do the work
     pool.start()
     signal.signal(signal.SIGTERM, lambda *_: _shutdown(pool))
 
@@ -154,10 +160,15 @@ def run_serve(settings: Settings) -> int:
     threads = _env_int("TICKETBOT_HTTP_THREADS", HTTP_THREADS)
     log.warning("ticketbot serve: HTTP on %s:%s (POST %s, GET %s)", host, settings.port, EVENTS_PATH, HEALTH_PATH)
     gate = SlackRequestGate(str(settings.slack_signing_secret))
+    from bot.listeners.commands import answer_in_acknowledgement
+
+    # Events and /generate-tickets skip Bolt in this process: see bot/fast_ack.py.
+    fast_ack = FastAck(workspace, runner, lambda command: answer_in_acknowledgement(bot.access, command))
     # waitress refuses a longer body from its Content-Length (or while reading a chunked one) before the app
     # sees it; the gate applies the same cap to what waitress hands on.
-    waitress.serve(wsgi_app(app, is_healthy, is_ready, gate=gate), host=host, port=settings.port, threads=threads,
-                   connection_limit=500, channel_timeout=30, max_request_body_size=MAX_BODY_BYTES, ident="ticketbot")
+    waitress.serve(wsgi_app(app, is_healthy, is_ready, gate=gate, fast_ack=fast_ack), host=host, port=settings.port,
+                   threads=threads, connection_limit=500, channel_timeout=30, max_request_body_size=MAX_BODY_BYTES,
+                   ident="ticketbot")
     return 0
 
 

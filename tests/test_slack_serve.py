@@ -72,3 +72,104 @@ def test_the_error_handler_tells_the_user_a_reference_that_is_in_the_log(caplog)
         assert [r["text"] for r in slack.responses] == ["Nothing to retry", unknown]
         assert any(reference in r.getMessage() for r in caplog.records)
         assert "boom" not in unknown
+
+
+# ---- events and /generate-tickets acknowledged without Bolt (bot/fast_ack.py) ------------------------------
+
+
+def relay_with_queue(allow_slack_connect: bool = False) -> tuple[Any, Any]:
+    import queue
+    import threading
+
+    from bot.fast_ack import FastAck
+    from bot.listener_pool import QueueLazyListenerRunner
+    from bot.listeners.commands import answer_in_acknowledgement
+    from bot.workspace_gate import Workspace, WorkspaceGate
+    from jobs.channels import ChannelAccess
+
+    calls: queue.Queue[Any] = queue.Queue(2)
+    told: list[str] = []
+    runner = QueueLazyListenerRunner(calls, lambda body, message: told.append(message), threading.Event())
+    gate = WorkspaceGate(lambda: Workspace("T0OURS", app_id="A0OURS"), allow_slack_connect=allow_slack_connect)
+    access = ChannelAccess(uow_factory=None, channels=("C1",))  # type: ignore[arg-type]  # allowed() needs no db
+    return FastAck(gate, runner, lambda command: answer_in_acknowledgement(access, command)), calls
+
+
+def envelope(team: str = "T0OURS", event: dict[str, Any] | None = None) -> str:
+    import json
+
+    return json.dumps({"type": "event_callback", "team_id": team, "api_app_id": "A0OURS", "event_id": "Ev1",
+                       "event": event or {"type": "reaction_added", "user": "U1", "reaction": "white_check_mark",
+                                          "item": {"type": "message", "channel": "C1", "ts": "1.2"}}})
+
+
+def test_an_event_is_answered_200_and_handed_whole_to_the_listener_processes() -> None:
+    from bot.listener_pool import RELAYED
+
+    relay, calls = relay_with_queue()
+    body = envelope()
+    answer = relay.take(body, {"content-type": "application/json"})
+    assert answer is not None and (answer.status, answer.body) == (200, "")
+    call = calls.get_nowait()
+    assert (call.body, call.function, call.mode) == (body, RELAYED, "http")
+    assert "x-slack-bolt-lazy-only" not in call.headers  # dispatched whole there: ack, lazy, dedupe
+    assert call.request().body["event"]["type"] == "reaction_added"
+
+
+def test_an_event_of_another_workspace_is_answered_200_and_never_handed_on() -> None:
+    relay, calls = relay_with_queue()
+    answer = relay.take(envelope(team="T0OTHER"), {"content-type": "application/json"})
+    assert answer is not None and answer.status == 200
+    assert calls.empty()
+
+
+def test_anything_but_an_event_or_our_command_is_left_to_bolt() -> None:
+    relay, calls = relay_with_queue()
+    for body in ('{"type": "url_verification", "challenge": "c"}',
+                 '{"type": "block_actions", "note": "event_callback"}'):
+        assert relay.take(body, {"content-type": "application/json"}) is None
+    assert relay.take("command=%2Fother&text=x", FORM) is None
+    assert calls.empty()
+
+
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+
+
+def command(text: str, channel: str = "C1", team: str = "T0OURS") -> str:
+    from urllib.parse import urlencode
+
+    return urlencode({"command": "/generate-tickets", "text": text, "channel_id": channel, "user_id": "U1",
+                      "team_id": team, "api_app_id": "A0OURS", "trigger_id": "1.2.abc",
+                      "response_url": "https://hooks.slack.com/commands/1"})
+
+
+def test_our_command_is_acknowledged_here_and_its_work_handed_on_whole() -> None:
+    from bot.listener_pool import RELAYED
+
+    relay, calls = relay_with_queue()
+    answer = relay.take(command("status"), FORM)
+    assert answer is not None and (answer.status, answer.body) == (200, "")
+    call = calls.get_nowait()
+    assert call.function == RELAYED and call.request().body["text"] == "status"
+
+
+def test_help_usage_and_other_channels_are_answered_in_the_acknowledgement_and_not_handed_on() -> None:
+    import json
+
+    relay, calls = relay_with_queue()
+    help_answer = relay.take(command("help"), FORM)
+    assert help_answer is not None and json.loads(help_answer.body)["response_type"] == "ephemeral"
+    assert "/generate-tickets" in json.loads(help_answer.body)["text"] and json.loads(help_answer.body)["blocks"]
+    elsewhere = relay.take(command("status", channel="C9"), FORM)
+    assert elsewhere is not None and "I do not work in this channel" in json.loads(elsewhere.body)["text"]
+    guest = relay.take(command("status", team="T0OTHER"), FORM)
+    assert guest is not None and "only works for members of its own Slack workspace" in guest.body
+    assert calls.empty()
+
+
+def test_an_event_that_cannot_be_queued_is_still_answered_and_the_loss_is_logged(caplog: Any) -> None:
+    relay, calls = relay_with_queue()
+    for _ in range(3):  # the queue holds two
+        assert relay.take(envelope(), {"content-type": "application/json"}) is not None
+    assert calls.qsize() == 2
+    assert "the listener queue is full" in caplog.text

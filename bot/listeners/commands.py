@@ -9,7 +9,8 @@ from slack_bolt import Ack, App, Respond
 from bot.app import SlackBot
 from bot.command_handlers import CommandRequest, usage_message
 from bot.slash import parse_command
-from integrations.slack.blocks import help_message, notice
+from integrations.slack.blocks import Message, help_message, notice
+from jobs.channels import ChannelAccess
 
 COMMAND = "/generate-tickets"
 MAX_ANSWERS = 5  # a response_url takes five answers
@@ -17,21 +18,27 @@ NOT_HERE = ("I do not work in this channel. An admin can add it to `TICKETBOT_CH
             "one of mine.")
 
 
+def answer_in_acknowledgement(access: ChannelAccess, command: dict[str, Any]) -> Message | None:
+    """What the acknowledgement itself answers (a channel not ours, help, a usage mistake); None: just ack,
+    the work follows. Used by the Bolt listener and by the acknowledging process's fast path alike."""
+    parsed = parse_command(command.get("text", ""))
+    if not access.allowed(command.get("channel_id", "")):
+        return notice(NOT_HERE)  # which channels are allowed is no business of whoever asks
+    if parsed.name == "help":
+        return help_message()
+    if parsed.name == "usage":
+        return usage_message(parsed.problem)
+    return None
+
+
 def register(app: App, bot: SlackBot) -> None:
     def acknowledge(ack: Ack, command: dict[str, Any]) -> None:
         """Within Slack's 3 s (in fact ~ms): usage mistakes and help answered here, the rest acknowledged."""
-        parsed = parse_command(command.get("text", ""))
-        channel = command.get("channel_id", "")
-        if not bot.access.allowed(channel):
-            answer = notice(NOT_HERE)  # which channels are allowed is no business of whoever asks
-        elif parsed.name == "help":
-            answer = help_message()
-        elif parsed.name == "usage":
-            answer = usage_message(parsed.problem)
-        else:
+        answer = answer_in_acknowledgement(bot.access, command)
+        if answer is None:
             ack()
-            return
-        ack(text=answer.text, blocks=answer.blocks, response_type="ephemeral")
+        else:
+            ack(text=answer.text, blocks=answer.blocks, response_type="ephemeral")
 
     def run(command: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
         parsed = parse_command(command.get("text", ""))
