@@ -13,9 +13,9 @@ from bot.bootstrap import bootstrap
 from bot.settings import Settings
 from integrations.urls import display_url
 from jobs import runtime
-from jobs.rq_queue import RQJobQueue
 from jobs.slack_sweeper import SlackSweeper
-from jobs.sweeper import Sweeper
+from jobs.tasks.rq_queue import RQJobQueue
+from jobs.tasks.sweeper import Sweeper
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from integrations.tickets import SiteContext, TicketBrief, Usage, WrittenTicket, brief_to_dict
 from integrations.writers.errors import WriterError
 from jobs.errors import Category, LeaseLost, ProcessingError, RetryLater
-from jobs.faults import fault_point
-from jobs.lease import LeaseKeeper
 from jobs.notify import ProgressUpdate, RunOutcome
+from jobs.tasks.faults import fault_point
+from jobs.tasks.lease import LeaseKeeper
 from jobs.writing import GenerationCancelled, write_tickets
 from storage.models import TicketRecord
 

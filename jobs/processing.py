@@ -16,12 +16,12 @@ from integrations.spec.problems import Level
 from integrations.tickets import SiteContext, TicketBrief
 from integrations.writers.base import TicketWriter, WriterHealth
 from jobs.channels import channel_plan_options
-from jobs.clock import Clock, system_clock
 from jobs.cost import DEFAULT_PRICES, CostEstimate, estimate_cost
 from jobs.errors import Category, ProcessingError, SpecHasErrors
 from jobs.notify import RunNotifier, SilentNotifier
 from jobs.planning import Plan, PlanCache, UploadedFile
-from jobs.queueing import JobQueue, QueueUnavailable
+from jobs.tasks.clock import Clock, system_clock
+from jobs.tasks.job_queue import JobQueue, QueueUnavailable
 from storage.models import TaskRecord, utcnow
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 

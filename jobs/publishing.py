@@ -15,10 +15,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from integrations.urls import jira_browse_url
-from jobs.clock import Clock, system_clock
 from jobs.errors import Category, ProcessingError
 from jobs.processing import job_id_for
-from jobs.queueing import JobQueue, QueueUnavailable
+from jobs.tasks.clock import Clock, system_clock
+from jobs.tasks.job_queue import JobQueue, QueueUnavailable
 from storage.models import TaskRecord, TicketRecord
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 

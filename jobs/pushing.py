@@ -23,10 +23,10 @@ from integrations.jira.errors import ADMIN_REQUIRED, TEMPORARY, JiraError, JiraT
 from integrations.jira.gateway import JiraGateway
 from integrations.jira.setup import SetupFailed
 from jobs.errors import Category, LeaseLost, ProcessingError
-from jobs.lease import LeaseKeeper
 from jobs.publishing import NOT_CONFIGURED, PushOutcome, PushProgress, push_summary
 from jobs.push_links import PushContext
 from jobs.push_steps import PushSteps
+from jobs.tasks.lease import LeaseKeeper
 from storage.uow import UnitOfWork
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from integrations.tickets import SiteContext, TicketBrief, TicketContent, Writte
 from integrations.writers.errors import WriterError
 from jobs.errors import Category, LeaseLost, ProcessingError
 from jobs.generation import apply_content
-from jobs.lease import LeaseKeeper
+from jobs.tasks.lease import LeaseKeeper
 
 if TYPE_CHECKING:
     from jobs.processing import ProcessingService

@@ -15,7 +15,7 @@ import pytest
 from redis import Redis
 
 from jobs.processing import ProcessingConfig
-from jobs.rq_queue import RQJobQueue
+from jobs.tasks.rq_queue import RQJobQueue
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.support.engine import build_engine, new_session
 from tests.support.tcp_proxy import FaultProxy

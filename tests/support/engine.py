@@ -14,7 +14,7 @@ from integrations.writers.errors import WriterUnavailable
 from integrations.writers.template import TemplateWriter
 from jobs.notify import ProgressUpdate, RunOutcome
 from jobs.processing import GENERATE_JOB, ProcessingConfig, ProcessingService
-from jobs.queueing import InlineQueue, JobQueue
+from jobs.tasks.job_queue import InlineQueue, JobQueue
 from storage.database import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.uow import UnitOfWorkFactory, unit_of_work_factory

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from integrations.jira.gateway import JiraGateway
 from jobs.publishing import NeedsPerson, PublishingConfig, PublishingService, PushOutcome, PushProgress
-from jobs.queueing import InlineQueue, JobQueue
+from jobs.tasks.job_queue import InlineQueue, JobQueue
 from storage.uow import UnitOfWorkFactory
 from tests.fakes.jira_server import FakeJiraServer
 
