@@ -15,8 +15,8 @@ from integrations.slack.views import StatusView
 from jobs.approvals import TicketPublisher
 from jobs.channels import CONFIG_KEYS, ChannelAccess, SessionRecordView, setting_name
 from jobs.errors import ProcessingError, SpecHasErrors
-from jobs.slack_thread import SlackThread
-from jobs.slack_views import problem_view
+from jobs.thread.outbox import SlackThread
+from jobs.thread.views import problem_view
 
 CMD = "/generate-tickets"
 INVITE = "If I am not in this channel yet, invite me with `/invite @ticketbot` and share the files again."

@@ -13,9 +13,9 @@ from bot.bootstrap import bootstrap
 from bot.settings import Settings
 from integrations.urls import display_url
 from jobs import runtime
-from jobs.slack_sweeper import SlackSweeper
 from jobs.tasks.rq_queue import RQJobQueue
 from jobs.tasks.sweeper import Sweeper
+from jobs.thread.sweeper import SlackSweeper
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from jobs.approvals import TicketPublisher
 from jobs.channels import ChannelAccess
 from jobs.errors import ProcessingError
 from jobs.processing import ProcessingService
-from jobs.slack_thread import SlackThread
+from jobs.thread.outbox import SlackThread
 from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 from integrations.slack.errors import SlackError, SlackRateLimited, SlackRejected
 from jobs.notify import ProgressUpdate, RunOutcome
-from jobs.progress import ThrottledPublisher
 from jobs.publishing import NeedsPerson, PushOutcome, PushProgress
-from jobs.slack_thread import SlackThread
+from jobs.thread.outbox import SlackThread
+from jobs.thread.throttle import ThrottledPublisher
 
 log = logging.getLogger(__name__)
 
