@@ -15,9 +15,9 @@ from bot.settings import Settings
 from integrations.writers.base import TicketWriter
 from integrations.writers.template import TemplateWriter
 from jobs.approvals import TicketPublisher
-from jobs.notify import RunNotifier
+from jobs.generation.notify import RunNotifier
+from jobs.generation.service import GENERATE_JOB, ProcessingConfig, ProcessingService, ProgressCallback
 from jobs.planning import PlanCache, PlanOptions
-from jobs.processing import GENERATE_JOB, ProcessingConfig, ProcessingService, ProgressCallback
 from jobs.publishing import PUSH_JOB, PublishingService
 from jobs.tasks.job_queue import InlineQueue, JobQueue
 from storage.database import make_engine, make_session_factory

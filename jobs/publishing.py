@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from integrations.urls import jira_browse_url
 from jobs.errors import Category, ProcessingError
-from jobs.processing import job_id_for
+from jobs.generation.service import job_id_for
 from jobs.tasks.clock import Clock, system_clock
 from jobs.tasks.job_queue import JobQueue, QueueUnavailable
 from storage.models import TaskRecord, TicketRecord

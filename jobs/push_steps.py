@@ -27,9 +27,9 @@ from datetime import datetime, timedelta
 
 from integrations.jira.errors import USER_FIXABLE, JiraError, JiraOutcomeUnknown, JiraTemporary
 from integrations.jira.gateway import BulkItem, FoundIssue, IssueDraft
+from jobs.generation.stored_tickets import written_ticket
 from jobs.publishing import NeedsPerson, issue_label, legacy_session_label, session_label, stored_label
 from jobs.push_links import Keys, LinkSteps, PushContext, keys_and_deps, linkable
-from jobs.stored_tickets import written_ticket
 from jobs.tasks.faults import fault_point
 from storage.models import JiraEpicRecord, TicketDependencyRecord, TicketRecord
 from storage.uow import UnitOfWork

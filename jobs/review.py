@@ -11,7 +11,7 @@ from integrations.slack.text import escape
 from jobs.approvals import TicketPublisher
 from jobs.channels import ChannelAccess
 from jobs.errors import ProcessingError
-from jobs.processing import ProcessingService
+from jobs.generation.service import ProcessingService
 from jobs.thread.outbox import SlackThread
 from storage.uow import UnitOfWorkFactory
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jobs.processing import ProcessingService
+from jobs.generation.service import ProcessingService
 from jobs.publishing import PublishingService
 
 

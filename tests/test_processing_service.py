@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from integrations.writers.base import WriterHealth
 from jobs.errors import ProcessingError, RetryLater, SpecHasErrors
-from jobs.processing import ProcessingConfig
+from jobs.generation.service import ProcessingConfig
 from jobs.tasks.job_queue import InlineQueue
 from tests.support.engine import Engine, build_engine, new_session
 

@@ -15,7 +15,7 @@ import pytest
 from redis import Redis
 
 from jobs.errors import ProcessingError
-from jobs.processing import ProcessingConfig
+from jobs.generation.service import ProcessingConfig
 from jobs.tasks.job_queue import InlineQueue
 from jobs.tasks.rq_queue import RQJobQueue
 from jobs.tasks.sweeper import Sweeper

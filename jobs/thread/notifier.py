@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from integrations.slack.errors import SlackError, SlackRateLimited, SlackRejected
-from jobs.notify import ProgressUpdate, RunOutcome
+from jobs.generation.notify import ProgressUpdate, RunOutcome
 from jobs.publishing import NeedsPerson, PushOutcome, PushProgress
 from jobs.thread.outbox import SlackThread
 from jobs.thread.throttle import ThrottledPublisher
