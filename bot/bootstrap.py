@@ -18,7 +18,7 @@ from jobs.approvals import TicketPublisher
 from jobs.generation.notify import RunNotifier
 from jobs.generation.service import GENERATE_JOB, ProcessingConfig, ProcessingService, ProgressCallback
 from jobs.planning import PlanCache, PlanOptions
-from jobs.publishing import PUSH_JOB, PublishingService
+from jobs.publishing.service import PUSH_JOB, PublishingService
 from jobs.tasks.job_queue import InlineQueue, JobQueue
 from storage.database import make_engine, make_session_factory
 from storage.migrate import upgrade

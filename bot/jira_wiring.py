@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from bot.settings import Settings
 from integrations.urls import display_url
-from jobs.publishing import GatewayFactory, PublishingConfig, PublishingService, PublishNotifier
+from jobs.publishing.service import GatewayFactory, PublishingConfig, PublishingService, PublishNotifier
 from jobs.tasks.clock import system_clock
 from jobs.tasks.job_queue import JobQueue
 from storage.uow import UnitOfWorkFactory

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from jobs.generation.service import ProcessingService
-from jobs.publishing import PublishingService
+from jobs.publishing.service import PublishingService
 
 
 @dataclass(frozen=True)

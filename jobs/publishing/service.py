@@ -2,7 +2,7 @@
 
 Public methods (called by the Slack bot and the CLI) validate, record the decision and enqueue a push
 task (`tasks.type = "push"`, one active per session); they return at once. `execute_push` runs inside a
-worker under the task's lease (jobs/pushing.py). When Jira is not configured, decisions are still
+worker under the task's lease (jobs/publishing/run.py). When Jira is not configured, decisions are still
 recorded and `push_pending` says so in plain words.
 """
 
@@ -347,7 +347,7 @@ class PublishingService:
     # ---- internal: runs inside a worker -------------------------------------------------------------------
 
     def execute_push(self, task_id: int, worker_id: str = "inline") -> None:
-        from jobs.pushing import PushRun
+        from jobs.publishing.run import PushRun
 
         PushRun(self, task_id, worker_id).execute()
 
