@@ -14,7 +14,7 @@ from bot.jira_wiring import build_publisher
 from bot.settings import Settings
 from integrations.writers.base import TicketWriter
 from integrations.writers.template import TemplateWriter
-from jobs.approvals import TicketPublisher
+from jobs.conversation.publisher_port import TicketPublisher
 from jobs.generation.notify import RunNotifier
 from jobs.generation.service import GENERATE_JOB, ProcessingConfig, ProcessingService, ProgressCallback
 from jobs.planning import PlanCache, PlanOptions

@@ -12,8 +12,8 @@ from integrations.slack.blocks import Message, help_message, notice, problem_pag
 from integrations.slack.errors import SlackError, SlackRejected
 from integrations.slack.text import code, escape
 from integrations.slack.views import StatusView
-from jobs.approvals import TicketPublisher
-from jobs.channels import CONFIG_KEYS, ChannelAccess, SessionRecordView, setting_name
+from jobs.conversation.channels import CONFIG_KEYS, ChannelAccess, SessionRecordView, setting_name
+from jobs.conversation.publisher_port import TicketPublisher
 from jobs.errors import ProcessingError, SpecHasErrors
 from jobs.thread.outbox import SlackThread
 from jobs.thread.views import problem_view

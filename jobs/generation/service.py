@@ -15,7 +15,7 @@ from datetime import timedelta
 from integrations.spec.problems import Level
 from integrations.tickets import SiteContext, TicketBrief
 from integrations.writers.base import TicketWriter, WriterHealth
-from jobs.channels import channel_plan_options
+from jobs.conversation.channels import channel_plan_options
 from jobs.errors import Category, ProcessingError, SpecHasErrors
 from jobs.generation.cost import DEFAULT_PRICES, CostEstimate, estimate_cost
 from jobs.generation.notify import RunNotifier, SilentNotifier

@@ -27,7 +27,7 @@ from integrations.slack.files import FileDownloader
 from integrations.slack.gateway import SlackFile, SlackGateway
 from integrations.slack.text import mention
 from integrations.spec.reader import read_upload
-from jobs.channels import ChannelAccess, channel_plan_options
+from jobs.conversation.channels import ChannelAccess, channel_plan_options
 from jobs.planning import Plan, PlanCache, UploadedFile
 from jobs.thread.outbox import Outgoing, SlackThread
 from jobs.thread.views import upload_key, upload_reply_view

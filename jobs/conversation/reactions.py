@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from integrations.slack.errors import SlackError
 from integrations.slack.text import escape
-from jobs.approvals import TicketPublisher
-from jobs.channels import ChannelAccess
+from jobs.conversation.channels import ChannelAccess
+from jobs.conversation.publisher_port import TicketPublisher
 from jobs.errors import ProcessingError
 from jobs.generation.service import ProcessingService
 from jobs.thread.outbox import SlackThread
