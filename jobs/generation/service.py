@@ -28,8 +28,8 @@ from storage.uow import UnitOfWork, UnitOfWorkFactory
 # The seed's progress contract: (percentage, stage, details) after each ticket and each group.
 ProgressCallback = Callable[[float, str, dict[str, object]], None]
 
-GENERATE_JOB = "jobs.rq_jobs.run_generation"
-REGENERATE_JOB = "jobs.rq_jobs.run_regeneration"
+GENERATE_JOB = "jobs.worker.rq_jobs.run_generation"
+REGENERATE_JOB = "jobs.worker.rq_jobs.run_regeneration"
 
 
 @dataclass(frozen=True)

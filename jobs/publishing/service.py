@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # the jira library takes a tenth of a second to import; the C
     from integrations.jira.gateway import JiraGateway
     from integrations.jira.setup import PreflightResult
 
-PUSH_JOB = "jobs.rq_jobs.run_push"
+PUSH_JOB = "jobs.worker.rq_jobs.run_push"
 APPROVABLE = ("draft", "rejected")  # ✅ re-approves a rejected draft
 REJECTABLE = ("draft", "approved")
 NOT_CONFIGURED = ("Jira is not configured: approved tickets wait until an admin sets JIRA_URL, JIRA_PROJECT and "
