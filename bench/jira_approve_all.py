@@ -21,9 +21,9 @@ from pathlib import Path
 
 from integrations.jira.gateway import JiraGateway
 from integrations.writers.template import TemplateWriter
-from jobs.processing import ProcessingConfig, ProcessingService
-from jobs.publishing import PublishingConfig, PublishingService
-from jobs.queueing import InlineQueue
+from jobs.generation.service import ProcessingConfig, ProcessingService
+from jobs.publishing.service import PublishingConfig, PublishingService
+from jobs.tasks.job_queue import InlineQueue
 from storage.database import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.uow import UnitOfWorkFactory, unit_of_work_factory

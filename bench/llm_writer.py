@@ -21,8 +21,8 @@ from pathlib import Path
 from bench.synthetic import load_dir
 from integrations.tickets import SiteContext, TicketBrief, Usage
 from integrations.writers.openai_writer import OpenAIWriter
+from jobs.generation.writing import write_tickets
 from jobs.planning import UploadedFile, plan_uploads
-from jobs.writing import write_tickets
 from tests.fakes.openai_server import FakeOpenAIServer
 
 VA_GOV = Path(__file__).resolve().parents[2] / "shared" / "specs" / "drupal-spec-tool" / "va-gov-cms"

@@ -17,8 +17,8 @@ from pathlib import Path
 from bench.synthetic import load_dir, multiply
 from integrations.tickets import SiteContext
 from integrations.writers.template import TemplateWriter
+from jobs.generation.writing import write_tickets
 from jobs.planning import UploadedFile, plan_uploads
-from jobs.writing import write_tickets
 
 VA_GOV = Path(__file__).resolve().parents[2] / "shared" / "specs" / "drupal-spec-tool" / "va-gov-cms"
 

@@ -24,8 +24,8 @@ from sqlalchemy import create_engine, text
 
 from bench.synthetic import load_dir, multiply
 from integrations.writers.template import TemplateWriter
-from jobs.processing import ProcessingService
-from jobs.rq_queue import RQJobQueue
+from jobs.generation.service import ProcessingService
+from jobs.tasks.rq_queue import RQJobQueue
 from storage.database import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.uow import unit_of_work_factory

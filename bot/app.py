@@ -22,11 +22,11 @@ from bot.workspace_gate import Workspace, WorkspaceGate
 from integrations.slack.blocks import notice
 from integrations.slack.errors import SlackError
 from integrations.slack.text import escape
-from jobs.approvals import TicketPublisher
-from jobs.channels import ChannelAccess
+from jobs.conversation.channels import ChannelAccess
+from jobs.conversation.publisher_port import TicketPublisher
+from jobs.conversation.reactions import ReviewService
+from jobs.conversation.uploads import UploadService
 from jobs.errors import ProcessingError
-from jobs.review import ReviewService
-from jobs.uploads import UploadService
 
 log = logging.getLogger(__name__)
 

@@ -14,12 +14,12 @@ from bot.jira_wiring import build_publisher
 from bot.settings import Settings
 from integrations.writers.base import TicketWriter
 from integrations.writers.template import TemplateWriter
-from jobs.approvals import TicketPublisher
-from jobs.notify import RunNotifier
+from jobs.conversation.publisher_port import TicketPublisher
+from jobs.generation.notify import RunNotifier
+from jobs.generation.service import GENERATE_JOB, ProcessingConfig, ProcessingService, ProgressCallback
 from jobs.planning import PlanCache, PlanOptions
-from jobs.processing import GENERATE_JOB, ProcessingConfig, ProcessingService, ProgressCallback
-from jobs.publishing import PUSH_JOB, PublishingService
-from jobs.queueing import InlineQueue, JobQueue
+from jobs.publishing.service import PUSH_JOB, PublishingService
+from jobs.tasks.job_queue import InlineQueue, JobQueue
 from storage.database import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.uow import UnitOfWorkFactory, unit_of_work_factory
@@ -106,7 +106,7 @@ def bootstrap(settings: Settings, *, inline: bool, notifier: RunNotifier | None 
     if inline:
         queue = InlineQueue(lambda function, task_id: runner[0](function, task_id))
     else:
-        from jobs.rq_queue import RQJobQueue
+        from jobs.tasks.rq_queue import RQJobQueue
 
         assert redis is not None
         queue = RQJobQueue(redis, settings.queue_name, settings.retry_intervals)

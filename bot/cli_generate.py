@@ -27,11 +27,11 @@ from bot.settings import MERGE_THRESHOLD_MAX, Settings
 from integrations.spec.reader import read_upload
 from integrations.tickets import SiteContext, Usage, WrittenTicket
 from jobs.errors import Category, ProcessingError
-from jobs.outputs import OutputNotWritable, check_writable, write_outputs
+from jobs.generation.outputs import OutputNotWritable, check_writable, write_outputs
+from jobs.generation.service import ProcessingStatus
+from jobs.generation.stored_tickets import written_ticket
 from jobs.planning import PlanCache, PlanOptions, UploadedFile
 from jobs.planning.families import DEFAULT_MERGE_THRESHOLD
-from jobs.processing import ProcessingStatus
-from jobs.stored_tickets import written_ticket
 
 FOLLOW_INTERVAL_S = 0.5
 NO_WORKER_AFTER_S = 5.0  # a queued run nobody took after this: say there is no worker

@@ -12,11 +12,11 @@ from integrations.slack.blocks import Message, help_message, notice, problem_pag
 from integrations.slack.errors import SlackError, SlackRejected
 from integrations.slack.text import code, escape
 from integrations.slack.views import StatusView
-from jobs.approvals import TicketPublisher
-from jobs.channels import CONFIG_KEYS, ChannelAccess, SessionRecordView, setting_name
+from jobs.conversation.channels import CONFIG_KEYS, ChannelAccess, SessionRecordView, setting_name
+from jobs.conversation.publisher_port import TicketPublisher
 from jobs.errors import ProcessingError, SpecHasErrors
-from jobs.slack_thread import SlackThread
-from jobs.slack_views import problem_view
+from jobs.thread.outbox import SlackThread
+from jobs.thread.views import problem_view
 
 CMD = "/generate-tickets"
 INVITE = "If I am not in this channel yet, invite me with `/invite @ticketbot` and share the files again."

@@ -55,7 +55,7 @@ def _queue(services: Services) -> Check:
         return Check("Job queue", False, f"Redis is unreachable ({type(exc).__name__})")
     from rq import Worker
 
-    from jobs.rq_queue import RQJobQueue
+    from jobs.tasks.rq_queue import RQJobQueue
 
     if isinstance(services.queue, RQJobQueue):
         workers = Worker.count(queue=services.queue.queue)

@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 
 from bot.settings import Settings
 from integrations.urls import display_url
-from jobs.clock import system_clock
-from jobs.publishing import GatewayFactory, PublishingConfig, PublishingService, PublishNotifier
-from jobs.queueing import JobQueue
+from jobs.publishing.service import GatewayFactory, PublishingConfig, PublishingService, PublishNotifier
+from jobs.tasks.clock import system_clock
+from jobs.tasks.job_queue import JobQueue
 from storage.uow import UnitOfWorkFactory
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from jobs.log_context import LOG_FIELDS, current
+from jobs.tasks.log_context import LOG_FIELDS, current
 
 REDACTED = "[redacted]"
 # Shorter configured values are left to the patterns: redacting a two-letter password everywhere

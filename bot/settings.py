@@ -51,7 +51,7 @@ class Settings:
     openai_base_url: str = ""
     openai_model: str = DEFAULT_OPENAI_MODEL
     llm_concurrency: int = 8
-    llm_prices: dict[str, tuple[float, float]] = field(default_factory=dict)  # over the defaults of jobs/cost.py
+    llm_prices: dict[str, tuple[float, float]] = field(default_factory=dict)  # over jobs/generation/cost.py defaults
     drupal_version: int = 11  # TICKETBOT_DRUPAL_VERSION: the major version the tickets are written for
     jira_url: str = ""
     jira_email: str = ""
@@ -162,7 +162,7 @@ class Settings:
                 problems.append("JIRA_URL is set: also set JIRA_PROJECT (the project key, e.g. RPL)")
         llm_prices: dict[str, tuple[float, float]] = {}
         if get("TICKETBOT_LLM_PRICES"):
-            from jobs.cost import PriceTableError, parse_prices
+            from jobs.generation.cost import PriceTableError, parse_prices
 
             try:
                 llm_prices = parse_prices(get("TICKETBOT_LLM_PRICES"))

@@ -11,8 +11,8 @@ from integrations.slack.files import FileDownloader
 from integrations.slack.gateway import SlackGateway
 from integrations.slack.pacing import LocalPostPacer, PostPacer, RedisPostPacer
 from integrations.spec.decoding import DEFAULT_LIMITS
-from jobs.slack_notifier import NotifierConfig, SlackRunNotifier
-from jobs.slack_thread import SlackThread, ThreadConfig
+from jobs.thread.notifier import NotifierConfig, SlackRunNotifier
+from jobs.thread.outbox import SlackThread, ThreadConfig
 from storage.uow import UnitOfWorkFactory
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, text
 
-from jobs.channels import ChannelAccess
+from jobs.conversation.channels import ChannelAccess
 from jobs.errors import ProcessingError
 from storage.database import make_engine, make_session_factory
 from storage.uow import UnitOfWorkFactory, unit_of_work_factory

@@ -94,7 +94,7 @@ def test_generate_through_the_queue_and_a_worker(pg_url: str, redis_url: str, tm
 def test_burst_worker_drains_the_queue_and_stops(pg_url: str, redis_url: str, tmp_path: Path) -> None:
     from redis import Redis
 
-    from jobs.rq_queue import RQJobQueue
+    from jobs.tasks.rq_queue import RQJobQueue
     from tests.support.engine import build_engine, new_session
 
     engine = build_engine(pg_url, queue=RQJobQueue(Redis.from_url(redis_url), "ticketbot-test"))

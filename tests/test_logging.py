@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from bot.logging_setup import configure_logging, redact
-from jobs.log_context import bound
+from jobs.tasks.log_context import bound
 
 
 @pytest.mark.parametrize("secret", [

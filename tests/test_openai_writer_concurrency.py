@@ -10,8 +10,8 @@ import pytest
 
 from integrations.tickets import SiteContext, TicketBrief
 from integrations.writers.openai_writer import OpenAIWriter
+from jobs.generation.writing import write_tickets
 from jobs.planning import PlanOptions, UploadedFile, plan_uploads
-from jobs.writing import write_tickets
 from tests.fakes.openai_server import FakeOpenAIServer, default_answer
 
 LATENCY = 0.2

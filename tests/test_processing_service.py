@@ -9,8 +9,8 @@ from sqlalchemy.exc import IntegrityError
 
 from integrations.writers.base import WriterHealth
 from jobs.errors import ProcessingError, RetryLater, SpecHasErrors
-from jobs.processing import ProcessingConfig
-from jobs.queueing import InlineQueue
+from jobs.generation.service import ProcessingConfig
+from jobs.tasks.job_queue import InlineQueue
 from tests.support.engine import Engine, build_engine, new_session
 
 

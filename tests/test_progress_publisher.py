@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 
-from jobs.progress import ThrottledPublisher
+from jobs.thread.throttle import ThrottledPublisher
 
 
 class ManualClock:

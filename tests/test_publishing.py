@@ -423,7 +423,7 @@ def test_an_epic_search_never_confirms_holds_its_group_back_until_a_person_decid
 
 
 def test_the_reconcile_window_searches_with_doubling_delays() -> None:
-    from jobs.publishing import PublishingConfig, PublishingService
+    from jobs.publishing.service import PublishingConfig, PublishingService
 
     service = PublishingService(uow_factory=None, gateway_factory=None, queue=None,  # type: ignore[arg-type]
                                 config=PublishingConfig())

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from redis import Redis
 
-from jobs.rq_queue import RQJobQueue
+from jobs.tasks.rq_queue import RQJobQueue
 from tests.fakes.jira_server import FakeJiraServer
 from tests.support.engine import build_engine, new_session
 from tests.support.publishing import build_publisher, is_ticket_label

@@ -15,10 +15,10 @@ import pytest
 from redis import Redis
 
 from jobs.errors import ProcessingError
-from jobs.processing import ProcessingConfig
-from jobs.queueing import InlineQueue
-from jobs.rq_queue import RQJobQueue
-from jobs.sweeper import Sweeper
+from jobs.generation.service import ProcessingConfig
+from jobs.tasks.job_queue import InlineQueue
+from jobs.tasks.rq_queue import RQJobQueue
+from jobs.tasks.sweeper import Sweeper
 from tests.support.engine import Engine, build_engine, new_session
 from tests.support.workers import wait_for
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from redis import Redis
 
-from jobs.rq_queue import RQJobQueue
+from jobs.tasks.rq_queue import RQJobQueue
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.support.engine import build_engine, new_session
 from tests.support.workers import WorkerProcess, wait_for, worker_env

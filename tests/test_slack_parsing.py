@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bot.slash import Command, parse_command, plain_text
-from jobs.channels import parse_approvers
+from jobs.conversation.channels import parse_approvers
+from jobs.conversation.reactions import DRAFT_ACTIONS, RUN_ACTIONS, normalise
 from jobs.errors import ProcessingError
-from jobs.review import DRAFT_ACTIONS, RUN_ACTIONS, normalise
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -85,7 +85,7 @@ def relay_with_queue(allow_slack_connect: bool = False) -> tuple[Any, Any]:
     from bot.listener_pool import QueueLazyListenerRunner
     from bot.listeners.commands import answer_in_acknowledgement
     from bot.workspace_gate import Workspace, WorkspaceGate
-    from jobs.channels import ChannelAccess
+    from jobs.conversation.channels import ChannelAccess
 
     calls: queue.Queue[Any] = queue.Queue(2)
     told: list[str] = []

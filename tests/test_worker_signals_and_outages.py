@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from redis import Redis
 
-from jobs.processing import ProcessingConfig
-from jobs.rq_queue import RQJobQueue
+from jobs.generation.service import ProcessingConfig
+from jobs.tasks.rq_queue import RQJobQueue
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.support.engine import build_engine, new_session
 from tests.support.tcp_proxy import FaultProxy

@@ -17,8 +17,8 @@ import pytest
 from redis import Redis
 from sqlalchemy import create_engine, text
 
-from jobs.processing import ProcessingService
-from jobs.rq_queue import RQJobQueue
+from jobs.generation.service import ProcessingService
+from jobs.tasks.rq_queue import RQJobQueue
 from tests.support.engine import build_engine, new_session
 from tests.support.workers import WorkerProcess, wait_for, worker_env
 

@@ -10,8 +10,8 @@ import pytest
 
 from integrations.tickets import SiteContext, TicketBrief, TicketContent
 from integrations.writers.base import WriterHealth
+from jobs.generation.writing import GenerationCancelled, write_tickets
 from jobs.planning import PlanOptions, UploadedFile, plan_uploads
-from jobs.writing import GenerationCancelled, write_tickets
 
 SPEC = "Name,Machine name,Description\n" + "".join(f"Menu {i},menu-{i},\n" for i in range(12))
 

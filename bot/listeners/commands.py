@@ -10,7 +10,7 @@ from bot.app import SlackBot
 from bot.command_handlers import CommandRequest, usage_message
 from bot.slash import parse_command
 from integrations.slack.blocks import Message, help_message, notice
-from jobs.channels import ChannelAccess
+from jobs.conversation.channels import ChannelAccess
 
 COMMAND = "/generate-tickets"
 MAX_ANSWERS = 5  # a response_url takes five answers

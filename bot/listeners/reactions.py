@@ -8,7 +8,7 @@ from slack_bolt import Ack, App
 
 from bot.app import SlackBot
 from integrations.slack.blocks import notice
-from jobs.review import Reaction
+from jobs.conversation.reactions import Reaction
 
 
 def register(app: App, bot: SlackBot) -> None:

@@ -12,9 +12,9 @@ from integrations.tickets import SiteContext, TicketBrief, TicketContent, Usage
 from integrations.writers.base import WriterHealth
 from integrations.writers.errors import WriterUnavailable
 from integrations.writers.template import TemplateWriter
-from jobs.notify import ProgressUpdate, RunOutcome
-from jobs.processing import GENERATE_JOB, ProcessingConfig, ProcessingService
-from jobs.queueing import InlineQueue, JobQueue
+from jobs.generation.notify import ProgressUpdate, RunOutcome
+from jobs.generation.service import GENERATE_JOB, ProcessingConfig, ProcessingService
+from jobs.tasks.job_queue import InlineQueue, JobQueue
 from storage.database import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.uow import UnitOfWorkFactory, unit_of_work_factory

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from integrations.jira.gateway import JiraGateway
-from jobs.publishing import NeedsPerson, PublishingConfig, PublishingService, PushOutcome, PushProgress
-from jobs.queueing import InlineQueue, JobQueue
+from jobs.publishing.service import NeedsPerson, PublishingConfig, PublishingService, PushOutcome, PushProgress
+from jobs.tasks.job_queue import InlineQueue, JobQueue
 from storage.uow import UnitOfWorkFactory
 from tests.fakes.jira_server import FakeJiraServer
 
-# `ticketbot-<instance>-t<ticket>-<random>` and `ticketbot-<instance>-s<session>` (jobs/publishing.py)
+# `ticketbot-<instance>-t<ticket>-<random>` and `ticketbot-<instance>-s<session>` (jobs/publishing/service.py)
 TICKET_LABEL = re.compile(r"ticketbot-[0-9a-f]{12}-t[0-9]+-[0-9a-f]{6}")
 SESSION_LABEL = re.compile(r"ticketbot-[0-9a-f]{12}-s[0-9]+")
 

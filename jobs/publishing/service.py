@@ -2,7 +2,7 @@
 
 Public methods (called by the Slack bot and the CLI) validate, record the decision and enqueue a push
 task (`tasks.type = "push"`, one active per session); they return at once. `execute_push` runs inside a
-worker under the task's lease (jobs/pushing.py). When Jira is not configured, decisions are still
+worker under the task's lease (jobs/publishing/run.py). When Jira is not configured, decisions are still
 recorded and `push_pending` says so in plain words.
 """
 
@@ -15,10 +15,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from integrations.urls import jira_browse_url
-from jobs.clock import Clock, system_clock
 from jobs.errors import Category, ProcessingError
-from jobs.processing import job_id_for
-from jobs.queueing import JobQueue, QueueUnavailable
+from jobs.generation.service import job_id_for
+from jobs.tasks.clock import Clock, system_clock
+from jobs.tasks.job_queue import JobQueue, QueueUnavailable
 from storage.models import TaskRecord, TicketRecord
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # the jira library takes a tenth of a second to import; the C
     from integrations.jira.gateway import JiraGateway
     from integrations.jira.setup import PreflightResult
 
-PUSH_JOB = "jobs.rq_jobs.run_push"
+PUSH_JOB = "jobs.worker.rq_jobs.run_push"
 APPROVABLE = ("draft", "rejected")  # ✅ re-approves a rejected draft
 REJECTABLE = ("draft", "approved")
 NOT_CONFIGURED = ("Jira is not configured: approved tickets wait until an admin sets JIRA_URL, JIRA_PROJECT and "
@@ -347,7 +347,7 @@ class PublishingService:
     # ---- internal: runs inside a worker -------------------------------------------------------------------
 
     def execute_push(self, task_id: int, worker_id: str = "inline") -> None:
-        from jobs.pushing import PushRun
+        from jobs.publishing.run import PushRun
 
         PushRun(self, task_id, worker_id).execute()
 

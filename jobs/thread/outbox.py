@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from integrations.slack.blocks import Message, draft_message, progress_message
 from integrations.slack.errors import SlackError, SlackPostUncertain, SlackRateLimited, SlackRejected
 from integrations.slack.gateway import SlackGateway
-from jobs.clock import Clock, system_clock
-from jobs.faults import fault_point
-from jobs.slack_views import draft_key, draft_view, progress_key, progress_view
+from jobs.tasks.clock import Clock, system_clock
+from jobs.tasks.faults import fault_point
+from jobs.thread.views import draft_key, draft_view, progress_key, progress_view
 from storage.models import SlackMessageRecord
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 

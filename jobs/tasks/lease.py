@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 from types import TracebackType
 
-from jobs.clock import Clock
+from jobs.tasks.clock import Clock
 from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)

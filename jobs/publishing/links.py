@@ -5,7 +5,7 @@ whose answer was lost is checked on the blocked issue (a read by key, consistent
 it is sent again; Jira keeps one link per type and direction between two issues anyway. A link Jira
 refuses for a reason of its own (an issue deleted since) is `failed` and reported; nothing else stops.
 Links to issues already in Jira when an issue is created travel in its create payload instead
-(jobs/push_steps.py), so approve-all sends a link request only for dependencies created together.
+(jobs/publishing/outbox.py), so approve-all sends a link request only for dependencies created together.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from storage.models import TicketDependencyRecord
 from storage.uow import UnitOfWork
 
 if TYPE_CHECKING:
-    from jobs.publishing import PublishingService
+    from jobs.publishing.service import PublishingService
 
 Keys = dict[int, str | None]  # ticket id → Jira key
 

@@ -27,10 +27,10 @@ from integrations.slack.files import FileDownloader
 from integrations.slack.gateway import SlackFile, SlackGateway
 from integrations.slack.text import mention
 from integrations.spec.reader import read_upload
-from jobs.channels import ChannelAccess, channel_plan_options
+from jobs.conversation.channels import ChannelAccess, channel_plan_options
 from jobs.planning import Plan, PlanCache, UploadedFile
-from jobs.slack_thread import Outgoing, SlackThread
-from jobs.slack_views import upload_key, upload_reply_view
+from jobs.thread.outbox import Outgoing, SlackThread
+from jobs.thread.views import upload_key, upload_reply_view
 from storage.errors import UploadsFrozen
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 

@@ -8,7 +8,7 @@ from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 
-from jobs.queueing import QueueUnavailable
+from jobs.tasks.job_queue import QueueUnavailable
 
 DEFAULT_QUEUE = "ticketbot"
 WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.STARTED}

@@ -6,7 +6,8 @@ import logging
 
 from rq import get_current_job
 
-from jobs import log_context, runtime
+from jobs.tasks import log_context
+from jobs.worker import runtime
 
 log = logging.getLogger(__name__)
 

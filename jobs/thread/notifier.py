@@ -17,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from integrations.slack.errors import SlackError, SlackRateLimited, SlackRejected
-from jobs.notify import ProgressUpdate, RunOutcome
-from jobs.progress import ThrottledPublisher
-from jobs.publishing import NeedsPerson, PushOutcome, PushProgress
-from jobs.slack_thread import SlackThread
+from jobs.generation.notify import ProgressUpdate, RunOutcome
+from jobs.publishing.service import NeedsPerson, PushOutcome, PushProgress
+from jobs.thread.outbox import SlackThread
+from jobs.thread.throttle import ThrottledPublisher
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +175,7 @@ class SlackRunNotifier:
             publisher.cancel()  # nothing pending is published after this; the final edit follows
         self._finish_editing(session_id)
 
-    # ---- PublishNotifier (jobs/publishing.py): what a push to Jira shows in the thread -----------------
+    # ---- PublishNotifier (jobs/publishing/service.py): what a push to Jira shows in the thread --------
 
     def ticket_pushed(self, session_id: int, ticket_id: int, key: str, url: str) -> None:
         """The draft shows its issue: one edit per push, not one per state."""

@@ -11,10 +11,10 @@ import logging
 import threading
 from datetime import datetime, timedelta
 
-from jobs.clock import Clock
-from jobs.processing import GENERATE_JOB, REGENERATE_JOB, ProcessingConfig, job_id_for
-from jobs.publishing import PUSH_JOB
-from jobs.queueing import JobQueue, QueueUnavailable
+from jobs.generation.service import GENERATE_JOB, REGENERATE_JOB, ProcessingConfig, job_id_for
+from jobs.publishing.service import PUSH_JOB
+from jobs.tasks.clock import Clock
+from jobs.tasks.job_queue import JobQueue, QueueUnavailable
 from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jobs.processing import ProcessingService
-from jobs.publishing import PublishingService
+from jobs.generation.service import ProcessingService
+from jobs.publishing.service import PublishingService
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ request, the key AFTER the answer (reliability-security §2, the Jira outbox):
   lags) for up to the reconcile window, then raised for a person. Never created blind.
 
 Links are made as soon as both ends exist: inside the create payload when the other end is in Jira
-already, otherwise by `POST issueLink` afterwards (jobs/push_links.py).
+already, otherwise by `POST issueLink` afterwards (jobs/publishing/links.py).
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from datetime import datetime, timedelta
 
 from integrations.jira.errors import USER_FIXABLE, JiraError, JiraOutcomeUnknown, JiraTemporary
 from integrations.jira.gateway import BulkItem, FoundIssue, IssueDraft
-from jobs.faults import fault_point
-from jobs.publishing import NeedsPerson, issue_label, legacy_session_label, session_label, stored_label
-from jobs.push_links import Keys, LinkSteps, PushContext, keys_and_deps, linkable
-from jobs.stored_tickets import written_ticket
+from jobs.generation.stored_tickets import written_ticket
+from jobs.publishing.links import Keys, LinkSteps, PushContext, keys_and_deps, linkable
+from jobs.publishing.service import NeedsPerson, issue_label, legacy_session_label, session_label, stored_label
+from jobs.tasks.faults import fault_point
 from storage.models import JiraEpicRecord, TicketDependencyRecord, TicketRecord
 from storage.uow import UnitOfWork
 

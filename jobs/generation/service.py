@@ -15,21 +15,21 @@ from datetime import timedelta
 from integrations.spec.problems import Level
 from integrations.tickets import SiteContext, TicketBrief
 from integrations.writers.base import TicketWriter, WriterHealth
-from jobs.channels import channel_plan_options
-from jobs.clock import Clock, system_clock
-from jobs.cost import DEFAULT_PRICES, CostEstimate, estimate_cost
+from jobs.conversation.channels import channel_plan_options
 from jobs.errors import Category, ProcessingError, SpecHasErrors
-from jobs.notify import RunNotifier, SilentNotifier
+from jobs.generation.cost import DEFAULT_PRICES, CostEstimate, estimate_cost
+from jobs.generation.notify import RunNotifier, SilentNotifier
 from jobs.planning import Plan, PlanCache, UploadedFile
-from jobs.queueing import JobQueue, QueueUnavailable
+from jobs.tasks.clock import Clock, system_clock
+from jobs.tasks.job_queue import JobQueue, QueueUnavailable
 from storage.models import TaskRecord, utcnow
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 # The seed's progress contract: (percentage, stage, details) after each ticket and each group.
 ProgressCallback = Callable[[float, str, dict[str, object]], None]
 
-GENERATE_JOB = "jobs.rq_jobs.run_generation"
-REGENERATE_JOB = "jobs.rq_jobs.run_regeneration"
+GENERATE_JOB = "jobs.worker.rq_jobs.run_generation"
+REGENERATE_JOB = "jobs.worker.rq_jobs.run_regeneration"
 
 
 @dataclass(frozen=True)
@@ -216,7 +216,7 @@ class ProcessingService:
             uow.commit()
             task_id, status = task.id, task.status
         if status == "cancelled":
-            from jobs.notify import RunOutcome
+            from jobs.generation.notify import RunOutcome
 
             self.notifier.run_finished(RunOutcome(session_id, task_id, "cancelled", "Cancelled before it started."))
         return task_id
@@ -283,7 +283,7 @@ class ProcessingService:
     def execute_ticket_generation(self, session_id: int, task_id: int, progress_callback: ProgressCallback,
                                   worker_id: str = "inline", retry_in_s: float | None = None) -> None:
         """Run the generation; with `retry_in_s`, a temporary failure hands the task back and raises RetryLater."""
-        from jobs.generation import GenerationRun
+        from jobs.generation.run import GenerationRun
 
         GenerationRun(self, session_id, task_id, progress_callback, worker_id, retry_in_s).execute()
 
@@ -292,7 +292,7 @@ class ProcessingService:
             return uow.tasks.get(task_id).session_id
 
     def execute_regeneration(self, task_id: int, worker_id: str) -> None:
-        from jobs.regeneration import RegenerationRun
+        from jobs.generation.regeneration import RegenerationRun
 
         RegenerationRun(self, task_id, worker_id).execute()
 

@@ -13,8 +13,8 @@ import threading
 from datetime import timedelta
 
 from integrations.slack.errors import SlackError
-from jobs.clock import Clock, system_clock
-from jobs.slack_thread import SlackThread
+from jobs.tasks.clock import Clock, system_clock
+from jobs.thread.outbox import SlackThread
 from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 from integrations.tickets import SiteContext, TicketBrief, TicketContent, WrittenTicket
 from integrations.writers.errors import WriterError
 from jobs.errors import Category, LeaseLost, ProcessingError
-from jobs.generation import apply_content
-from jobs.lease import LeaseKeeper
+from jobs.generation.run import apply_content
+from jobs.tasks.lease import LeaseKeeper
 
 if TYPE_CHECKING:
-    from jobs.processing import ProcessingService
+    from jobs.generation.service import ProcessingService
 
 log = logging.getLogger(__name__)
 

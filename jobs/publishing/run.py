@@ -1,7 +1,7 @@
 """One push of a session's approved tickets to Jira, inside a worker under the task's lease.
 
 The run claims the task, runs the session's first-push preflight, then goes round: reconcile, epics,
-issues, links (jobs/push_steps.py, where the exactly-once rules live) until nothing is left — sleeping
+issues, links (jobs/publishing/outbox.py, where the exactly-once rules live) until nothing is left — sleeping
 through short waits (Jira's search lag, a Retry-After) and handing the task back to the queue for long
 ones, so that the sweeper or the next approval starts it again. Temporary failures are retried with
 backoff a bounded number of times; admin_required and user_fixable ones fail the push with Jira's
@@ -23,14 +23,14 @@ from integrations.jira.errors import ADMIN_REQUIRED, TEMPORARY, JiraError, JiraT
 from integrations.jira.gateway import JiraGateway
 from integrations.jira.setup import SetupFailed
 from jobs.errors import Category, LeaseLost, ProcessingError
-from jobs.lease import LeaseKeeper
-from jobs.publishing import NOT_CONFIGURED, PushOutcome, PushProgress, push_summary
-from jobs.push_links import PushContext
-from jobs.push_steps import PushSteps
+from jobs.publishing.links import PushContext
+from jobs.publishing.outbox import PushSteps
+from jobs.publishing.service import NOT_CONFIGURED, PushOutcome, PushProgress, push_summary
+from jobs.tasks.lease import LeaseKeeper
 from storage.uow import UnitOfWork
 
 if TYPE_CHECKING:
-    from jobs.publishing import PublishingService
+    from jobs.publishing.service import PublishingService
 
 log = logging.getLogger(__name__)
 

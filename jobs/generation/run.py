@@ -22,14 +22,14 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from integrations.tickets import SiteContext, TicketBrief, Usage, WrittenTicket, brief_to_dict
 from integrations.writers.errors import WriterError
 from jobs.errors import Category, LeaseLost, ProcessingError, RetryLater
-from jobs.faults import fault_point
-from jobs.lease import LeaseKeeper
-from jobs.notify import ProgressUpdate, RunOutcome
-from jobs.writing import GenerationCancelled, write_tickets
+from jobs.generation.notify import ProgressUpdate, RunOutcome
+from jobs.generation.writing import GenerationCancelled, write_tickets
+from jobs.tasks.faults import fault_point
+from jobs.tasks.lease import LeaseKeeper
 from storage.models import TicketRecord
 
 if TYPE_CHECKING:
-    from jobs.processing import ProcessingService, ProgressCallback
+    from jobs.generation.service import ProcessingService, ProgressCallback
 
 log = logging.getLogger(__name__)
 

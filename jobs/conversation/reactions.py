@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 from integrations.slack.errors import SlackError
 from integrations.slack.text import escape
-from jobs.approvals import TicketPublisher
-from jobs.channels import ChannelAccess
+from jobs.conversation.channels import ChannelAccess
+from jobs.conversation.publisher_port import TicketPublisher
 from jobs.errors import ProcessingError
-from jobs.processing import ProcessingService
-from jobs.slack_thread import SlackThread
+from jobs.generation.service import ProcessingService
+from jobs.thread.outbox import SlackThread
 from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
