@@ -1,0 +1,46 @@
+"""The state machines of jobs/states.py: named transitions, and members that equal what the database stores."""
+
+from __future__ import annotations
+
+import pytest
+
+from jobs.states import (
+    ACCEPTED,
+    TICKET_TRANSITIONS,
+    IllegalTransition,
+    JiraState,
+    SessionStatus,
+    TaskStatus,
+    TicketStatus,
+    may,
+    ticket_move,
+)
+from storage.models import SessionRecord, TaskRecord, TicketRecord
+
+
+def test_a_ticket_moves_only_by_its_named_transitions() -> None:
+    assert ticket_move("draft", "approve") is TicketStatus.APPROVED
+    assert ticket_move("rejected", "approve") is TicketStatus.APPROVED  # ✅ re-approves a rejected draft
+    assert ticket_move("approved", "mark_pushed") is TicketStatus.PUSHED
+    assert ticket_move("regenerating", "rewritten") is TicketStatus.DRAFT
+    assert ticket_move("withdrawn", "restore") is TicketStatus.DRAFT
+    for status, name in (("pushed", "approve"), ("pushed", "reject"), ("draft", "mark_pushed"),
+                         ("approved", "withdraw"), ("pushed", "regenerate"), ("draft", "rewritten")):
+        assert not may(status, name)
+        with pytest.raises(IllegalTransition, match=f"cannot {name} a ticket that is {status}"):
+            ticket_move(status, name)
+
+
+def test_every_transition_leads_somewhere_reachable_and_nothing_leaves_pushed() -> None:
+    targets = {target for _, target in TICKET_TRANSITIONS.values()}
+    assert targets | {TicketStatus.DRAFT} == set(TicketStatus)
+    assert not [name for name, (sources, _) in TICKET_TRANSITIONS.items() if TicketStatus.PUSHED in sources]
+    assert {TicketStatus.APPROVED, TicketStatus.PUSHED} == ACCEPTED
+
+
+def test_members_are_the_strings_the_database_holds() -> None:
+    assert TicketStatus.APPROVED == "approved" and f"{JiraState.NEEDS_RECONCILE}" == "needs_reconcile"
+    assert TaskStatus.QUEUED.is_open and TaskStatus.RUNNING.is_open and not TaskStatus.FAILED.is_open
+    defaults = {SessionRecord.__table__.c.status.default.arg, TaskRecord.__table__.c.status.default.arg,
+                TicketRecord.__table__.c.status.default.arg, TicketRecord.__table__.c.jira_state.default.arg}
+    assert defaults == {SessionStatus.COLLECTING, TaskStatus.QUEUED, TicketStatus.DRAFT, JiraState.NONE}
