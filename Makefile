@@ -11,7 +11,7 @@ INTERPRETER := $(VENV)/.python-$(PY_VERSION)
 
 OUT ?= out/
 
-.PHONY: demo test lint bench services clean lock
+.PHONY: demo test test-fast lint bench services clean lock
 
 $(INTERPRETER):
 	@test -n "$(PY_VERSION)" || { echo "make: $(PYTHON) not found; install Python 3.11-3.13 or set PYTHON=" >&2; exit 1; }
@@ -48,6 +48,10 @@ lint: $(TEST_STAMP)
 
 test: $(TEST_STAMP) services lint
 	$(BIN)/pytest
+
+# The pure tier only (no database, Redis or process): a minute of feedback while working.
+test-fast: $(TEST_STAMP)
+	$(BIN)/pytest -m unit -q
 
 bench: $(TEST_STAMP)
 	$(BIN)/python -m bench

@@ -101,3 +101,57 @@ def fake_openai() -> Iterator[FakeOpenAIServer]:
     """A local fake OpenAI-compatible server (tests/fakes/openai_server.py), started and stopped per test."""
     with FakeOpenAIServer() as server:
         yield server
+
+
+# ---- tiers: every test is unit, integration or e2e, by what it uses (`make test-fast` runs the first) ------
+
+TIERS = ("unit", "integration", "e2e")
+# Names that mean code starts processes (ticketbot serve, workers, the CLI, make).
+_PROCESS_WORDS = ("subprocess", "WorkerProcess", "ServeProcess", "running_stack", "multiprocessing", "Popen")
+# Fixture names (anywhere in a test's closure) that mean a database or Redis: SQLite files count too.
+_DATABASE_WORDS = ("pg_", "redis", "engine", "database", "uow")
+
+
+def _starting_processes(module: object) -> frozenset[str]:
+    """Names of the module's functions that start processes, themselves or through another of them."""
+    import ast
+    import inspect
+
+    cached = getattr(module, "_ticketbot_process_functions", None)
+    if cached is not None:
+        return frozenset(cached)
+    try:
+        tree = ast.parse(inspect.getsource(module))  # type: ignore[arg-type]
+    except (OSError, TypeError):
+        return frozenset()
+    functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    calls = {name: {c.func.id for c in ast.walk(node) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)}
+             for name, node in functions.items()}
+    starting = {name for name, node in functions.items() if any(w in ast.unparse(node) for w in _PROCESS_WORDS)}
+    grew = True
+    while grew:
+        more = {name for name, called in calls.items() if called & starting} - starting
+        starting |= more
+        grew = bool(more)
+    module._ticketbot_process_functions = frozenset(starting)  # type: ignore[attr-defined]
+    return frozenset(starting)
+
+
+def tier_of(item: pytest.Item) -> str:
+    """e2e: it starts processes; integration: a database or Redis in this process; unit: neither."""
+    function = getattr(item, "function", None)
+    module = getattr(item, "module", None)
+    names = set(getattr(item, "fixturenames", ()))
+    if "stack" in names or (function is not None and module is not None
+                            and function.__name__ in _starting_processes(module)):
+        return "e2e"
+    callspec = getattr(item, "callspec", None)
+    params = " ".join(str(v) for v in callspec.params.values()) if callspec is not None else ""
+    if any(w in name for name in names for w in _DATABASE_WORDS) or "postgresql" in params or "sqlite" in params:
+        return "integration"
+    return "unit"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(getattr(pytest.mark, tier_of(item)))

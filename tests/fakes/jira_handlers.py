@@ -194,7 +194,7 @@ def store(fake: FakeJiraServer, item: dict[str, Any]) -> dict[str, str]:
     key, issue_id = f"{fake.project}-{number}", str(10000 + number)
     from tests.fakes.jira_server import FakeIssue, Link
 
-    fake.issues[key] = FakeIssue(issue_id, key, dict(item["fields"]), time.monotonic())
+    fake.issues[key] = FakeIssue(issue_id, key, dict(item["fields"]), time.monotonic(), fake.search_misses)
     for entry in ((item.get("update") or {}).get("issuelinks") or []):
         add = entry["add"]
         inward = add["inwardIssue"]["key"] if "inwardIssue" in add else key
@@ -286,9 +286,15 @@ def search(fake: FakeJiraServer, query: dict[str, list[str]], *, cloud: bool) ->
         labels.add(token.strip('"'))
     projects = {(quoted or bare).replace('\\"', '"') for quoted, bare in _PROJECT_EQ.findall(jql)}
     now = time.monotonic()
-    matches = [i for i in fake.issues.values()
-               if now - i.created_at >= fake.search_lag_s and labels & set(i.fields.get("labels") or [])
-               and (not projects or (i.fields.get("project") or {}).get("key") in projects)]
+    matching = [i for i in fake.issues.values()
+                if now - i.created_at >= fake.search_lag_s and labels & set(i.fields.get("labels") or [])
+                and (not projects or (i.fields.get("project") or {}).get("key") in projects)]
+    matches = []
+    for issue in matching:
+        if issue.unseen_by:
+            issue.unseen_by -= 1  # this search misses it, as Jira's index does for a while
+        else:
+            matches.append(issue)
     matches.sort(key=lambda i: int(i.id))
     size = int((query.get("maxResults") or ["50"])[0])
     wanted_text = (query.get("fields") or [None])[0]

@@ -8,6 +8,7 @@ our gateway talk to through `server=fake.url`:
         fake.enqueue("create", Reply.status(429, retry_after="1"))   # the next create is rate limited
         fake.enqueue("bulk", Reply.reset_after())          # the next bulk create happens, then the socket resets
         fake.search_lag_s = 5                              # new issues stay out of search for 5 s
+        fake.search_misses = 2                             # … or out of the next two searches that match them
         ...
         fake.issues, fake.links, fake.requests, fake.counts()
 
@@ -23,7 +24,8 @@ and plain strings on v2, labels without spaces, parents that are epics, links to
 
 Links are stored as (type, inward, outward) and shown the way Jira shows them: `inward` is the issue
 that "blocks" for type Blocks (DESIGN §10). Scripted replies (`Reply.*`) are consumed one per request
-of a kind (`KINDS`); standing knobs: `search_lag_s`, `refuse` (a predicate refusing some issues
+of a kind (`KINDS`); standing knobs: `search_lag_s` and `search_misses` (index lag by time, or by a count
+of searches: tests use the count, which no machine's speed changes), `refuse` (a predicate refusing some issues
 every time), `auth` ("ok", "reject" → 401, "forbid" → 403), `latency_s`, `permissions`, `screens`,
 `link_types`. The story screen has the flavour's story-points field (`story_points_field`); delete it
 from `screens["Story"]` to play a project without one.
@@ -85,6 +87,7 @@ class FakeIssue:
     key: str
     fields: dict[str, Any]
     created_at: float  # time.monotonic()
+    unseen_by: int = 0  # searches that would match it and still miss it (Jira's index lag, counted)
 
 
 @dataclass(frozen=True)
@@ -182,6 +185,7 @@ class FakeJiraServer:
         self.permissions = {"BROWSE_PROJECTS": True, "CREATE_ISSUES": True, "LINK_ISSUES": True}
         self.auth = "ok"  # ok | reject (401) | forbid (403)
         self.search_lag_s = 0.0
+        self.search_misses = 0  # each new issue is missed by this many matching searches: lag without a clock
         self.latency_s = 0.0  # added to every answer, like a real site's round trip
         self.refuse: Callable[[dict[str, Any]], dict[str, str] | None] | None = None
         self.issues: dict[str, FakeIssue] = {}
