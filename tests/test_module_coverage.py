@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from integrations.spec import drupal_knowledge as dk
 from integrations.spec.reader import read_upload
 from integrations.spec.sheets import SheetKind
 from integrations.text_blocks import split_blocks
 from integrations.tickets import SiteContext, TicketKind
-from integrations.writers import drupal_knowledge as dk
 from integrations.writers.migration_yaml import PROCESS_PLUGINS, SOURCE_PLUGINS
 from integrations.writers.template import TemplateWriter
 from jobs.planning import UploadedFile, plan_uploads

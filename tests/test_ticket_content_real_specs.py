@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from integrations.spec.drupal_knowledge import one_line
 from integrations.spec.provided import PROVIDED
 from integrations.spec.sheets import SheetKind
 from integrations.tickets import SiteContext, TicketAction, TicketContent, TicketKind, WrittenTicket
-from integrations.writers.drupal_knowledge import one_line
 from integrations.writers.template import TemplateWriter
 from integrations.writers.ticket_parts import NOTE_COLUMNS
 from jobs.planning import UploadedFile, plan_uploads

@@ -27,6 +27,7 @@ BLOCK_TYPE = BundleType("Custom block type", "block_content", "block_content.typ
 # User accounts have one bundle, "user", that always exists; its key names entity type and bundle.
 USER_ACCOUNT = BundleType("User account", "user", "user")
 USER_NAMES = {"user", "users", "user account", "user accounts", "account"}
+BUNDLE_TYPES = (CONTENT_TYPE, VOCABULARY, MEDIA_TYPE, PARAGRAPH_TYPE, BLOCK_TYPE)  # those with config of their own
 
 _BUNDLE_TYPE_NAMES: dict[str, BundleType] = {}
 for _type, _names in (

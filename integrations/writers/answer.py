@@ -13,7 +13,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from integrations.writers.drupal_knowledge import one_line
+from integrations.spec.drupal_knowledge import one_line
 from integrations.writers.prompt import ESTIMATES
 from integrations.writers.sanitize import clean_output
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from integrations.spec.drupal_knowledge import entity_type_id, one_line, split_list
 from integrations.spec.reader import SpecRow
-from integrations.writers.drupal_knowledge import entity_type_id, one_line, split_list
 
 # Process plugins of core Migrate and Migrate Plus the YAML may name (tests hold it to these).
 PROCESS_PLUGINS = frozenset({

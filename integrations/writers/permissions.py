@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from integrations.writers.drupal_knowledge import machine_name_of, one_line
+from integrations.spec.drupal_knowledge import machine_name_of, one_line
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from integrations.behat import scoped_behat
+from integrations.spec import drupal_knowledge as dk
+from integrations.spec.drupal_knowledge import one_line
 from integrations.spec.reader import SpecRow
+from integrations.spec.rows import TicketRows
 from integrations.spec.sheets import SheetKind
 from integrations.tickets import SiteContext, TicketAction, TicketBrief, TicketContent, TicketKind
-from integrations.writers import drupal_knowledge as dk
 from integrations.writers import ticket_parts as parts
 from integrations.writers.base import WriterHealth
-from integrations.writers.drupal_knowledge import one_line
-from integrations.writers.rows import TicketRows
 from integrations.writers.template_analysis import build_analysis
 from integrations.writers.template_planned import (
     PLANNED_KINDS,

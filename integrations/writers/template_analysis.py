@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from integrations.spec import drupal_knowledge as dk
+from integrations.spec.drupal_knowledge import one_line
 from integrations.spec.reader import SpecRow
+from integrations.spec.rows import TicketRows
 from integrations.spec.sheets import SheetKind
 from integrations.text_blocks import fenced, table_block
 from integrations.tickets import TicketAction, TicketBrief, TicketKind
-from integrations.writers import drupal_knowledge as dk
 from integrations.writers import ticket_parts as parts
-from integrations.writers.drupal_knowledge import one_line
 from integrations.writers.migration_yaml import file_fields, migration_yaml
-from integrations.writers.rows import TicketRows
 from integrations.writers.template_planned import modules_line, planned_sections
 
 

@@ -4,12 +4,12 @@ actions on ordinary tickets. Plain and complete; every kind and action has its o
 
 from __future__ import annotations
 
+from integrations.spec import drupal_knowledge as dk
+from integrations.spec.drupal_knowledge import one_line
 from integrations.spec.provided import provided
 from integrations.spec.reader import SpecRow
 from integrations.spec.sheets import SheetKind
 from integrations.tickets import TicketAction, TicketBrief, TicketKind
-from integrations.writers import drupal_knowledge as dk
-from integrations.writers.drupal_knowledge import one_line
 
 PLANNED_KINDS = frozenset({
     TicketKind.MODULES, TicketKind.LANGUAGES, TicketKind.SHARED_FIELD_STORAGES, TicketKind.BEHAT_SETUP,

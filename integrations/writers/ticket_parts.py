@@ -11,15 +11,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from integrations.spec import drupal_knowledge as dk
+from integrations.spec.drupal_knowledge import one_line
 from integrations.spec.provided import STANDARD_BUNDLES
 from integrations.spec.reader import SpecRow
+from integrations.spec.rows import TicketRows
 from integrations.spec.sheets import SheetKind
 from integrations.tickets import Estimate, TicketAction, TicketBrief, TicketKind
-from integrations.writers import drupal_knowledge as dk
-from integrations.writers.drupal_knowledge import one_line
 from integrations.writers.migration_yaml import file_fields, skips_drafts, source_plugin
 from integrations.writers.permissions import PermissionName, permission_name
-from integrations.writers.rows import TicketRows
 from integrations.writers.template_planned import PLANNED_KINDS, planned_acceptance
 
 # Free-text columns, with the title a reader knows them by.

@@ -10,10 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from integrations.spec.reader import SpecRow
-from integrations.spec.sheets import SheetKind
-from integrations.tickets import SourceRef, TicketAction, TicketKind, TicketMember
-from integrations.writers.drupal_knowledge import (
+from integrations.spec.drupal_knowledge import (
     cardinality,
     entity_type_id,
     flag,
@@ -25,7 +22,10 @@ from integrations.writers.drupal_knowledge import (
     split_list,
     view_status,
 )
-from integrations.writers.rows import TicketRows
+from integrations.spec.reader import SpecRow
+from integrations.spec.rows import TicketRows
+from integrations.spec.sheets import SheetKind
+from integrations.tickets import SourceRef, TicketAction, TicketKind, TicketMember
 
 FIELDS_HEADER = (
     "Bundle", "Field label", "Machine name", "Field type", "Required", "Cardinality", "Form widget",

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from integrations.spec import drupal
+from integrations.spec import drupal_knowledge as dk
 from integrations.spec.catalog import Bundle, Catalog, Entity, Field, Role, View, Workflow
 from integrations.spec.problems import Level, Problem
 from integrations.spec.sheets import SheetKind
@@ -375,7 +376,6 @@ def infer_edges(catalog: Catalog) -> Iterator[InferredEdge]:
 _EDITORIAL_STARTS = ("creat", "edit", "author", "writ", "publish", "review", "approv", "moderat", "contribut")
 # Words of a role name that say who, not what: "Content author", "Democratic services officer".
 _ROLE_WORDS = {"content", "site", "senior", "junior", "lead", "team", "user", "staff", "officer", "member"}
-_CORE_ROLES = {"anonymous", "authenticated", "administrator"}
 _ALL_CONTENT = re.compile(r"\ball\s+(?:\w+\s+)?content\b", re.IGNORECASE)
 
 
@@ -427,7 +427,7 @@ def _role_edges(catalog: Catalog, index: BundleIndex, references: dict[int, list
     workflows = [w for w in catalog.workflows if not w.skipped and is_content_moderation(w)]
     workflow = workflows[0] if len(workflows) == 1 else None
     for role in catalog.roles:
-        if role.skipped or role.existing or role.machine_name in _CORE_ROLES or role.row is None \
+        if role.skipped or role.existing or role.machine_name in dk.CORE_ROLES or role.row is None \
                 or not role.row.is_built:
             continue
         notes = role.row.get("notes")

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from integrations.spec import drupal_knowledge as dk
 from integrations.spec.reader import SpecRow
 from integrations.spec.sheets import SheetKind
 from integrations.tickets import Group, TicketAction, TicketKind, TicketMember
-from integrations.writers import drupal_knowledge as dk
 from jobs.planning.drafts import Draft, Drafts, Need
 
 MODULES_KEY = "core.extension"

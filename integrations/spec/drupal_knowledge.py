@@ -1,4 +1,5 @@
-"""What ticket text needs to know about Drupal: spec cell values, entity type ids, config names, modules."""
+"""What planning and the writers need to know about Drupal: spec cell values, entity type ids, config names,
+modules. One place for it, beside the spec reader (integrations/spec/drupal.py holds the bundle types)."""
 
 from __future__ import annotations
 
@@ -69,13 +70,8 @@ def split_list(value: str) -> list[str]:
 # --- entity types and config names ---------------------------------------------------------------------
 
 
-_BUNDLE_CONFIG_PREFIXES = {
-    "node.type.": "node",
-    "taxonomy.vocabulary.": "taxonomy_term",
-    "media.type.": "media",
-    "paragraphs.paragraphs_type.": "paragraph",
-    "block_content.type.": "block_content",
-}
+# Config name prefix of a bundle → its entity type, from the one table of bundle types (drupal.py).
+_BUNDLE_CONFIG_PREFIXES = {f"{t.config_prefix}.": t.entity_type for t in drupal.BUNDLE_TYPES}
 
 # DEG's field-group pseudo field types: rows that describe a field_group, not a field.
 _FIELD_GROUP_TYPES = {
