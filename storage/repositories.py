@@ -307,11 +307,6 @@ class TicketRepository:
             .order_by(TicketRecord.position, TicketRecord.id)
         ))
 
-    def by_slack_message(self, session_id: int, ts: str) -> TicketRecord | None:
-        return self.db.scalars(
-            select(TicketRecord).where(TicketRecord.session_id == session_id, TicketRecord.slack_ts == ts)
-        ).first()
-
     def counts(self, session_id: int) -> dict[str, int]:
         """How many tickets of the session are in each state."""
         rows = self.db.execute(
@@ -319,14 +314,6 @@ class TicketRepository:
             .group_by(TicketRecord.status)
         )
         return {status: count for status, count in rows}
-
-    def written_in(self, session_id: int, generation: int) -> set[str]:
-        """Spec keys already written by this generation: the checkpoints a resumed run skips."""
-        return set(self.db.scalars(
-            select(TicketRecord.spec_key).where(
-                TicketRecord.session_id == session_id, TicketRecord.generation == generation
-            )
-        ))
 
     def add(self, **fields: Any) -> TicketRecord:
         record = TicketRecord(**fields)

@@ -72,9 +72,6 @@ class Message:
     text: str
     blocks: list[Block]
 
-    def as_kwargs(self) -> dict[str, Any]:
-        return {"text": self.text, "blocks": self.blocks}
-
 
 # ---- building blocks ------------------------------------------------------------------------------
 

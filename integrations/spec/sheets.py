@@ -44,10 +44,6 @@ class SheetDefinition:
     extra_columns_are_data: bool = False  # the permissions grid: one column per role
     filename_hints: tuple[str, ...] = field(default_factory=tuple)
 
-    @property
-    def canonical_columns(self) -> set[str]:
-        return set(self.aliases.values())
-
 
 def normalise_header(text: str) -> str:
     """Lowercase, trim, collapse spaces and drop a trailing dot: 'Vals.' and 'vals' are one column."""
