@@ -185,6 +185,10 @@ class Estimate:
                    str(data.get("adjustment_reason", "")))
 
 
+# `TicketContent.writer` of a ticket whose LLM answer was unusable, so the template wrote it.
+FALLBACK_WRITER = "template-fallback"
+
+
 @dataclass(frozen=True)
 class TicketContent:
     """The written ticket. `verification` always contains the brief's code-made checks, and
@@ -194,7 +198,7 @@ class TicketContent:
     user_story: str
     analysis: str
     verification: tuple[str, ...]
-    writer: str  # "template", "openai", or "template-fallback" when the LLM's answer was unusable
+    writer: str  # "template", "openai", or FALLBACK_WRITER when the LLM's answer was unusable
     model: str = ""
     prompt_version: str = ""
     usage: Usage = field(default_factory=Usage)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from integrations.behat import feature
 from integrations.spec.problems import Level, Problem
 from integrations.text_blocks import split_blocks
-from integrations.tickets import Group, PlanStats, SiteContext, WrittenTicket
+from integrations.tickets import FALLBACK_WRITER, Group, PlanStats, SiteContext, WrittenTicket
 
 # Always escaped inline: emphasis, code, links and images, raw HTML, GFM tables and strikethrough.
 _INLINE_SPECIAL = frozenset("\\`*[]<>|~#")
@@ -200,7 +200,7 @@ def _ticket_section(number: int, ticket: WrittenTicket, anchors: dict[str, str])
     if content.estimate:
         lines.append(f"- **Estimate:** {md_inline(content.estimate.describe())}")
     lines += _dependencies(ticket, anchors)
-    if content.writer == "template-fallback":
+    if content.writer == FALLBACK_WRITER:
         lines.append("- **Written by:** the template writer (the language model's answer was not usable)")
     lines += ["", "### User story", "", md_block(content.user_story), ""]
     if content.acceptance:

@@ -26,7 +26,7 @@ from integrations.behat import feature
 from integrations.invisible import strip_invisible
 from integrations.jira.source_rows import SheetTable, sheet_tables
 from integrations.text_blocks import split_blocks
-from integrations.tickets import WrittenTicket
+from integrations.tickets import FALLBACK_WRITER, WrittenTicket
 
 Node = dict[str, Any]
 
@@ -193,7 +193,7 @@ def _flatten(sections: Sequence[Section]) -> list[Node]:
 def _sections(ticket: WrittenTicket, row_limit: int | None, estimate_in_description: bool) -> list[Section]:
     brief, content = ticket.brief, ticket.content
     intro: list[Node] = []
-    if content.writer == "template-fallback":
+    if content.writer == FALLBACK_WRITER:
         intro.append(paragraph("Written by the template writer: the language model's answer was not usable.",
                                marks=("em",)))
     if content.estimate is not None and estimate_in_description:

@@ -44,7 +44,7 @@ from integrations.invisible import strip_invisible
 from integrations.jira.source_rows import sheet_tables
 from integrations.spec.reader import SpecRow
 from integrations.text_blocks import split_blocks
-from integrations.tickets import WrittenTicket
+from integrations.tickets import FALLBACK_WRITER, WrittenTicket
 
 # Characters Jira's wiki renderer gives a meaning to, all of which it un-escapes after a backslash.
 WIKI_SPECIAL = frozenset("!#%()*+-?@[]^_{|}~")
@@ -135,7 +135,7 @@ def render_wiki_description(ticket: WrittenTicket, *, max_chars: int = WIKI_DESC
     """The description of `ticket` in wiki markup; the estimate is left out when a Jira field holds it."""
     brief, content = ticket.brief, ticket.content
     intro: list[str] = []
-    if content.writer == "template-fallback":
+    if content.writer == FALLBACK_WRITER:
         intro += ["_Written by the template writer: the language model's answer was not usable._", ""]
     if content.estimate is not None and estimate_in_description:
         intro += [f"*Estimate:* {escape_wiki_inline(content.estimate.describe())}", ""]

@@ -22,7 +22,7 @@ import openai
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from openai.types.chat.completion_create_params import ResponseFormat
 
-from integrations.tickets import Estimate, SiteContext, TicketBrief, TicketContent, Usage
+from integrations.tickets import FALLBACK_WRITER, Estimate, SiteContext, TicketBrief, TicketContent, Usage
 from integrations.urls import display_url
 from integrations.writers import answer as answers
 from integrations.writers import openai_failures as failures
@@ -181,7 +181,7 @@ class OpenAIWriter:
                     reason)
         return replace(
             code_made,
-            writer="template-fallback",
+            writer=FALLBACK_WRITER,
             model=self.model,
             prompt_version=PROMPT_VERSION,
             usage=usage,

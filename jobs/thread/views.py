@@ -18,7 +18,7 @@ from integrations.slack.views import (
 )
 from integrations.spec.problems import Problem
 from integrations.spec.sheets import SheetKind
-from integrations.tickets import details_from_dict
+from integrations.tickets import FALLBACK_WRITER, details_from_dict
 from integrations.urls import jira_browse_url as browse_url
 from jobs.planning import Plan
 from jobs.publishing.service import stored_label
@@ -26,7 +26,6 @@ from storage.models import COLLECTING, TaskRecord, TicketRecord, UploadRecord
 from storage.uow import UnitOfWork
 
 SESSION_ACTIONS = ("start", "retry", "cancel", "approve_all", "push")
-FALLBACK_WRITER = "template-fallback"
 
 
 def progress_key(session_id: int) -> str:
