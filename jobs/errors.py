@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
-
-class Category(StrEnum):
-    USER_FIXABLE = "user_fixable"  # tell the user what to fix
-    TEMPORARY = "temporary"  # retried automatically with backoff
-    ADMIN_REQUIRED = "admin_required"  # tell the user to contact an admin; details in logs only
+from integrations.categories import Category  # the one vocabulary, shared with the writers and Jira
 
 
 class ProcessingError(Exception):

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-TEMPORARY = "temporary"  # retried automatically with backoff: rate limits, 5xx, unreachable Jira
-ADMIN_REQUIRED = "admin_required"  # the set-up is wrong: credentials, permissions, missing project or type
-USER_FIXABLE = "user_fixable"  # Jira refused this one issue (field errors): the ticket or a setting must change
+from integrations.categories import Category
+
+# Temporary: rate limits, 5xx, Jira unreachable. Admin required: credentials, permissions, a missing project
+# or issue type. User fixable: Jira refused this one issue (field errors).
+TEMPORARY, ADMIN_REQUIRED, USER_FIXABLE = Category.TEMPORARY, Category.ADMIN_REQUIRED, Category.USER_FIXABLE
 
 
 class JiraError(Exception):
     """A Jira call failed; `category` says whether to wait, ask an admin, or fix the input."""
 
-    category: str = TEMPORARY
+    category: Category = TEMPORARY
 
     def __init__(self, message: str, *, status: int | None = None, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from integrations.categories import Category
 from integrations.jira.errors import (
     ADMIN_REQUIRED,
     USER_FIXABLE,
@@ -93,10 +94,10 @@ class PreflightResult:
         return not any(p.blocking for p in self.problems)
 
     @property
-    def category(self) -> str:
+    def category(self) -> Category:
         """The most serious category among the blocking problems (admin_required wins)."""
         blocking = [p.category for p in self.problems if p.blocking]
-        return ADMIN_REQUIRED if ADMIN_REQUIRED in blocking or not blocking else blocking[0]
+        return ADMIN_REQUIRED if ADMIN_REQUIRED in blocking or not blocking else Category(blocking[0])
 
     def describe(self) -> str:
         if not self.problems:

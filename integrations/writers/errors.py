@@ -7,14 +7,17 @@ right now; `category` tells the caller what to do, in the words of DESIGN §8.
 
 from __future__ import annotations
 
-TEMPORARY = "temporary"  # try again later: rate limits, server errors, timeouts, unreachable server
-ADMIN_REQUIRED = "admin_required"  # the set-up is wrong: bad key, unknown model, no quota
+from integrations.categories import Category
+
+# Temporary: rate limits, server errors, timeouts, an unreachable server. Admin required: a bad key, an
+# unknown model, no quota.
+TEMPORARY, ADMIN_REQUIRED = Category.TEMPORARY, Category.ADMIN_REQUIRED
 
 
 class WriterError(Exception):
     """The writer cannot work; `message` is plain words for a Slack user and never holds a secret."""
 
-    category: str = TEMPORARY
+    category: Category = TEMPORARY
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
