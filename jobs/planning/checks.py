@@ -107,9 +107,11 @@ def build_checks(
     if kind in (TicketKind.MERGED_FAMILY, TicketKind.PROVIDED_CONFIG):
         checks: list[str] = []
         behat: list[str] = []
+        by_source: dict[SourceRef, list[int]] = {}  # each row's place, found per member without a scan
+        for index, row in enumerate(rows):
+            by_source.setdefault(SourceRef(row.file, row.row), []).append(index)
         for member in members:
-            wanted = set(member.sources)
-            own = [r for r in rows if SourceRef(r.file, r.row) in wanted]
+            own = [rows[i] for i in sorted({i for ref in member.sources for i in by_source.get(ref, ())})]
             got = build_checks(member.kind, own, label=member.label, machine_name=member.machine_name,
                                entity_type_label=member.entity_type_label)
             checks.extend(got[0])

@@ -65,8 +65,12 @@ class Drafts:
         """`into` replaces `parts` where the first of them stood: their rows and needs move to it, and
         edges into them point at it once `redirect_needs` runs."""
         gone = {id(d) for d in parts}
+        present = {id(r) for r in into.rows}
         for part in parts:
-            into.rows.extend(row for row in part.rows if not any(r is row for r in into.rows))
+            for row in part.rows:
+                if id(row) not in present:
+                    present.add(id(row))
+                    into.rows.append(row)
             for key, needs in part.needs.items():
                 for need in needs:
                     into.need(key, need)

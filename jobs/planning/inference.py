@@ -15,8 +15,9 @@ the spec states nothing for that field, view or workflow, so an inference never 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from integrations.spec import drupal
 from integrations.spec import drupal_knowledge as dk
@@ -113,37 +114,65 @@ class BundleIndex:
         self._starts: dict[str, set[int]] = {}
         self._matches: dict[str, frozenset[int]] = {}
         self.descriptions: dict[int, tuple[str, ...]] = {}
+        # The same for the words of descriptions, and each name by its first word (for free text):
+        # every question is answered from the few bundles that can match, never by reading them all.
+        self._described_exact: dict[str, set[int]] = {}
+        self._described_starts: dict[str, set[int]] = {}
+        self._phrases: dict[str, list[tuple[Bundle, tuple[str, ...]]]] = {}
+        self._bundles: dict[int, Bundle] = {}
+        self._answers: dict[tuple[str, object, frozenset[str]], list[Bundle]] = {}
+        self._strong_exact: dict[str, set[int]] = {}
+        self._strong_starts: dict[str, set[int]] = {}
+        self._rank: dict[int, tuple[str, int]] = {}  # the order of_types gives: entity type, then spec order
         for bundle in bundles:
             if bundle.skipped or bundle.type is drupal.USER_ACCOUNT:
                 continue
             self.by_type.setdefault(bundle.type.entity_type, []).append(bundle)
+            self._bundles[id(bundle)] = bundle
+            self._rank[id(bundle)] = (bundle.type.entity_type, len(self._rank))
             names = {k for k in (tokens(bundle.machine_name), tokens(bundle.label)) if k}
             self.names[id(bundle)] = names
             self.descriptions[id(bundle)] = tokens(bundle.row.get("description")) if bundle.row is not None else ()
+            for word in self.descriptions[id(bundle)]:
+                self._described_exact.setdefault(word, set()).add(id(bundle))
+                for end in range(4, len(word) + 1):
+                    self._described_starts.setdefault(word[:end], set()).add(id(bundle))
             for name in names:
                 found = self.by_name.setdefault(name, [])
                 if bundle not in found:
                     found.append(bundle)
+                if not set(name) <= _WEAK_WORDS:
+                    self._phrases.setdefault(name[0], []).append((bundle, name))
                 for word in name:
                     self._exact.setdefault(word, set()).add(id(bundle))
                     for end in range(4, len(word) + 1):
                         self._starts.setdefault(word[:end], set()).add(id(bundle))
+                    if word not in _WEAK_WORDS:  # the distinctive words alone, for `sharing`
+                        self._strong_exact.setdefault(word, set()).add(id(bundle))
+                        for end in range(4, len(word) + 1):
+                            self._strong_starts.setdefault(word[:end], set()).add(id(bundle))
 
     def _matching(self, word: str) -> frozenset[int]:
         """Bundles having a name word that `_same_word` matches with `word`."""
         cached = self._matches.get(word)
         if cached is None:
-            ids = set(self._exact.get(word, ()))
-            if len(word) >= 4:
-                ids |= self._starts.get(word, set())  # a name word starting with `word`
-                for end in range(4, len(word)):
-                    ids |= self._exact.get(word[:end], set())  # a name word `word` starts with
-            cached = self._matches[word] = frozenset(ids)
+            cached = self._matches[word] = _same_word_ids(word, self._exact, self._starts)
         return cached
 
+    def _cached(self, lookup: Callable[[Any, set[str]], list[Bundle]], words: object,
+                allowed: frozenset[str]) -> list[Bundle]:
+        """One answer per question: specs repeat field names and help texts across many bundles (VA.gov's
+        field_administration sits on 51), so each lookup is worked out once per plan."""
+        key = (lookup.__name__, words, allowed)
+        found = self._answers.get(key)
+        if found is None:
+            found = self._answers[key] = lookup(words, set(allowed))
+        return list(found)
+
     def _typed(self, ids: Iterable[int], allowed: set[str]) -> list[Bundle]:
-        chosen = set(ids)
-        return [b for b in self.of_types(allowed) if id(b) in chosen]
+        """The bundles of `ids` of an allowed entity type, in the order `of_types` gives."""
+        chosen = sorted({i for i in ids if self._bundles[i].type.entity_type in allowed}, key=self._rank.__getitem__)
+        return [self._bundles[i] for i in chosen]
 
     def of_types(self, allowed: set[str]) -> list[Bundle]:
         return [b for kind in sorted(allowed) for b in self.by_type.get(kind, ())]
@@ -153,6 +182,9 @@ class BundleIndex:
         return [b for b in self.by_name.get(tuple(words), []) if b.type.entity_type in allowed]
 
     def containing(self, words: Sequence[str], allowed: set[str]) -> list[Bundle]:
+        return self._cached(self._containing, tuple(words), frozenset(allowed))
+
+    def _containing(self, words: Sequence[str], allowed: set[str]) -> list[Bundle]:
         """Bundles whose name holds every one of `words` (gear → Gear review)."""
         if not words:
             return []
@@ -161,43 +193,61 @@ class BundleIndex:
                 if any(all(any(_same_word(w, n) for n in name) for w in words) for name in self.names[id(b)])]
 
     def sharing(self, words: Sequence[str], allowed: set[str]) -> list[Bundle]:
+        return self._cached(self._sharing, tuple(words), frozenset(allowed))
+
+    def _sharing(self, words: Sequence[str], allowed: set[str]) -> list[Bundle]:
         """Bundles whose name shares a distinctive word with `words` (tested_regions → Trail region)."""
         strong = [w for w in words if w not in _WEAK_WORDS]
-        candidates = set().union(*(self._matching(w) for w in strong)) if strong else set()
-        return [b for b in self._typed(candidates, allowed)
-                if any(_same_word(w, n) for w in strong for name in self.names[id(b)] for n in name
-                       if n not in _WEAK_WORDS)]
+        ids = set().union(*(_same_word_ids(w, self._strong_exact, self._strong_starts) for w in strong))
+        return self._typed(ids, allowed)
 
     def mentioned_in(self, text: str, allowed: set[str]) -> list[Bundle]:
+        return self._cached(self._mentioned_in, text, frozenset(allowed))
+
+    def _mentioned_in(self, text: str, allowed: set[str]) -> list[Bundle]:
         """Bundles whose whole label or machine name (or its plural) appears in free text.
 
         The longest name wins where names overlap: 'Event listing' names the Event listing bundle,
         not Event as well.
         """
-        joined = f" {' '.join(tokens(text))} "
+        words = tokens(text)
+        joined = f" {' '.join(words)} "
         spans: dict[int, list[tuple[int, int]]] = {}
-        found: list[Bundle] = []
-        for bundle in self.of_types(allowed):
-            for name in self.names[id(bundle)]:
-                if set(name) <= _WEAK_WORDS:
+        present = set(words)
+        for first in present:
+            for bundle, name in self._phrases.get(first, ()):
+                if bundle.type.entity_type not in allowed or not set(name) <= present:
                     continue
                 phrase = f" {' '.join(name)} "
                 start = joined.find(phrase)
                 while start >= 0:
                     spans.setdefault(id(bundle), []).append((start, start + len(phrase)))
                     start = joined.find(phrase, start + 1)
-            if id(bundle) in spans:
-                found.append(bundle)
+        found = self._typed(spans, allowed)
         every = [(a, z, id(b)) for b in found for a, z in spans[id(b)]]
         return [b for b in found if any(not any(a2 <= a and z <= z2 and (a2, z2) != (a, z) and other != id(b)
                                                 for a2, z2, other in every)
                                         for a, z in spans[id(b)])]
 
     def described_by(self, words: Sequence[str], allowed: set[str]) -> list[Bundle]:
+        return self._cached(self._described_by, tuple(words), frozenset(allowed))
+
+    def _described_by(self, words: Sequence[str], allowed: set[str]) -> list[Bundle]:
         """Bundles whose own description uses one of `words` ("Document: PDF files: agendas, minutes")."""
         strong = [w for w in words if w not in _WEAK_WORDS]
-        return [b for b in self.of_types(allowed)
-                if any(_same_word(w, d) for w in strong for d in self.descriptions[id(b)])]
+        ids = set().union(*(_same_word_ids(w, self._described_exact, self._described_starts) for w in strong))
+        return self._typed(ids, allowed)
+
+
+def _same_word_ids(word: str, exact: dict[str, set[int]], starts: dict[str, set[int]]) -> frozenset[int]:
+    """The ids indexed under a word that `_same_word` matches with `word`: the same word, a word starting
+    with it, or a word it starts with (each at least four letters)."""
+    ids = set(exact.get(word, ()))
+    if len(word) >= 4:
+        ids |= starts.get(word, set())  # a word starting with `word`
+        for end in range(4, len(word)):
+            ids |= exact.get(word[:end], set())  # a word `word` starts with
+    return frozenset(ids)
 
 
 def _distinct(found: Iterable[Bundle], exclude: Bundle) -> list[Bundle]:
