@@ -45,7 +45,7 @@ def test_package_imports_only_what_the_layering_allows(package: str) -> None:
 
 def test_the_checker_sees_a_forbidden_import(tmp_path: Path) -> None:
     module = tmp_path / "bad.py"
-    module.write_text("from bot.cli import main\nimport jobs.planning\n", encoding="utf-8")
+    module.write_text("from bot.cli.main import main\nimport jobs.planning\n", encoding="utf-8")
     assert imported_packages(module) == {"bot", "jobs"}
 
 

@@ -8,7 +8,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.bootstrap import Services
+from bot.wiring.bootstrap import Services
 from integrations.slack.errors import SlackError
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.settings import Settings
+from bot.wiring.settings import Settings
 from integrations.urls import display_url
 from jobs.publishing.service import GatewayFactory, PublishingConfig, PublishingService, PublishNotifier
 from jobs.tasks.clock import system_clock

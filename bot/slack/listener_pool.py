@@ -34,7 +34,7 @@ STOP_GRACE_S = 8.0  # listener processes finish the work in hand; a container's 
 BUSY = "ticketbot is too busy to take this right now and did not do it. Please try again in a minute."
 RESTARTING = "ticketbot is restarting and did not do this. Please try again in a minute."
 
-RELAYED = "its listeners"  # LazyCall.function of a request acknowledged by bot/fast_ack.py: dispatched whole
+RELAYED = "its listeners"  # LazyCall.function of a request acknowledged by bot/slack/fast_ack.py: dispatched whole
 # Tells the person behind a request (its parsed body) that their acknowledged request was not carried out.
 Notify = Callable[[dict[str, Any], str], None]
 
@@ -82,7 +82,7 @@ class QueueLazyListenerRunner(LazyListenerRunner):
 
     def relay(self, request: BoltRequest) -> None:
         """A request acknowledged without Bolt: the listener process dispatches it whole (its listeners' ack
-        and lazy parts; dedupe and every rule run there). See bot/fast_ack.py."""
+        and lazy parts; dedupe and every rule run there). See bot/slack/fast_ack.py."""
         self._queue(request, {k: list(v) for k, v in request.headers.items()}, RELAYED)
 
     def _queue(self, request: BoltRequest, headers: dict[str, list[str]], function: str) -> None:
@@ -198,10 +198,10 @@ class InHand:
 
 def run_listener_process(calls: Any, threads: int) -> None:
     """A listener process: its own services and App; runs the lazy listeners it is handed."""
-    from bot.app import build_app, build_bot
-    from bot.bootstrap import bootstrap
-    from bot.logging_setup import configure_logging
-    from bot.settings import Settings
+    from bot.slack.app import build_app, build_bot
+    from bot.wiring.bootstrap import bootstrap
+    from bot.wiring.logging_setup import configure_logging
+    from bot.wiring.settings import Settings
 
     # Below the acknowledging process in the CPU's queue: a burst is acknowledged first, then worked on.
     os.nice(LISTENER_NICENESS)

@@ -8,7 +8,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.settings import Settings
+from bot.wiring.settings import Settings
 from integrations.urls import display_url
 
 TIMEOUT_S = 5
@@ -80,7 +80,7 @@ def check_slack(settings: Settings) -> Check:
 
 
 def check_llm(settings: Settings) -> Check:
-    from bot.bootstrap import build_writer
+    from bot.wiring.bootstrap import build_writer
 
     try:
         health = build_writer(settings).health()
@@ -90,7 +90,7 @@ def check_llm(settings: Settings) -> Check:
 
 
 def check_jira(settings: Settings) -> Check:
-    from bot.jira_wiring import jira_check
+    from bot.wiring.jira import jira_check
 
     ok, detail, skipped = jira_check(settings)
     return Check("Jira", ok, detail, skipped)

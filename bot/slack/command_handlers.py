@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
-from bot.bootstrap import Services
-from bot.health import check_services
-from bot.slash import Command
+from bot.slack.slash import Command
+from bot.wiring.bootstrap import Services
+from bot.wiring.health import check_services
 from integrations.slack.blocks import Message, help_message, notice, problem_pages, status_message
 from integrations.slack.errors import SlackError, SlackRejected
 from integrations.slack.text import code, escape

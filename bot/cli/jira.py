@@ -6,10 +6,10 @@ import time
 from dataclasses import replace
 from typing import TextIO
 
-from bot import exit_codes
-from bot.bootstrap import Services
-from bot.progress import TerminalProgress
-from bot.settings import Settings
+from bot.cli import exit_codes
+from bot.cli.progress import TerminalProgress
+from bot.wiring.bootstrap import Services
+from bot.wiring.settings import Settings
 from integrations.urls import display_url
 
 FOLLOW_INTERVAL_S = 0.5
@@ -23,7 +23,7 @@ SLACK_RETRY = "`/generate-tickets push` tries again"
 
 def jira_preflight(settings: Settings) -> str:
     """'' when Jira is configured and the project is usable; else what is wrong and what to do."""
-    from bot.jira_wiring import jira_config
+    from bot.wiring.jira import jira_config
     from integrations.jira.gateway import JiraGateway
 
     config = jira_config(settings)

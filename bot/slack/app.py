@@ -15,10 +15,10 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.bootstrap import Services
-from bot.command_handlers import SlashCommands
-from bot.slack_wiring import SlackWiring
-from bot.workspace_gate import Workspace, WorkspaceGate
+from bot.slack.command_handlers import SlashCommands
+from bot.slack.wiring import SlackWiring
+from bot.slack.workspace_gate import Workspace, WorkspaceGate
+from bot.wiring.bootstrap import Services
 from integrations.slack.blocks import notice
 from integrations.slack.errors import SlackError
 from integrations.slack.text import escape
@@ -116,12 +116,12 @@ def workspace_gate(bot: SlackBot) -> WorkspaceGate:
 def build_app(bot: SlackBot, gate: WorkspaceGate | None = None) -> App:
     """The Bolt app with every listener registered; App() calls auth.test (through SLACK_API_URL) here.
 
-    Bolt never checks a signature itself: over HTTP the gate in front of it (bot/slack_gate.py) verified
+    Bolt never checks a signature itself: over HTTP the gate in front of it (bot/slack/request_gate.py) verified
     the raw bytes once, in the acknowledging process; a listener process running the work minutes later
     must not refuse it for its by-then old timestamp (Slack was told 200 and will not send it again);
     Socket Mode has no signatures.
     """
-    from bot.listeners import commands, events, reactions, uploads
+    from bot.slack.listeners import commands, events, reactions, uploads
 
     settings = bot.services.settings
     app = App(

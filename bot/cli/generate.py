@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot import exit_codes
-from bot.bootstrap import Services, UnavailableWriter, bootstrap
-from bot.cli_files import CollectedFiles, collect_files
-from bot.cli_report import (
+from bot.cli import exit_codes
+from bot.cli.files import CollectedFiles, collect_files
+from bot.cli.progress import TerminalProgress
+from bot.cli.report import (
     dependency_counts,
     group_counts,
     print_json,
@@ -21,9 +21,9 @@ from bot.cli_report import (
     print_summary,
     problem_counts,
 )
-from bot.cli_state import KEEP_RUNS, describe_database, run_key
-from bot.progress import TerminalProgress
-from bot.settings import MERGE_THRESHOLD_MAX, Settings
+from bot.cli.state import KEEP_RUNS, describe_database, run_key
+from bot.wiring.bootstrap import Services, UnavailableWriter, bootstrap
+from bot.wiring.settings import MERGE_THRESHOLD_MAX, Settings
 from integrations.spec.reader import read_upload
 from integrations.tickets import SiteContext, Usage, WrittenTicket
 from jobs.errors import Category, ProcessingError
@@ -58,7 +58,7 @@ def run_generate(args: argparse.Namespace, settings: Settings, out: TextIO, err:
     if collected.notice() and not args.quiet:
         print(collected.notice(), file=err)
     if args.jira:
-        from bot.cli_jira import jira_preflight
+        from bot.cli.jira import jira_preflight
 
         refused = jira_preflight(settings)
         if refused:
@@ -127,7 +127,7 @@ def run_generate(args: argparse.Namespace, settings: Settings, out: TextIO, err:
     usage = Usage(status.tokens.get("prompt", 0), status.tokens.get("completion", 0), status.tokens.get("cached", 0))
     code = exit_codes.SPEC_ERRORS if plan.errors else exit_codes.OK
     if args.jira:
-        from bot.cli_jira import push_to_jira
+        from bot.cli.jira import push_to_jira
 
         pushed = push_to_jira(services, session_id, progress, out, err)
         code = pushed if pushed != exit_codes.OK else code
@@ -193,7 +193,7 @@ def follow(services: Services, session_id: int, progress: TerminalProgress, err:
 
 def no_worker(services: Services) -> str:
     """Why nobody takes the queued run ('' while a worker is there, just busy)."""
-    from bot.doctor import check_redis
+    from bot.wiring.doctor import check_redis
 
     check = check_redis(services.settings)
     return "" if check.ok else check.detail.replace(" — ", "; ")
