@@ -57,7 +57,7 @@ def test_the_error_handler_tells_the_user_a_reference_that_is_in_the_log(caplog)
     """One handler: known errors in plain words, unknown ones with a correlation id shown and logged."""
     from types import SimpleNamespace
 
-    from bot.slack.app import SlackBot
+    from bot.slack.context import SlackBot
     from jobs.errors import Category, ProcessingError
     from tests.fakes.slack_server import FakeSlackServer
 

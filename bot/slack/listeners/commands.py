@@ -6,8 +6,8 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.slack.app import SlackBot
 from bot.slack.command_handlers import CommandRequest, usage_message
+from bot.slack.context import SlackBot
 from bot.slack.slash import parse_command
 from integrations.slack.blocks import Message, help_message, notice
 from jobs.conversation.channels import ChannelAccess

@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.slack.app import SlackBot
+from bot.slack.context import SlackBot
 from integrations.slack.blocks import notice
 from jobs.conversation.reactions import Reaction
 

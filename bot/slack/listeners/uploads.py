@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.slack.app import SlackBot
+from bot.slack.context import SlackBot
 from jobs.conversation.uploads import SharedFiles
 
 FILE_SHARED_DELAY_S = 2.0

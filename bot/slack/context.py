@@ -1,0 +1,78 @@
+"""What every listener is handed: the wired services and the use cases of a channel, in one `SlackBot`.
+
+Its own module so that the listeners import it and bot/slack/app.py imports the listeners, each
+downward: the app registers them, they never reach back into the app.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from bot.slack.command_handlers import SlashCommands
+from bot.slack.wiring import SlackWiring
+from bot.wiring.bootstrap import Services
+from integrations.slack.blocks import notice
+from integrations.slack.errors import SlackError
+from integrations.slack.text import escape
+from jobs.conversation.channels import ChannelAccess
+from jobs.conversation.publisher_port import TicketPublisher
+from jobs.conversation.reactions import ReviewService
+from jobs.conversation.uploads import UploadService
+from jobs.errors import ProcessingError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SlackBot:
+    """Everything the listeners use."""
+
+    services: Services
+    slack: SlackWiring
+    access: ChannelAccess
+    publisher: TicketPublisher
+    uploads: UploadService
+    review: ReviewService
+    commands: SlashCommands
+
+    def first_time(self, event_id: str, kind: str) -> bool:
+        """Record a Slack event (or command trigger) id; False when it was seen before (a retry)."""
+        if not event_id:
+            return True
+        with self.services.uow_factory() as uow:
+            first = uow.events.first_time(event_id, kind)
+            uow.commit()
+            return first
+
+    def report_error(self, error: BaseException, body: dict[str, Any]) -> str:
+        """The ONE error handler: plain words for known errors, a correlation id for the rest."""
+        if isinstance(error, ProcessingError):
+            text = error.message.strip()  # it may quote what the person typed: shown inert
+            message = escape(text[:1].upper() + text[1:])
+        else:
+            reference = uuid.uuid4().hex[:10]
+            what = body.get("command") or (body.get("event") or {}).get("type") or body.get("type", "request")
+            log.error("handling %s failed [ref %s]", what, reference, exc_info=error)
+            message = (f"Something went wrong on our side. An admin can find the details in the logs under "
+                       f"reference {reference}.")
+        self.tell(body, message)
+        return message
+
+    def tell(self, body: dict[str, Any], message: str) -> None:
+        event = body.get("event") or {}
+        channel = body.get("channel_id") or event.get("channel") or (event.get("item") or {}).get("channel") \
+            or event.get("channel_id")
+        user = body.get("user_id") or event.get("user") or event.get("user_id")
+        url = body.get("response_url")
+        try:
+            if url:
+                from slack_sdk.webhook import WebhookClient
+
+                WebhookClient(url, timeout=10).send(text=message, response_type="ephemeral")
+            elif channel and user:
+                self.slack.gateway.post_ephemeral(str(channel), str(user), notice(message))
+        except (SlackError, OSError) as exc:
+            log.warning("could not tell the user about an error: %s", exc)
