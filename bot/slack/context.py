@@ -11,12 +11,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from bot.slack import replies
 from bot.slack.command_handlers import SlashCommands
 from bot.slack.wiring import SlackWiring
 from bot.wiring.bootstrap import Services
 from integrations.slack.blocks import notice
 from integrations.slack.errors import SlackError
-from integrations.slack.text import escape
 from jobs.conversation.channels import ChannelAccess
 from jobs.conversation.publisher_port import TicketPublisher
 from jobs.conversation.reactions import ReviewService
@@ -50,14 +50,12 @@ class SlackBot:
     def report_error(self, error: BaseException, body: dict[str, Any]) -> str:
         """The ONE error handler: plain words for known errors, a correlation id for the rest."""
         if isinstance(error, ProcessingError):
-            text = error.message.strip()  # it may quote what the person typed: shown inert
-            message = escape(text[:1].upper() + text[1:])
+            message = replies.refusal(error.message)
         else:
             reference = uuid.uuid4().hex[:10]
             what = body.get("command") or (body.get("event") or {}).get("type") or body.get("type", "request")
             log.error("handling %s failed [ref %s]", what, reference, exc_info=error)
-            message = (f"Something went wrong on our side. An admin can find the details in the logs under "
-                       f"reference {reference}.")
+            message = replies.internal_error(reference)
         self.tell(body, message)
         return message
 

@@ -23,8 +23,9 @@ from typing import Any
 from slack_bolt import BoltRequest, BoltResponse
 from slack_sdk.models.blocks import Block
 
+from bot.slack import replies
 from bot.slack.listener_pool import QueueLazyListenerRunner
-from bot.slack.workspace_gate import GUEST_ANSWER, WorkspaceGate
+from bot.slack.workspace_gate import WorkspaceGate
 from integrations.slack.blocks import Message
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ def _empty() -> BoltResponse:
 
 
 def _guest_answer() -> BoltResponse:
-    return BoltResponse(status=200, body=json.dumps({"response_type": "ephemeral", "text": GUEST_ANSWER}),
+    return BoltResponse(status=200, body=json.dumps({"response_type": "ephemeral", "text": replies.GUEST}),
                         headers={"content-type": "application/json"})
 
 

@@ -24,6 +24,8 @@ from typing import Any
 from slack_bolt import App, BoltRequest
 from slack_bolt.lazy_listener import LazyListenerRunner
 
+from bot.slack import replies
+
 log = logging.getLogger(__name__)
 
 LISTENER_PROCESSES = 2
@@ -31,8 +33,6 @@ THREADS_PER_PROCESS = 8
 QUEUE_LIMIT = 10_000  # TICKETBOT_LISTENER_QUEUE_LIMIT
 LISTENER_NICENESS = 10
 STOP_GRACE_S = 8.0  # listener processes finish the work in hand; a container's stop allows 10 s
-BUSY = "ticketbot is too busy to take this right now and did not do it. Please try again in a minute."
-RESTARTING = "ticketbot is restarting and did not do this. Please try again in a minute."
 
 RELAYED = "its listeners"  # LazyCall.function of a request acknowledged by bot/slack/fast_ack.py: dispatched whole
 # Tells the person behind a request (its parsed body) that their acknowledged request was not carried out.
@@ -89,12 +89,12 @@ class QueueLazyListenerRunner(LazyListenerRunner):
         body: str | dict[str, Any] = request.raw_body if request.mode == "http" else request.body
         work = f"its work ({function}) was not queued"
         if self.stopping.is_set():
-            self.dropped(request.body, f"{work}: serve is stopping", RESTARTING)
+            self.dropped(request.body, f"{work}: serve is stopping", replies.RESTARTING)
             return
         try:
             self.calls.put_nowait(LazyCall(body, headers, request.mode, function))
         except queue.Full:
-            self.dropped(request.body, f"{work}: the listener queue is full", BUSY)
+            self.dropped(request.body, f"{work}: the listener queue is full", replies.BUSY)
 
     def dropped(self, body: dict[str, Any], why: str, message: str) -> None:
         log.error("acknowledged %s, but %s; the user is told", what(body), why)
@@ -154,7 +154,8 @@ class ListenerPool:
                 break
             if call is not None:
                 self.runner.dropped(call.request().body,
-                                    f"its work ({call.function}) was still queued when serve stopped", RESTARTING)
+                                    f"its work ({call.function}) was still queued when serve stopped",
+                                    replies.RESTARTING)
         if self.runner is not None:
             self.runner.notices.shutdown(wait=True)
 
@@ -220,7 +221,7 @@ def run_listener_process(calls: Any, threads: int) -> None:
             body = call.request().body
             log.error("acknowledged %s, but %s did not finish: the listener process was stopped; the user is told",
                       what(body), call.function)
-            bot.tell(body, RESTARTING)
+            bot.tell(body, replies.RESTARTING)
         os._exit(0)
 
     signal.signal(signal.SIGTERM, stopped_with_work_in_hand)
@@ -240,7 +241,7 @@ def _run(app: App, call: LazyCall, in_hand: InHand, notify: Notify) -> None:
         if response.status != 200:  # never for a request the acknowledging process took; said if it happens
             log.error("acknowledged %s, but its listener %s answered %s; the user is told", what(request.body),
                       call.function, response.status)
-            notify(request.body, "Something went wrong on our side and this was not done. Please try again.")
+            notify(request.body, replies.NOT_DONE)
     except Exception:
         log.exception("listener %s failed", call.function)
     finally:
