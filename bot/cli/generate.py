@@ -193,9 +193,9 @@ def follow(services: Services, session_id: int, progress: TerminalProgress, err:
 
 def no_worker(services: Services) -> str:
     """Why nobody takes the queued run ('' while a worker is there, just busy)."""
-    from bot.wiring.doctor import check_redis
+    from bot.wiring.health import queue_check
 
-    check = check_redis(services.settings)
+    check = queue_check(services.settings)
     return "" if check.ok else check.detail.replace(" — ", "; ")
 
 

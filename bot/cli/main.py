@@ -196,11 +196,11 @@ def run_command(args: argparse.Namespace) -> int:
 
         return run_serve(settings)
     if args.command == "doctor":
-        from bot.wiring.doctor import run_doctor
+        from bot.wiring.health import run_doctor
 
         return run_doctor(settings)
     if args.command == "health":
-        from bot.wiring.doctor import serve_health, worker_health
+        from bot.wiring.health import serve_health, worker_health
 
         check = serve_health(settings) if args.serve else worker_health(settings)
         if not check.ok:

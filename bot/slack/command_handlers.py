@@ -173,7 +173,7 @@ class SlashCommands:
 
     def do_health(self, command: Command, request: CommandRequest) -> list[Message]:
         checks = check_services(self.services, self.access.config(request.channel_id).jira_project or None)
-        return [notice(replies.health((c.name, c.ok, c.detail) for c in checks))]
+        return [notice(replies.health((c.name, c.ok, c.skipped, c.detail) for c in checks))]
 
     def do_config(self, command: Command, request: CommandRequest) -> list[Message]:
         if command.key:

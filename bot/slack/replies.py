@@ -129,9 +129,10 @@ CLOSED = ("Closed the open session. The next upload in this channel starts a new
           "in a thread of its own.")
 
 
-def health(checks: Iterable[tuple[str, bool, str]]) -> str:
-    """One line per check: (name, ok, detail)."""
-    return "\n".join(f"{'✅' if ok else '❌'} *{escape(name)}*: {escape(detail)}" for name, ok, detail in checks)
+def health(checks: Iterable[tuple[str, bool, bool, str]]) -> str:
+    """One line per check: (name, ok, skipped, detail); ➖ for what is not configured, as doctor's –."""
+    return "\n".join(f"{'➖' if skipped else '✅' if ok else '❌'} *{escape(name)}*: {escape(detail)}"
+                     for name, ok, skipped, detail in checks)
 
 
 def channel_settings(config: ChannelConfig, admins: Iterable[str], *, saved: bool) -> str:

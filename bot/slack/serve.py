@@ -16,10 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from http import HTTPStatus
 from typing import Any
 
-from redis.exceptions import RedisError
 from slack_bolt import App, BoltRequest
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.slack.fast_ack import FastAck
 from bot.slack.listener_pool import LISTENER_PROCESSES, QUEUE_LIMIT, ListenerPool
@@ -108,6 +105,7 @@ def wsgi_app(app: App | None, is_healthy: Callable[[], bool],
 def run_serve(settings: Settings) -> int:
     from bot.slack.app import build_app, build_bot, workspace_gate
     from bot.wiring.bootstrap import bootstrap
+    from bot.wiring.health import ready
 
     problems = serve_problems(settings)
     if problems:
@@ -129,14 +127,7 @@ def run_serve(settings: Settings) -> int:
         return pool.alive()
 
     def is_ready() -> bool:
-        if not pool.alive():
-            return False
-        try:
-            with services.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-            return services.redis is None or bool(services.redis.ping())
-        except (SQLAlchemyError, RedisError):
-            return False
+        return pool.alive() and ready(services)
 
     import waitress
 
