@@ -25,11 +25,10 @@ from bot.cli.state import KEEP_RUNS, describe_database, run_key
 from bot.wiring.bootstrap import Services, UnavailableWriter, bootstrap
 from bot.wiring.settings import MERGE_THRESHOLD_MAX, Settings
 from integrations.spec.reader import read_upload
-from integrations.tickets import SiteContext, Usage, WrittenTicket
+from integrations.tickets import SiteContext, Usage
 from jobs.errors import Category, ProcessingError
 from jobs.generation.outputs import OutputNotWritable, check_writable, write_outputs
 from jobs.generation.service import ProcessingStatus
-from jobs.generation.stored_tickets import written_ticket
 from jobs.planning import PlanCache, PlanOptions, UploadedFile
 from jobs.planning.families import DEFAULT_MERGE_THRESHOLD
 
@@ -117,7 +116,7 @@ def run_generate(args: argparse.Namespace, settings: Settings, out: TextIO, err:
         progress.end_line()
         print(f"ticketbot: the run {status.task_status}: {status.error_message or status.stage}", file=err)
         return exit_codes.INTEGRATION
-    tickets = load_tickets(services, session_id)
+    tickets = services.processing.written_tickets(session_id)
     try:
         paths = write_outputs(args.out, tickets, site, plan.problems, plan.stats, run_label=f"ticketbot-{key}",
                               jira_epics=settings.jira_epics)
@@ -244,11 +243,6 @@ def create_session(services: Services, key: str, files: Sequence[UploadedFile], 
             )
         uow.commit()
         return session.id
-
-
-def load_tickets(services: Services, session_id: int) -> list[WrittenTicket]:
-    with services.uow_factory() as uow:
-        return [written_ticket(t) for t in uow.tickets.for_session(session_id)]
 
 
 def prune(services: Services) -> None:

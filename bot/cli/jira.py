@@ -74,13 +74,7 @@ def push_to_jira(services: Services, session_id: int, progress: TerminalProgress
         print(f"ticketbot: the Jira push is still going ({status.stage}); run the same command again, or "
               "`ticketbot worker`, to finish it", file=err)
     print(f"Jira: {summary.text}", file=out)
-    for error in publishing_errors(services, session_id):
-        print(f"  {cli_words(error)}", file=err)
+    for key, error in publishing.jira_errors(session_id):  # what Jira refused, per ticket
+        print(f"  {cli_words(f'{key}: {error}')}", file=err)
     return exit_codes.OK if not (summary.failed or summary.needs_person) else exit_codes.INTEGRATION
 
-
-def publishing_errors(services: Services, session_id: int) -> list[str]:
-    """What Jira refused, per ticket, for the terminal."""
-    with services.uow_factory() as uow:
-        return [f"{t.spec_key}: {t.jira_error}" for t in uow.tickets.for_session(session_id)
-                if t.status == "approved" and t.jira_error]

@@ -54,19 +54,13 @@ class SlashCommands:
         return [help_message()]
 
     def do_start(self, command: Command, request: CommandRequest) -> list[Message]:
-        with self.services.uow_factory() as uow:  # records do not outlive it: read what is needed here
-            session = uow.sessions.open_in_channel(request.channel_id)  # a running one first
-            latest = uow.sessions.latest_in_channel(request.channel_id)
-            session_id = session.id if session is not None else None
-            current_site = session.site_name if session is not None else ""
-            latest_status = latest.status if latest is not None else None
-            files_waiting = (session is not None and session.status == "processing"
-                             and uow.sessions.collecting_in_channel(request.channel_id) is not None)
-        if session_id is None:
+        session, latest_status, files_waiting = self.access.session_to_start(request.channel_id)
+        if session is None:
             if latest_status is not None:
                 return [notice(replies.last_session(latest_status))]
             return [notice(replies.NOTHING_UPLOADED)]
-        site = command.site or current_site or request.channel_name
+        session_id = session.id
+        site = command.site or session.site_name or request.channel_name
         try:
             started = self.processing.generate_tickets(
                 session_id, requested_by=request.user_id, site_name=site,
@@ -94,9 +88,7 @@ class SlashCommands:
         if session is None:
             return [notice(replies.NO_SESSION)]
         status = self.processing.get_processing_status(session.id)
-        with self.services.uow_factory() as uow:
-            files = uow.uploads.count_active(session.id)
-            counts = uow.tickets.counts(session.id)
+        files, counts = self.processing.session_counts(session.id)
         return [status_message(StatusView(
             site=session.site_name, session_state=session.status, files=files, generation=status.generation,
             task_state=status.task_status, done=status.done, total=status.total, stage=status.stage, tickets=counts,
@@ -157,12 +149,8 @@ class SlashCommands:
             if not publishing.confirm_epic_not_in_jira(session_id, name.strip(), actor):
                 return notice(replies.no_epic_waiting(name.strip()))
             return None
-        with self.services.uow_factory() as uow:
-            ticket = uow.tickets.by_key(session_id, target)
-            ticket_id = ticket.id if ticket is not None else None
-        if ticket_id is None:
+        if not publishing.confirm_ticket_not_in_jira(session_id, target, actor):
             return notice(replies.no_ticket_with_key(target))
-        publishing.confirm_not_in_jira(ticket_id, actor)
         return None
 
     def do_new(self, command: Command, request: CommandRequest) -> list[Message]:

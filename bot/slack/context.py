@@ -38,15 +38,6 @@ class SlackBot:
     review: ReviewService
     commands: SlashCommands
 
-    def first_time(self, event_id: str, kind: str) -> bool:
-        """Record a Slack event (or command trigger) id; False when it was seen before (a retry)."""
-        if not event_id:
-            return True
-        with self.services.uow_factory() as uow:
-            first = uow.events.first_time(event_id, kind)
-            uow.commit()
-            return first
-
     def report_error(self, error: BaseException, body: dict[str, Any]) -> str:
         """The ONE error handler: plain words for known errors, a correlation id for the rest."""
         if isinstance(error, ProcessingError):

@@ -44,7 +44,7 @@ def register(app: App, bot: SlackBot) -> None:
         channel = command.get("channel_id", "")
         if not bot.access.allowed(channel) or parsed.name in ("help", "usage"):
             return  # answered in the acknowledgement
-        if not bot.first_time(f"command:{command.get('trigger_id', '')}", "command"):
+        if not bot.access.first_time(f"command:{command.get('trigger_id', '')}", "command"):
             return  # the same request delivered again
         request = CommandRequest(channel, command.get("channel_name", ""), command.get("user_id", ""),
                                  command.get("team_id", ""))
