@@ -15,7 +15,7 @@ COPY jobs ./jobs
 COPY storage ./storage
 COPY integrations ./integrations
 RUN /opt/ticketbot/bin/pip install --no-compile --no-deps --no-build-isolation . \
-    && /opt/ticketbot/bin/python -c "import bot.cli, jobs.worker.rq_jobs, storage.migrate"
+    && /opt/ticketbot/bin/python -c "import bot.cli.main, jobs.worker.rq_jobs, storage.migrate"
 
 FROM python:3.11-slim-bookworm
 LABEL org.opencontainers.image.title="ticketbot" \

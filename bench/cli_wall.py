@@ -22,7 +22,7 @@ from bench.parse_plan import VA_GOV
 
 TARGET_GENERATE_S = 2.0  # issue 15: `ticketbot generate` on VA.gov, embedded default, on this machine
 TARGET_HELP_S = 0.3  # issue 15: `ticketbot --help`
-TICKETBOT = [sys.executable, "-m", "bot.cli"]
+TICKETBOT = [sys.executable, "-m", "bot.cli.main"]
 
 
 def timed(args: list[str], env: dict[str, str]) -> float:

@@ -119,7 +119,7 @@ def _bare_bolt(port: int, api_url: str, signing_secret: str, threads: int, ready
     from slack_bolt.adapter.wsgi import SlackRequestHandler
     from slack_sdk import WebClient
 
-    from bot.serve import SWITCH_INTERVAL_S
+    from bot.slack.serve import SWITCH_INTERVAL_S
     from tests.support.slack import BOT_TOKEN
 
     sys.setswitchinterval(SWITCH_INTERVAL_S)  # as serve does
@@ -181,7 +181,7 @@ def main() -> int:
     parser.add_argument("--trials", type=int, default=5, help="100 MB posts of each kind")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from bot.serve import HTTP_THREADS
+    from bot.slack.serve import HTTP_THREADS
     from tests.support.slack import BOT_TOKEN, SIGNING_SECRET, ServeProcess, free_port, slack_env
 
     name = f"ticketbot_bench_{secrets.token_hex(4)}"

@@ -85,7 +85,7 @@ def measure(copies: int, extra_env: dict[str, str], writer_concurrency: int) -> 
             session_id = session.id
         log = open(os.environ.get("TICKETBOT_BENCH_WORKER_LOG", os.devnull), "ab")  # noqa: SIM115
         env = dict(os.environ, DATABASE_URL=url, REDIS_URL=REDIS, TICKETBOT_QUEUE=queue_name, **extra_env)
-        worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], cwd=ROOT, env=env,
+        worker = subprocess.Popen([sys.executable, "-m", "bot.cli.main", "worker"], cwd=ROOT, env=env,
                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         time.sleep(3)  # the worker's start-up (imports, migrations check) is not part of a generation
         started = time.monotonic()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.progress import TerminalProgress
+from bot.cli.progress import TerminalProgress
 from integrations.urls import display_url
 from tests.conftest import EXAMPLE_SPEC
 from tests.fakes.openai_server import FakeOpenAIServer
@@ -38,7 +38,7 @@ def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 def run(args: list[str], env: dict[str, str], cwd: Path = ROOT, timeout: float = 300
         ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=cwd, env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "bot.cli.main", *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=timeout)
 
 
@@ -181,7 +181,7 @@ def test_ctrl_c_cancels_in_one_line_and_the_same_command_resumes(tmp_path: Path)
     with FakeOpenAIServer(latency=0.15) as fake:
         env = cli_env(tmp_path, LLM_PROVIDER="openai", OPENAI_API_KEY="sk-test", OPENAI_BASE_URL=fake.base_url,
                       OPENAI_MODEL="gpt-fake-mini", LLM_CONCURRENCY="1")
-        command = [sys.executable, "-m", "bot.cli", "generate", *acme_files(), "--out", str(tmp_path / "out")]
+        command = [sys.executable, "-m", "bot.cli.main", "generate", *acme_files(), "--out", str(tmp_path / "out")]
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    text=True)
         wait_for(lambda: len(fake.chat_requests) >= 6, 120, "six tickets written")
@@ -459,11 +459,11 @@ def test_repeated_runs_keep_the_database_bounded(tmp_path: Path) -> None:
 
 def test_help_and_version_import_no_database_queue_or_jira_library(tmp_path: Path) -> None:
     for args in (["--help"], ["--version"], ["generate", "--help"]):
-        shown = subprocess.run([sys.executable, "-X", "importtime", "-m", "bot.cli", *args], cwd=ROOT,
+        shown = subprocess.run([sys.executable, "-X", "importtime", "-m", "bot.cli.main", *args], cwd=ROOT,
                                env=cli_env(tmp_path), capture_output=True, text=True, timeout=60)
         assert shown.returncode == 0, shown.stderr
         imported = {line.rsplit("|", 1)[1].strip() for line in shown.stderr.splitlines() if "|" in line}
-        assert "bot.settings" in imported  # the command line ran (bot.cli itself is __main__)
+        assert "bot.wiring.settings" in imported  # the command line ran (bot.cli.main itself is __main__)
         heavy = {name for name in imported if name.split(".")[0] in ("sqlalchemy", "alembic", "jira", "rq", "redis",
                                                                      "openai", "slack_bolt", "openpyxl")}
         assert heavy == set(), (args, sorted(heavy))

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from bot.logging_setup import configure_logging, redact
+from bot.wiring.logging_setup import configure_logging, redact
 from jobs.tasks.log_context import bound
 
 

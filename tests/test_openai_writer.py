@@ -321,8 +321,8 @@ def test_an_empty_key_or_model_fails_at_construction() -> None:
 
 
 def test_bootstrap_builds_the_openai_writer_from_settings(fake_openai: FakeOpenAIServer) -> None:
-    from bot.bootstrap import build_writer
-    from bot.settings import Settings
+    from bot.wiring.bootstrap import build_writer
+    from bot.wiring.settings import Settings
 
     settings = Settings.from_env({"OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": fake_openai.base_url,
                                   "OPENAI_MODEL": fake_openai.model, "LLM_CONCURRENCY": "3"})

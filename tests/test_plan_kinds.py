@@ -302,7 +302,7 @@ def test_the_merge_threshold_on_the_command_line(tmp_path: Path) -> None:
 
     def keys(*extra: str) -> list[str]:
         out = tmp_path / f"out{len(extra)}"
-        result = subprocess.run([sys.executable, "-m", "bot.cli", "generate", str(spec), "--out", str(out), "-q",
+        result = subprocess.run([sys.executable, "-m", "bot.cli.main", "generate", str(spec), "--out", str(out), "-q",
                                  *extra], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, result.stderr
         return [t["key"] for t in json.loads((out / "tickets.json").read_text())]

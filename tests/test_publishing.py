@@ -398,8 +398,10 @@ def test_a_create_search_never_confirms_is_raised_for_a_person_not_created_blind
     # `push` searches once more, and still never creates it.
     publisher.service.push_pending(session_id, "U1")
     assert cloud.issues == {} and cloud.count("search") == 7
-    # A person looked in Jira and confirms it is not there: now it is created, once.
-    publisher.service.confirm_not_in_jira(int(first["id"]), "U2")
+    # A person looked in Jira and confirms it is not there (`push confirm KEY`): now it is created, once.
+    assert not publisher.service.confirm_ticket_not_in_jira(session_id, "no.such.key", "U2")
+    first_key = next(k for k, t in tickets(pg_engine, session_id).items() if t["id"] == first["id"])
+    assert publisher.service.confirm_ticket_not_in_jira(session_id, first_key, "U2")
     assert len(cloud.issues) == 1 and tickets(pg_engine, session_id)[next(iter(tickets(pg_engine, session_id)))][
         "status"] == "pushed"
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.logging_setup import configure_logging, redact
-from bot.settings import Settings
+from bot.wiring.logging_setup import configure_logging, redact
+from bot.wiring.settings import Settings
 from tests.fakes.jira_server import FakeJiraServer
 from tests.fakes.slack_server import FakeSlackServer
 from tests.support.slack import BOT_TOKEN, SIGNING_SECRET, free_port
@@ -27,7 +27,7 @@ SLACK_PASSWORD = "slack-url-pw@tail-of-the-password"
 
 
 def cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=ROOT, env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "bot.cli.main", *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=120)
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.listener_pool import LazyCall, ListenerPool
-from bot.slack_gate import MAX_BODY_BYTES
+from bot.slack.listener_pool import LazyCall, ListenerPool
+from bot.slack.request_gate import MAX_BODY_BYTES
 from tests.fakes.slack_server import TEAM_ID
 from tests.support.slack import (
     ServeProcess,

@@ -31,7 +31,7 @@ def test_scopes_are_the_least_the_bot_needs() -> None:
 def test_every_subscribed_event_has_a_listener() -> None:
     events = listed("    bot_events")
     assert events == ["file_shared", "message.channels", "message.groups", "reaction_added"]
-    listeners = "".join((ROOT / "bot" / "listeners" / name).read_text() for name in
+    listeners = "".join((ROOT / "bot" / "slack" / "listeners" / name).read_text() for name in
                         ("uploads.py", "reactions.py", "events.py"))
     for event in events:
         assert re.search(rf'app\.event\(\{{?"?(type": )?"{event.split(".")[0]}"', listeners), event

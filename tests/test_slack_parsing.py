@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.slash import Command, parse_command, plain_text
+from bot.slack.slash import Command, parse_command, plain_text
 from jobs.conversation.channels import parse_approvers
 from jobs.conversation.reactions import DRAFT_ACTIONS, RUN_ACTIONS, normalise
 from jobs.errors import ProcessingError
@@ -76,7 +76,7 @@ def test_other_reactions_mean_nothing() -> None:
 
 
 def test_push_confirm_names_the_ticket_or_epic_a_person_found_missing() -> None:
-    from bot.slash import parse_command
+    from bot.slack.slash import parse_command
 
     assert parse_command("push") == Command("push")
     assert parse_command("push confirm node.type.article") == Command("push", key="confirm",

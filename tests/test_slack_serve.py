@@ -6,9 +6,9 @@ import io
 import wsgiref.util
 from typing import Any
 
-from bot.serve import serve_problems, wsgi_app
-from bot.settings import Secret, Settings
-from bot.slack_gate import SlackRequestGate
+from bot.slack.request_gate import SlackRequestGate
+from bot.slack.serve import serve_problems, wsgi_app
+from bot.wiring.settings import Secret, Settings
 
 
 def test_http_mode_needs_a_bot_token_and_a_signing_secret() -> None:
@@ -57,7 +57,7 @@ def test_the_error_handler_tells_the_user_a_reference_that_is_in_the_log(caplog)
     """One handler: known errors in plain words, unknown ones with a correlation id shown and logged."""
     from types import SimpleNamespace
 
-    from bot.app import SlackBot
+    from bot.slack.context import SlackBot
     from jobs.errors import Category, ProcessingError
     from tests.fakes.slack_server import FakeSlackServer
 
@@ -74,17 +74,17 @@ def test_the_error_handler_tells_the_user_a_reference_that_is_in_the_log(caplog)
         assert "boom" not in unknown
 
 
-# ---- events and /generate-tickets acknowledged without Bolt (bot/fast_ack.py) ------------------------------
+# ---- events and /generate-tickets acknowledged without Bolt (bot/slack/fast_ack.py) ------------------------------
 
 
 def relay_with_queue(allow_slack_connect: bool = False) -> tuple[Any, Any]:
     import queue
     import threading
 
-    from bot.fast_ack import FastAck
-    from bot.listener_pool import QueueLazyListenerRunner
-    from bot.listeners.commands import answer_in_acknowledgement
-    from bot.workspace_gate import Workspace, WorkspaceGate
+    from bot.slack.fast_ack import FastAck
+    from bot.slack.listener_pool import QueueLazyListenerRunner
+    from bot.slack.listeners.commands import answer_in_acknowledgement
+    from bot.slack.workspace_gate import Workspace, WorkspaceGate
     from jobs.conversation.channels import ChannelAccess
 
     calls: queue.Queue[Any] = queue.Queue(2)
@@ -104,7 +104,7 @@ def envelope(team: str = "T0OURS", event: dict[str, Any] | None = None) -> str:
 
 
 def test_an_event_is_answered_200_and_handed_whole_to_the_listener_processes() -> None:
-    from bot.listener_pool import RELAYED
+    from bot.slack.listener_pool import RELAYED
 
     relay, calls = relay_with_queue()
     body = envelope()
@@ -144,7 +144,7 @@ def command(text: str, channel: str = "C1", team: str = "T0OURS") -> str:
 
 
 def test_our_command_is_acknowledged_here_and_its_work_handed_on_whole() -> None:
-    from bot.listener_pool import RELAYED
+    from bot.slack.listener_pool import RELAYED
 
     relay, calls = relay_with_queue()
     answer = relay.take(command("status"), FORM)

@@ -136,6 +136,26 @@ class ChannelAccess:
             uow.commit()
             return SessionRecordView.of(session)
 
+    def first_time(self, event_id: str, kind: str) -> bool:
+        """Record a Slack event (or command trigger) id; False when it was seen before (a retry)."""
+        if not event_id:
+            return True
+        with self.uow_factory() as uow:
+            first = uow.events.first_time(event_id, kind)
+            uow.commit()
+            return first
+
+    def session_to_start(self, channel_id: str) -> tuple[SessionRecordView | None, str | None, bool]:
+        """`start`: the open session (a running one first), the latest one's status, and whether files shared
+        while it runs wait for the next run."""
+        with self.uow_factory() as uow:
+            session = uow.sessions.open_in_channel(channel_id)
+            latest = uow.sessions.latest_in_channel(channel_id)
+            waiting = (session is not None and session.status == "processing"
+                       and uow.sessions.collecting_in_channel(channel_id) is not None)
+            return (SessionRecordView.of(session) if session is not None else None,
+                    latest.status if latest is not None else None, waiting)
+
     def session_for_commands(self, channel_id: str) -> SessionRecordView | None:
         """The channel's running session, else the one collecting files, else its latest one."""
         with self.uow_factory() as uow:

@@ -1,6 +1,6 @@
 """What approval hands a ticket to: the Jira publisher, seen by the Slack side through this interface.
 
-jobs/publishing/service.py `PublishingService` is the implementation (wired in bot/bootstrap.py): without Jira
+jobs/publishing/service.py `PublishingService` is the implementation (wired in bot/wiring/bootstrap.py): without Jira
 settings, approved tickets wait in `approved` and `push` says Jira is not configured.
 """
 

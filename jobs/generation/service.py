@@ -13,12 +13,13 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from integrations.spec.problems import Level
-from integrations.tickets import SiteContext, TicketBrief
+from integrations.tickets import SiteContext, TicketBrief, WrittenTicket
 from integrations.writers.base import TicketWriter, WriterHealth
 from jobs.conversation.channels import channel_plan_options
 from jobs.errors import Category, ProcessingError, SpecHasErrors
 from jobs.generation.cost import DEFAULT_PRICES, CostEstimate, estimate_cost
 from jobs.generation.notify import RunNotifier, SilentNotifier
+from jobs.generation.stored_tickets import written_ticket
 from jobs.planning import Plan, PlanCache, UploadedFile
 from jobs.tasks.clock import Clock, system_clock
 from jobs.tasks.job_queue import JobQueue, QueueUnavailable
@@ -259,6 +260,16 @@ class ProcessingService:
                 task.stage, task.done, task.total, task.error_category or "", task.error_message or "",
                 {"prompt": task.prompt_tokens, "completion": task.completion_tokens, "cached": task.cached_tokens},
             )
+
+    def session_counts(self, session_id: int) -> tuple[int, dict[str, int]]:
+        """(files in use, tickets per state) of the session, for its status."""
+        with self.uow_factory() as uow:
+            return uow.uploads.count_active(session_id), uow.tickets.counts(session_id)
+
+    def written_tickets(self, session_id: int) -> list[WrittenTicket]:
+        """The session's tickets as written, for the outputs."""
+        with self.uow_factory() as uow:
+            return [written_ticket(t) for t in uow.tickets.for_session(session_id)]
 
     def get_processing_errors(self, session_id: int, *, category: str | None = None, entity: str | None = None,
                               task_id: int | None = None) -> list[ErrorView]:

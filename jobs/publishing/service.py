@@ -301,6 +301,22 @@ class PublishingService:
         self.push_pending(session_id, actor)
         return True
 
+    def confirm_ticket_not_in_jira(self, session_id: int, spec_key: str, actor: str) -> bool:
+        """confirm_not_in_jira for the session's ticket with this spec key; False when there is none."""
+        with self.uow_factory() as uow:
+            ticket = uow.tickets.by_key(session_id, spec_key)
+            ticket_id = ticket.id if ticket is not None else None
+        if ticket_id is None:
+            return False
+        self.confirm_not_in_jira(ticket_id, actor)
+        return True
+
+    def jira_errors(self, session_id: int) -> list[tuple[str, str]]:
+        """(spec key, what Jira said) of every approved ticket Jira refused."""
+        with self.uow_factory() as uow:
+            return [(t.spec_key, t.jira_error) for t in uow.tickets.for_session(session_id)
+                    if t.status == "approved" and t.jira_error]
+
     def preflight(self, project: str | None = None) -> PreflightResult:
         """The Jira checks of DESIGN §10 for `project` (default JIRA_PROJECT), in plain words."""
         from integrations.jira.setup import PreflightProblem, PreflightResult

@@ -71,7 +71,7 @@ class ServeProcess:
         self.port = int(env["PORT"])
         self.log_path = log_path
         self.log = log_path.open("ab")
-        self.process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], cwd=ROOT, env=env,
+        self.process = subprocess.Popen([sys.executable, "-m", "bot.cli.main", "serve"], cwd=ROOT, env=env,
                                         stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             wait_for(self._healthy, 60, "ticketbot serve to answer /healthz", interval_s=0.1)

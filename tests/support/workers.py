@@ -36,7 +36,7 @@ class WorkerProcess:
     """`ticketbot worker` in a new session (process group), so a test can kill it and its work horse."""
 
     def __init__(self, env: dict[str, str], log_path: Path, burst: bool = False) -> None:
-        command = [sys.executable, "-m", "bot.cli", "worker", *(["--burst"] if burst else [])]
+        command = [sys.executable, "-m", "bot.cli.main", "worker", *(["--burst"] if burst else [])]
         self.log_path = log_path
         self.log = log_path.open("ab")
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,

@@ -16,8 +16,8 @@ from dataclasses import replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from bot import exit_codes
-from bot.settings import Settings, SettingsError
+from bot.cli import exit_codes
+from bot.wiring.settings import Settings, SettingsError
 
 EXIT_OK, EXIT_UNUSABLE = exit_codes.OK, exit_codes.USAGE
 
@@ -160,10 +160,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_command(args: argparse.Namespace) -> int:
     if args.command == "check":
-        from bot.cli_check import run_check
+        from bot.cli.check import run_check
 
         return run_check(args, sys.stdout, sys.stderr)
-    from bot.logging_setup import configure_logging
+    from bot.wiring.logging_setup import configure_logging
 
     try:
         settings = Settings.from_env(os.environ)
@@ -171,7 +171,7 @@ def run_command(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return EXIT_UNUSABLE
     if args.command in ("generate", "doctor", "db"):
-        from bot.cli_state import cli_database_url
+        from bot.cli.state import cli_database_url
 
         # Without DATABASE_URL these look at the command line's state, never a ticketbot.db in the working folder.
         settings = replace(settings, database_url=cli_database_url(os.environ))
@@ -179,7 +179,7 @@ def run_command(args: argparse.Namespace) -> int:
     configure_logging(os.environ.get("LOG_LEVEL", "WARNING"), os.environ.get("LOG_FORMAT", "text"),
                       settings.secret_values())
     if args.command == "generate":
-        from bot.cli_generate import run_generate
+        from bot.cli.generate import run_generate
 
         return run_generate(args, settings, sys.stdout, sys.stderr)
     if args.command in ("worker", "serve") and not settings.database_url.startswith("postgresql"):
@@ -188,19 +188,19 @@ def run_command(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_UNUSABLE
     if args.command == "worker":
-        from bot.worker import run_worker
+        from bot.cli.worker import run_worker
 
         return run_worker(settings, burst=args.burst)
     if args.command == "serve":
-        from bot.serve import run_serve
+        from bot.slack.serve import run_serve
 
         return run_serve(settings)
     if args.command == "doctor":
-        from bot.doctor import run_doctor
+        from bot.wiring.health import run_doctor
 
         return run_doctor(settings)
     if args.command == "health":
-        from bot.doctor import serve_health, worker_health
+        from bot.wiring.health import serve_health, worker_health
 
         check = serve_health(settings) if args.serve else worker_health(settings)
         if not check.ok:
@@ -224,7 +224,7 @@ def _unreachable_service(exc: Exception) -> str:
         from sqlalchemy.exc import OperationalError
 
         if isinstance(exc, OperationalError):
-            from bot.cli_state import cli_database_url, describe_database
+            from bot.cli.state import cli_database_url, describe_database
 
             where = describe_database(cli_database_url(os.environ))
             return f"cannot reach the database at {where} ({type(exc.orig).__name__}); check DATABASE_URL"
@@ -242,7 +242,7 @@ def _unreachable_service(exc: Exception) -> str:
 
 def _internal_error() -> int:
     """A bug: one line for the user, the traceback in a file they can attach to a report."""
-    from bot.cli_state import state_dir
+    from bot.cli.state import state_dir
 
     kind = sys.exc_info()[0]
     name = kind.__name__ if kind else "error"
@@ -250,7 +250,7 @@ def _internal_error() -> int:
         folder = state_dir(os.environ)
         folder.mkdir(parents=True, exist_ok=True)
         log = folder / "last-error.log"
-        from bot.logging_setup import installed_redactor
+        from bot.wiring.logging_setup import installed_redactor
 
         log.write_text(installed_redactor()(traceback.format_exc()), encoding="utf-8")
         where = f"; the details are in {log}"

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from bot.jira_wiring import build_publisher
-from bot.settings import Settings
+from bot.wiring.jira import build_publisher
+from bot.wiring.settings import Settings
 from integrations.writers.base import TicketWriter
 from integrations.writers.template import TemplateWriter
 from jobs.conversation.publisher_port import TicketPublisher
@@ -27,7 +27,7 @@ from storage.uow import UnitOfWorkFactory, unit_of_work_factory
 if TYPE_CHECKING:  # Redis, RQ and Slack are imported only by the processes that use them (not the CLI's default)
     from redis import Redis
 
-    from bot.slack_wiring import SlackWiring
+    from bot.slack.wiring import SlackWiring
 
 REDIS_TIMEOUT_S = 5
 
@@ -113,7 +113,7 @@ def bootstrap(settings: Settings, *, inline: bool, notifier: RunNotifier | None 
     config = processing_config(settings, inline)
     slack = None
     if settings.slack_bot_token and not inline and notifier is None:
-        from bot.slack_wiring import build_slack
+        from bot.slack.wiring import build_slack
 
         slack = build_slack(settings, uow_factory, redis, config.max_generations)
         notifier = slack.notifier

@@ -6,7 +6,7 @@ import re
 
 from slack_bolt import Ack, App
 
-from bot.app import SlackBot
+from bot.slack.context import SlackBot
 
 
 def register(app: App, bot: SlackBot) -> None:

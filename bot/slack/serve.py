@@ -1,6 +1,6 @@
 """`ticketbot serve`: the Slack app over HTTP (waitress: POST /slack/events, GET /healthz) or Socket Mode.
 
-This process only verifies and acknowledges; the listener processes (bot/listener_pool.py) do the
+This process only verifies and acknowledges; the listener processes (bot/slack/listener_pool.py) do the
 work, so acknowledgements stay in milliseconds under bursts.
 """
 
@@ -16,15 +16,12 @@ from collections.abc import Callable, Iterable, Sequence
 from http import HTTPStatus
 from typing import Any
 
-from redis.exceptions import RedisError
 from slack_bolt import App, BoltRequest
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
-from bot.fast_ack import FastAck
-from bot.listener_pool import LISTENER_PROCESSES, QUEUE_LIMIT, ListenerPool
-from bot.settings import Settings
-from bot.slack_gate import MAX_BODY_BYTES, GateAnswer, SlackRequestGate
+from bot.slack.fast_ack import FastAck
+from bot.slack.listener_pool import LISTENER_PROCESSES, QUEUE_LIMIT, ListenerPool
+from bot.slack.request_gate import MAX_BODY_BYTES, GateAnswer, SlackRequestGate
+from bot.wiring.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +103,9 @@ def wsgi_app(app: App | None, is_healthy: Callable[[], bool],
 
 
 def run_serve(settings: Settings) -> int:
-    from bot.app import build_app, build_bot, workspace_gate
-    from bot.bootstrap import bootstrap
+    from bot.slack.app import build_app, build_bot, workspace_gate
+    from bot.wiring.bootstrap import bootstrap
+    from bot.wiring.health import ready
 
     problems = serve_problems(settings)
     if problems:
@@ -129,14 +127,7 @@ def run_serve(settings: Settings) -> int:
         return pool.alive()
 
     def is_ready() -> bool:
-        if not pool.alive():
-            return False
-        try:
-            with services.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-            return services.redis is None or bool(services.redis.ping())
-        except (SQLAlchemyError, RedisError):
-            return False
+        return pool.alive() and ready(services)
 
     import waitress
 
@@ -160,9 +151,9 @@ def run_serve(settings: Settings) -> int:
     threads = _env_int("TICKETBOT_HTTP_THREADS", HTTP_THREADS)
     log.warning("ticketbot serve: HTTP on %s:%s (POST %s, GET %s)", host, settings.port, EVENTS_PATH, HEALTH_PATH)
     gate = SlackRequestGate(str(settings.slack_signing_secret))
-    from bot.listeners.commands import answer_in_acknowledgement
+    from bot.slack.listeners.commands import answer_in_acknowledgement
 
-    # Events and /generate-tickets skip Bolt in this process: see bot/fast_ack.py.
+    # Events and /generate-tickets skip Bolt in this process: see bot/slack/fast_ack.py.
     fast_ack = FastAck(workspace, runner, lambda command: answer_in_acknowledgement(bot.access, command))
     # waitress refuses a longer body from its Content-Length (or while reading a chunked one) before the app
     # sees it; the gate applies the same cap to what waitress hands on.

@@ -6,10 +6,10 @@ import time
 from dataclasses import replace
 from typing import TextIO
 
-from bot import exit_codes
-from bot.bootstrap import Services
-from bot.progress import TerminalProgress
-from bot.settings import Settings
+from bot.cli import exit_codes
+from bot.cli.progress import TerminalProgress
+from bot.wiring.bootstrap import Services
+from bot.wiring.settings import Settings
 from integrations.urls import display_url
 
 FOLLOW_INTERVAL_S = 0.5
@@ -23,7 +23,7 @@ SLACK_RETRY = "`/generate-tickets push` tries again"
 
 def jira_preflight(settings: Settings) -> str:
     """'' when Jira is configured and the project is usable; else what is wrong and what to do."""
-    from bot.jira_wiring import jira_config
+    from bot.wiring.jira import jira_config
     from integrations.jira.gateway import JiraGateway
 
     config = jira_config(settings)
@@ -74,13 +74,7 @@ def push_to_jira(services: Services, session_id: int, progress: TerminalProgress
         print(f"ticketbot: the Jira push is still going ({status.stage}); run the same command again, or "
               "`ticketbot worker`, to finish it", file=err)
     print(f"Jira: {summary.text}", file=out)
-    for error in publishing_errors(services, session_id):
-        print(f"  {cli_words(error)}", file=err)
+    for key, error in publishing.jira_errors(session_id):  # what Jira refused, per ticket
+        print(f"  {cli_words(f'{key}: {error}')}", file=err)
     return exit_codes.OK if not (summary.failed or summary.needs_person) else exit_codes.INTEGRATION
 
-
-def publishing_errors(services: Services, session_id: int) -> list[str]:
-    """What Jira refused, per ticket, for the terminal."""
-    with services.uow_factory() as uow:
-        return [f"{t.spec_key}: {t.jira_error}" for t in uow.tickets.for_session(session_id)
-                if t.status == "approved" and t.jira_error]

@@ -9,8 +9,8 @@ import threading
 
 from rq import Worker
 
-from bot.bootstrap import bootstrap
-from bot.settings import Settings
+from bot.wiring.bootstrap import bootstrap
+from bot.wiring.settings import Settings
 from integrations.urls import display_url
 from jobs.tasks.rq_queue import RQJobQueue
 from jobs.tasks.sweeper import Sweeper
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 def run_worker(settings: Settings, *, burst: bool = False) -> int:
     from redis.exceptions import RedisError
 
-    from bot.exit_codes import INTEGRATION
+    from bot.cli.exit_codes import INTEGRATION
 
     services = bootstrap(settings, inline=False)  # migrates the database first (serialised)
     try:

@@ -19,10 +19,9 @@ from typing import Any
 
 from slack_bolt import BoltContext, BoltRequest, BoltResponse
 
+from bot.slack import replies
+
 log = logging.getLogger(__name__)
-
-GUEST_ANSWER = "ticketbot only works for members of its own Slack workspace."
-
 
 @dataclass(frozen=True)
 class Workspace:
@@ -88,6 +87,6 @@ class WorkspaceGate:
         log.warning("refused %s from user %s: %s", req.body.get("command") or req.body.get("type") or "a request",
                     context.user_id or "?", why)
         if req.body.get("command"):
-            return BoltResponse(status=200, body=json.dumps({"response_type": "ephemeral", "text": GUEST_ANSWER}),
+            return BoltResponse(status=200, body=json.dumps({"response_type": "ephemeral", "text": replies.GUEST}),
                                 headers={"content-type": "application/json"})
         return BoltResponse(status=200, body="")  # an event: 200, so Slack does not send it again

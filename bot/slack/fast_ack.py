@@ -3,14 +3,14 @@
 Slack wants an answer within 3 s, and ticketbot's listeners answer from almost nothing: an event is
 always an empty 200 (its listeners only `ack()` before their lazy work), and `/generate-tickets` is an
 empty 200 too unless the acknowledgement itself answers (a channel not ours, help, a usage mistake:
-`answer_in_acknowledgement` in bot/listeners/commands.py decides, for Bolt's listener as for this).
+`answer_in_acknowledgement` in bot/slack/listeners/commands.py decides, for Bolt's listener as for this).
 So for these two the acknowledging process skips Bolt's middleware chain and listener matching: it
 checks the workspace with the same `WorkspaceGate` the Bolt middleware uses, hands the verified request
 whole to the listener processes, and answers. A listener process dispatches it through its own App,
 where the listeners' ack and lazy parts, dedupe and every rule run exactly as before.
 
 Everything else (`url_verification`, `ssl_check`, other commands, interactivity) goes through Bolt
-here. The signature was checked on the raw bytes before any of this (bot/slack_gate.py).
+here. The signature was checked on the raw bytes before any of this (bot/slack/request_gate.py).
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from typing import Any
 from slack_bolt import BoltRequest, BoltResponse
 from slack_sdk.models.blocks import Block
 
-from bot.listener_pool import QueueLazyListenerRunner
-from bot.workspace_gate import GUEST_ANSWER, WorkspaceGate
+from bot.slack import replies
+from bot.slack.listener_pool import QueueLazyListenerRunner
+from bot.slack.workspace_gate import WorkspaceGate
 from integrations.slack.blocks import Message
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ def _empty() -> BoltResponse:
 
 
 def _guest_answer() -> BoltResponse:
-    return BoltResponse(status=200, body=json.dumps({"response_type": "ephemeral", "text": GUEST_ANSWER}),
+    return BoltResponse(status=200, body=json.dumps({"response_type": "ephemeral", "text": replies.GUEST}),
                         headers={"content-type": "application/json"})
 
 

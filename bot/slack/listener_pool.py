@@ -24,6 +24,8 @@ from typing import Any
 from slack_bolt import App, BoltRequest
 from slack_bolt.lazy_listener import LazyListenerRunner
 
+from bot.slack import replies
+
 log = logging.getLogger(__name__)
 
 LISTENER_PROCESSES = 2
@@ -31,10 +33,8 @@ THREADS_PER_PROCESS = 8
 QUEUE_LIMIT = 10_000  # TICKETBOT_LISTENER_QUEUE_LIMIT
 LISTENER_NICENESS = 10
 STOP_GRACE_S = 8.0  # listener processes finish the work in hand; a container's stop allows 10 s
-BUSY = "ticketbot is too busy to take this right now and did not do it. Please try again in a minute."
-RESTARTING = "ticketbot is restarting and did not do this. Please try again in a minute."
 
-RELAYED = "its listeners"  # LazyCall.function of a request acknowledged by bot/fast_ack.py: dispatched whole
+RELAYED = "its listeners"  # LazyCall.function of a request acknowledged by bot/slack/fast_ack.py: dispatched whole
 # Tells the person behind a request (its parsed body) that their acknowledged request was not carried out.
 Notify = Callable[[dict[str, Any], str], None]
 
@@ -82,19 +82,19 @@ class QueueLazyListenerRunner(LazyListenerRunner):
 
     def relay(self, request: BoltRequest) -> None:
         """A request acknowledged without Bolt: the listener process dispatches it whole (its listeners' ack
-        and lazy parts; dedupe and every rule run there). See bot/fast_ack.py."""
+        and lazy parts; dedupe and every rule run there). See bot/slack/fast_ack.py."""
         self._queue(request, {k: list(v) for k, v in request.headers.items()}, RELAYED)
 
     def _queue(self, request: BoltRequest, headers: dict[str, list[str]], function: str) -> None:
         body: str | dict[str, Any] = request.raw_body if request.mode == "http" else request.body
         work = f"its work ({function}) was not queued"
         if self.stopping.is_set():
-            self.dropped(request.body, f"{work}: serve is stopping", RESTARTING)
+            self.dropped(request.body, f"{work}: serve is stopping", replies.RESTARTING)
             return
         try:
             self.calls.put_nowait(LazyCall(body, headers, request.mode, function))
         except queue.Full:
-            self.dropped(request.body, f"{work}: the listener queue is full", BUSY)
+            self.dropped(request.body, f"{work}: the listener queue is full", replies.BUSY)
 
     def dropped(self, body: dict[str, Any], why: str, message: str) -> None:
         log.error("acknowledged %s, but %s; the user is told", what(body), why)
@@ -154,7 +154,8 @@ class ListenerPool:
                 break
             if call is not None:
                 self.runner.dropped(call.request().body,
-                                    f"its work ({call.function}) was still queued when serve stopped", RESTARTING)
+                                    f"its work ({call.function}) was still queued when serve stopped",
+                                    replies.RESTARTING)
         if self.runner is not None:
             self.runner.notices.shutdown(wait=True)
 
@@ -198,10 +199,10 @@ class InHand:
 
 def run_listener_process(calls: Any, threads: int) -> None:
     """A listener process: its own services and App; runs the lazy listeners it is handed."""
-    from bot.app import build_app, build_bot
-    from bot.bootstrap import bootstrap
-    from bot.logging_setup import configure_logging
-    from bot.settings import Settings
+    from bot.slack.app import build_app, build_bot
+    from bot.wiring.bootstrap import bootstrap
+    from bot.wiring.logging_setup import configure_logging
+    from bot.wiring.settings import Settings
 
     # Below the acknowledging process in the CPU's queue: a burst is acknowledged first, then worked on.
     os.nice(LISTENER_NICENESS)
@@ -220,7 +221,7 @@ def run_listener_process(calls: Any, threads: int) -> None:
             body = call.request().body
             log.error("acknowledged %s, but %s did not finish: the listener process was stopped; the user is told",
                       what(body), call.function)
-            bot.tell(body, RESTARTING)
+            bot.tell(body, replies.RESTARTING)
         os._exit(0)
 
     signal.signal(signal.SIGTERM, stopped_with_work_in_hand)
@@ -240,7 +241,7 @@ def _run(app: App, call: LazyCall, in_hand: InHand, notify: Notify) -> None:
         if response.status != 200:  # never for a request the acknowledging process took; said if it happens
             log.error("acknowledged %s, but its listener %s answered %s; the user is told", what(request.body),
                       call.function, response.status)
-            notify(request.body, "Something went wrong on our side and this was not done. Please try again.")
+            notify(request.body, replies.NOT_DONE)
     except Exception:
         log.exception("listener %s failed", call.function)
     finally:

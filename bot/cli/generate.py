@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot import exit_codes
-from bot.bootstrap import Services, UnavailableWriter, bootstrap
-from bot.cli_files import CollectedFiles, collect_files
-from bot.cli_report import (
+from bot.cli import exit_codes
+from bot.cli.files import CollectedFiles, collect_files
+from bot.cli.progress import TerminalProgress
+from bot.cli.report import (
     dependency_counts,
     group_counts,
     print_json,
@@ -21,15 +21,14 @@ from bot.cli_report import (
     print_summary,
     problem_counts,
 )
-from bot.cli_state import KEEP_RUNS, describe_database, run_key
-from bot.progress import TerminalProgress
-from bot.settings import MERGE_THRESHOLD_MAX, Settings
+from bot.cli.state import KEEP_RUNS, describe_database, run_key
+from bot.wiring.bootstrap import Services, UnavailableWriter, bootstrap
+from bot.wiring.settings import MERGE_THRESHOLD_MAX, Settings
 from integrations.spec.reader import read_upload
-from integrations.tickets import SiteContext, Usage, WrittenTicket
+from integrations.tickets import SiteContext, Usage
 from jobs.errors import Category, ProcessingError
 from jobs.generation.outputs import OutputNotWritable, check_writable, write_outputs
 from jobs.generation.service import ProcessingStatus
-from jobs.generation.stored_tickets import written_ticket
 from jobs.planning import PlanCache, PlanOptions, UploadedFile
 from jobs.planning.families import DEFAULT_MERGE_THRESHOLD
 
@@ -58,7 +57,7 @@ def run_generate(args: argparse.Namespace, settings: Settings, out: TextIO, err:
     if collected.notice() and not args.quiet:
         print(collected.notice(), file=err)
     if args.jira:
-        from bot.cli_jira import jira_preflight
+        from bot.cli.jira import jira_preflight
 
         refused = jira_preflight(settings)
         if refused:
@@ -117,7 +116,7 @@ def run_generate(args: argparse.Namespace, settings: Settings, out: TextIO, err:
         progress.end_line()
         print(f"ticketbot: the run {status.task_status}: {status.error_message or status.stage}", file=err)
         return exit_codes.INTEGRATION
-    tickets = load_tickets(services, session_id)
+    tickets = services.processing.written_tickets(session_id)
     try:
         paths = write_outputs(args.out, tickets, site, plan.problems, plan.stats, run_label=f"ticketbot-{key}",
                               jira_epics=settings.jira_epics)
@@ -127,7 +126,7 @@ def run_generate(args: argparse.Namespace, settings: Settings, out: TextIO, err:
     usage = Usage(status.tokens.get("prompt", 0), status.tokens.get("completion", 0), status.tokens.get("cached", 0))
     code = exit_codes.SPEC_ERRORS if plan.errors else exit_codes.OK
     if args.jira:
-        from bot.cli_jira import push_to_jira
+        from bot.cli.jira import push_to_jira
 
         pushed = push_to_jira(services, session_id, progress, out, err)
         code = pushed if pushed != exit_codes.OK else code
@@ -193,9 +192,9 @@ def follow(services: Services, session_id: int, progress: TerminalProgress, err:
 
 def no_worker(services: Services) -> str:
     """Why nobody takes the queued run ('' while a worker is there, just busy)."""
-    from bot.doctor import check_redis
+    from bot.wiring.health import queue_check
 
-    check = check_redis(services.settings)
+    check = queue_check(services.settings)
     return "" if check.ok else check.detail.replace(" — ", "; ")
 
 
@@ -244,11 +243,6 @@ def create_session(services: Services, key: str, files: Sequence[UploadedFile], 
             )
         uow.commit()
         return session.id
-
-
-def load_tickets(services: Services, session_id: int) -> list[WrittenTicket]:
-    with services.uow_factory() as uow:
-        return [written_ticket(t) for t in uow.tickets.for_session(session_id)]
 
 
 def prune(services: Services) -> None:

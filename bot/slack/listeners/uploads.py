@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.app import SlackBot
+from bot.slack.context import SlackBot
 from jobs.conversation.uploads import SharedFiles
 
 FILE_SHARED_DELAY_S = 2.0
@@ -18,7 +18,7 @@ def register(app: App, bot: SlackBot) -> None:
         ack()
 
     def on_file_share(body: dict[str, Any], event: dict[str, Any]) -> None:
-        if not bot.first_time(str(body.get("event_id", "")), "message.file_share"):
+        if not bot.access.first_time(str(body.get("event_id", "")), "message.file_share"):
             return  # Slack delivered this event again
         files = tuple(str(f["id"]) for f in event.get("files") or [] if isinstance(f, dict) and f.get("id"))
         if not files:
@@ -32,7 +32,7 @@ def register(app: App, bot: SlackBot) -> None:
             bot.report_error(exc, body)
 
     def on_file_shared(body: dict[str, Any], event: dict[str, Any]) -> None:
-        if not bot.first_time(str(body.get("event_id", "")), "file_shared"):
+        if not bot.access.first_time(str(body.get("event_id", "")), "file_shared"):
             return
         file_id = event.get("file_id") or (event.get("file") or {}).get("id")
         if not file_id:

@@ -6,16 +6,15 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.app import SlackBot
-from bot.command_handlers import CommandRequest, usage_message
-from bot.slash import parse_command
+from bot.slack import replies
+from bot.slack.command_handlers import CommandRequest
+from bot.slack.context import SlackBot
+from bot.slack.slash import parse_command
 from integrations.slack.blocks import Message, help_message, notice
 from jobs.conversation.channels import ChannelAccess
 
 COMMAND = "/generate-tickets"
 MAX_ANSWERS = 5  # a response_url takes five answers
-NOT_HERE = ("I do not work in this channel. An admin can add it to `TICKETBOT_CHANNELS` if it should be "
-            "one of mine.")
 
 
 def answer_in_acknowledgement(access: ChannelAccess, command: dict[str, Any]) -> Message | None:
@@ -23,11 +22,11 @@ def answer_in_acknowledgement(access: ChannelAccess, command: dict[str, Any]) ->
     the work follows. Used by the Bolt listener and by the acknowledging process's fast path alike."""
     parsed = parse_command(command.get("text", ""))
     if not access.allowed(command.get("channel_id", "")):
-        return notice(NOT_HERE)  # which channels are allowed is no business of whoever asks
+        return notice(replies.NOT_HERE)  # which channels are allowed is no business of whoever asks
     if parsed.name == "help":
         return help_message()
     if parsed.name == "usage":
-        return usage_message(parsed.problem)
+        return notice(replies.usage(parsed.problem))
     return None
 
 
@@ -45,7 +44,7 @@ def register(app: App, bot: SlackBot) -> None:
         channel = command.get("channel_id", "")
         if not bot.access.allowed(channel) or parsed.name in ("help", "usage"):
             return  # answered in the acknowledgement
-        if not bot.first_time(f"command:{command.get('trigger_id', '')}", "command"):
+        if not bot.access.first_time(f"command:{command.get('trigger_id', '')}", "command"):
             return  # the same request delivered again
         request = CommandRequest(channel, command.get("channel_name", ""), command.get("user_id", ""),
                                  command.get("team_id", ""))

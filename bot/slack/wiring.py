@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from redis import Redis
 
-from bot.settings import Settings
+from bot.wiring.settings import Settings
 from integrations.slack.files import FileDownloader
 from integrations.slack.gateway import SlackGateway
 from integrations.slack.pacing import LocalPostPacer, PostPacer, RedisPostPacer

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import TextIO
 
-from bot import exit_codes
-from bot.cli_files import collect_files
-from bot.cli_report import dependency_counts, group_counts, print_json, print_problems, problem_counts
+from bot.cli import exit_codes
+from bot.cli.files import collect_files
+from bot.cli.report import dependency_counts, group_counts, print_json, print_problems, problem_counts
 from jobs.planning import plan_uploads
 
 

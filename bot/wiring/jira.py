@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.settings import Settings
-from integrations.urls import display_url
+from bot.wiring.settings import Settings
 from jobs.publishing.service import GatewayFactory, PublishingConfig, PublishingService, PublishNotifier
 from jobs.tasks.clock import system_clock
 from jobs.tasks.job_queue import JobQueue
@@ -51,22 +50,3 @@ def build_publisher(settings: Settings, *, uow_factory: UnitOfWorkFactory, queue
                              notifier=notifier if isinstance(notifier, PublishNotifier) else None, config=config,
                              clock=system_clock)
 
-
-def jira_check(settings: Settings) -> tuple[bool, str, bool]:
-    """`ticketbot doctor`'s Jira line: (ok, plain words, skipped) — the preflight of JIRA_PROJECT."""
-    from integrations.jira.gateway import JiraGateway
-    from integrations.jira.setup import PreflightProblem, PreflightResult
-
-    config = jira_config(settings)
-    if config is None:
-        return True, "not configured (JIRA_URL is empty): approved tickets wait, and the CSV export works", True
-    gateway = JiraGateway(config)
-    try:
-        result = gateway.preflight()
-    except Exception as exc:  # every failure is a line of the report
-        result = PreflightResult("", config.project, (PreflightProblem(getattr(exc, "message", repr(exc))),))
-    finally:
-        gateway.close()
-    if result.ok:
-        return True, f"{result.deployment} at {display_url(settings.jira_url)}, project {config.project} ready", False
-    return False, result.describe().replace("\n", "; "), False

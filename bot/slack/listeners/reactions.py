@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.app import SlackBot
+from bot.slack.context import SlackBot
 from integrations.slack.blocks import notice
 from jobs.conversation.reactions import Reaction
 
@@ -16,7 +16,7 @@ def register(app: App, bot: SlackBot) -> None:
         ack()
 
     def on_reaction_added(body: dict[str, Any], event: dict[str, Any]) -> None:
-        if not bot.first_time(str(body.get("event_id", "")), "reaction_added"):
+        if not bot.access.first_time(str(body.get("event_id", "")), "reaction_added"):
             return  # the same event again (a Slack retry): it acted once already
         item = event.get("item") or {}
         if item.get("type") != "message" or not item.get("channel") or not item.get("ts"):
