@@ -2,7 +2,7 @@
 
 The whole path of a Slack approve-all, in one process: the spec is planned and written (template
 writer) into a fresh database, then `PublishingService.approve_all` pushes every ticket through the
-real gateway and `jira` library to the fake Jira over loopback. Checked against DESIGN §12: approve-all
+real gateway and `jira` library to the fake Jira over loopback. Checked against docs/design.md §12: approve-all
 of N tickets uses ≤ ⌈N/50⌉ create requests plus one per new epic, plus the links.
 
 Run alone: python -m bench.jira_approve_all [--flavor cloud|server] [--latency 0.05]   (prints one JSON line)

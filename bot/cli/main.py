@@ -1,4 +1,4 @@
-"""The `ticketbot` command line (DESIGN §4). Thin: parse, load settings, wire services, call them.
+"""The `ticketbot` command line (docs/design.md §4). Thin: parse, load settings, wire services, call them.
 
 Only the standard library and our settings are imported here: `ticketbot --help` and `--version`
 must not pay for SQLAlchemy, Alembic, RQ or jira; each command imports what it uses.

@@ -115,7 +115,7 @@ def check_writer(deps: Dependencies) -> Check:
 
 
 def check_jira(deps: Dependencies) -> Check:
-    """The preflight of the project (DESIGN §10): JIRA_PROJECT for doctor, the channel's in Slack."""
+    """The preflight of the project (docs/design.md §10): JIRA_PROJECT for doctor, the channel's in Slack."""
     if deps.jira is None:
         return Check("Jira", True, "not configured (JIRA_URL is empty): approved tickets wait, and the CSV export "
                                    "works", skipped=True)

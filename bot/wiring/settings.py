@@ -1,4 +1,4 @@
-"""Settings, read once from the environment by the entry points (DESIGN §3)."""
+"""Settings, read once from the environment by the entry points (docs/design.md §3)."""
 
 from __future__ import annotations
 
