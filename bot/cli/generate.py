@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot.cli import exit_codes
 from bot.cli.files import CollectedFiles, collect_files
 from bot.cli.progress import TerminalProgress
 from bot.cli.report import (
@@ -22,6 +21,7 @@ from bot.cli.report import (
     problem_counts,
 )
 from bot.cli.state import KEEP_RUNS, describe_database, run_key
+from bot.wiring import exit_codes
 from bot.wiring.bootstrap import Services, UnavailableWriter, bootstrap
 from bot.wiring.settings import MERGE_THRESHOLD_MAX, Settings
 from integrations.spec.reader import read_upload

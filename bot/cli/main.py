@@ -16,7 +16,7 @@ from dataclasses import replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from bot.cli import exit_codes
+from bot.wiring import exit_codes
 from bot.wiring.settings import Settings, SettingsError
 
 EXIT_OK, EXIT_UNUSABLE = exit_codes.OK, exit_codes.USAGE

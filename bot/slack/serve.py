@@ -21,6 +21,7 @@ from slack_bolt import App, BoltRequest
 from bot.slack.fast_ack import FastAck
 from bot.slack.listener_pool import LISTENER_PROCESSES, QUEUE_LIMIT, ListenerPool
 from bot.slack.request_gate import MAX_BODY_BYTES, GateAnswer, SlackRequestGate
+from bot.wiring import exit_codes
 from bot.wiring.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,7 @@ def run_serve(settings: Settings) -> int:
     if problems:
         print("ticketbot serve cannot start; fix these settings:\n" + "\n".join(f"  - {p}" for p in problems),
               file=sys.stderr)
-        return 2
+        return exit_codes.USAGE
     socket_mode = bool(settings.slack_app_token)
     pool = ListenerPool(_env_int("TICKETBOT_LISTENER_PROCESSES", LISTENER_PROCESSES),
                         queue_limit=_env_int("TICKETBOT_LISTENER_QUEUE_LIMIT", QUEUE_LIMIT))
