@@ -21,6 +21,7 @@ from pathlib import Path
 
 from integrations.jira.gateway import JiraGateway
 from integrations.writers.template import TemplateWriter
+from jobs.conversation.uploads import upload_fields
 from jobs.generation.service import ProcessingConfig, ProcessingService
 from jobs.publishing.service import PublishingConfig, PublishingService
 from jobs.tasks.job_queue import InlineQueue
@@ -47,7 +48,8 @@ def generated_session(uow_factory: UnitOfWorkFactory) -> int:
         for path in sorted(VA_GOV.glob("*.csv")):
             data = path.read_bytes()
             digest = hashlib.sha256(data).hexdigest()
-            uow.uploads.add(session.id, file_id=f"F{digest[:12]}", name=path.name, content_hash=digest, data=data)
+            uow.uploads.add(session.id, **upload_fields(path.name, data, file_id=f"F{digest[:12]}",
+                                                        uploaded_by="bench"))
         uow.commit()
         session_id = session.id
     processing.generate_tickets(session_id, requested_by="bench", start_anyway=True)
