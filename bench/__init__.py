@@ -1,1 +1,1 @@
-"""Benchmarks: `make bench` runs them all and prints each figure beside its DESIGN §12 target."""
+"""Benchmarks: `make bench` runs them all and prints each figure beside its docs/design.md §12 target."""

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
-TARGET_PARSE_S = 1.0  # DESIGN §12: the VA.gov spec parsed, validated and planned "well under a second"
-TARGET_WORKER_MB = 200.0  # DESIGN §12: worker peak memory for the VA.gov spec
+TARGET_PARSE_S = 1.0  # docs/design.md §12: the VA.gov spec parsed, validated and planned "well under a second"
+TARGET_WORKER_MB = 200.0  # docs/design.md §12: worker peak memory for the VA.gov spec
 
 Row = tuple[str, str, str, bool]
 

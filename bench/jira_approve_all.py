@@ -2,7 +2,7 @@
 
 The whole path of a Slack approve-all, in one process: the spec is planned and written (template
 writer) into a fresh database, then `PublishingService.approve_all` pushes every ticket through the
-real gateway and `jira` library to the fake Jira over loopback. Checked against DESIGN §12: approve-all
+real gateway and `jira` library to the fake Jira over loopback. Checked against docs/design.md §12: approve-all
 of N tickets uses ≤ ⌈N/50⌉ create requests plus one per new epic, plus the links.
 
 Run alone: python -m bench.jira_approve_all [--flavor cloud|server] [--latency 0.05]   (prints one JSON line)
@@ -21,6 +21,7 @@ from pathlib import Path
 
 from integrations.jira.gateway import JiraGateway
 from integrations.writers.template import TemplateWriter
+from jobs.conversation.uploads import upload_fields
 from jobs.generation.service import ProcessingConfig, ProcessingService
 from jobs.publishing.service import PublishingConfig, PublishingService
 from jobs.tasks.job_queue import InlineQueue
@@ -47,7 +48,8 @@ def generated_session(uow_factory: UnitOfWorkFactory) -> int:
         for path in sorted(VA_GOV.glob("*.csv")):
             data = path.read_bytes()
             digest = hashlib.sha256(data).hexdigest()
-            uow.uploads.add(session.id, file_id=f"F{digest[:12]}", name=path.name, content_hash=digest, data=data)
+            uow.uploads.add(session.id, **upload_fields(path.name, data, file_id=f"F{digest[:12]}",
+                                                        uploaded_by="bench"))
         uow.commit()
         session_id = session.id
     processing.generate_tickets(session_id, requested_by="bench", start_anyway=True)

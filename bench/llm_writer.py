@@ -1,4 +1,4 @@
-"""The OpenAI writer on the VA.gov spec against the local fake OpenAI server at a fixed latency (DESIGN §12).
+"""The OpenAI writer on the VA.gov spec against the local fake OpenAI server at a fixed latency (docs/design.md §12).
 
 Each ticket is one real HTTP round trip through the `openai` client to a fake that waits `--latency`
 seconds before answering; wall time of `write_tickets` is compared with the target
@@ -30,7 +30,7 @@ SITE = SiteContext("VA.gov", "Veterans' information: benefits, health care facil
 
 
 def target_s(tickets: int, concurrency: int, latency: float) -> float:
-    """DESIGN §12: wall time ≤ 1.15 × ⌈N/C⌉·L + 2 s."""
+    """docs/design.md §12: wall time ≤ 1.15 × ⌈N/C⌉·L + 2 s."""
     return 1.15 * math.ceil(tickets / concurrency) * latency + 2.0
 
 

@@ -181,7 +181,7 @@ def main() -> int:
     parser.add_argument("--trials", type=int, default=5, help="100 MB posts of each kind")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from bot.slack.serve import HTTP_THREADS
+    from bot.wiring.settings import Settings
     from tests.support.slack import BOT_TOKEN, SIGNING_SECRET, ServeProcess, free_port, slack_env
 
     name = f"ticketbot_bench_{secrets.token_hex(4)}"
@@ -197,7 +197,7 @@ def main() -> int:
     fake_process.start()
     fake = RemoteFake(receive.recv())
     bare_port, bare_ready = free_port(), context.Event()
-    bare = context.Process(target=_bare_bolt, args=(bare_port, fake.base_url, SIGNING_SECRET, HTTP_THREADS,
+    bare = context.Process(target=_bare_bolt, args=(bare_port, fake.base_url, SIGNING_SECRET, Settings().http_threads,
                                                     bare_ready), daemon=True)
     bare.start()
     serve = None

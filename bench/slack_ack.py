@@ -3,7 +3,7 @@
 Starts a fake Slack Web API, `ticketbot serve` (HTTP mode) and one `ticketbot worker` on the machine's
 PostgreSQL and Redis, then:
 1. sends signed slash commands and event_callback envelopes, 50 at a time, timing each answer
-   (DESIGN §12: p99 ≤ 50 ms with 50 concurrent requests);
+   (docs/design.md §12: p99 ≤ 50 ms with 50 concurrent requests);
 2. uploads the VA.gov spec, starts it and counts the chat.update calls on the progress message and
    the drafts posted per second (Slack's pace: about 1 message/s per channel);
 3. runs a smaller spec while the fake answers every 10th chat.postMessage with 429 (Retry-After 1),

@@ -24,6 +24,7 @@ from sqlalchemy import create_engine, text
 
 from bench.synthetic import load_dir, multiply
 from integrations.writers.template import TemplateWriter
+from jobs.conversation.uploads import upload_fields
 from jobs.generation.service import ProcessingService
 from jobs.tasks.rq_queue import RQJobQueue
 from storage.database import make_engine, make_session_factory
@@ -80,7 +81,7 @@ def measure(copies: int, extra_env: dict[str, str], writer_concurrency: int) -> 
             session = uow.sessions.add(channel_id="CBENCH", site_name="VA.gov")
             for file_name, data in files.items():
                 digest = hashlib.sha256(data).hexdigest()
-                uow.uploads.add(session.id, file_id=digest[:20], name=file_name, content_hash=digest, data=data)
+                uow.uploads.add(session.id, **upload_fields(file_name, data, file_id=digest[:20], uploaded_by="bench"))
             uow.commit()
             session_id = session.id
         log = open(os.environ.get("TICKETBOT_BENCH_WORKER_LOG", os.devnull), "ab")  # noqa: SIM115

@@ -10,7 +10,7 @@ from integrations.spec.reader import SpecRow
 
 
 class Group(StrEnum):
-    """Ticket groups, in the order they are worked on (DESIGN §6); one Jira epic each."""
+    """Ticket groups, in the order they are worked on (docs/design.md §6); one Jira epic each."""
 
     FOUNDATION = "Foundation"  # modules, languages, shared storages, Behat set-up, what Drupal provides
     CONTENT = "Content"
@@ -236,7 +236,7 @@ class WrittenTicket:
     content: TicketContent
 
     def to_dict(self) -> dict[str, object]:
-        """The tickets.json item (DESIGN §4)."""
+        """The tickets.json item (docs/design.md §4)."""
         return {
             "key": self.brief.key,
             "group": self.brief.group.value,

@@ -1,4 +1,4 @@
-"""Errors of the use cases, each with the category that decides what happens next (DESIGN §8)."""
+"""Errors of the use cases, each with the category that decides what happens next (docs/design.md §8)."""
 
 from __future__ import annotations
 

@@ -65,7 +65,7 @@ ACTIVE_TASK_STATES = ("queued", "running")
 
 
 class SessionRecord(Base):
-    """One spec, one thread: uploads collected, then generated into tickets (DESIGN §8)."""
+    """One spec, one thread: uploads collected, then generated into tickets (docs/design.md §8)."""
 
     __tablename__ = "sessions"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -281,7 +281,7 @@ class ChannelSettingsRecord(Base):
 
 
 class JiraEpicRecord(Base):
-    """One epic per (project, site, group), reused by later sessions of the same site (DESIGN §10)."""
+    """One epic per (project, site, group), reused by later sessions of the same site (docs/design.md §10)."""
 
     __tablename__ = "jira_epics"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -355,7 +355,7 @@ class TicketRepository:
 
 
 class JiraEpicRepository:
-    """One epic per (project, site, group), shared by every session of the site (DESIGN §10)."""
+    """One epic per (project, site, group), shared by every session of the site (docs/design.md §10)."""
 
     def __init__(self, db: Session) -> None:
         self.db = db

@@ -1,4 +1,4 @@
-"""tickets.json and problems.json: the DESIGN §4 contract, and text that round-trips."""
+"""tickets.json and problems.json: the docs/design.md §4 contract, and text that round-trips."""
 
 from __future__ import annotations
 

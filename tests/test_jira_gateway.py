@@ -1,6 +1,6 @@
 """The Jira gateway with the real `jira` library against the fake Jira server (Cloud and Server/DC).
 
-Covers the link direction (DESIGN §10), the payloads of both flavours, and the gateway's share of fault
+Covers the link direction (docs/design.md §10), the payloads of both flavours, and the gateway's share of fault
 rows J1–J5 and X1 of ../shared/reference/reliability-security.md §3.
 """
 

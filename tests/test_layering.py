@@ -1,4 +1,4 @@
-"""The import directions of DESIGN §1: nothing imports bot; storage and integrations import nothing of ours.
+"""The import directions of docs/design.md §1: nothing imports bot; storage and integrations import nothing of ours.
 
 Inside jobs/, no module joins an import cycle that is not listed below as one that stands today; inside
 bot/, no module joins any.

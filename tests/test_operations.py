@@ -22,7 +22,7 @@ def cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str
 def test_doctor_names_what_is_wrong(pg_url: str, redis_url: str, tmp_path: Path) -> None:
     env = worker_env(pg_url, redis_url)
     no_worker = cli(["doctor"], env)
-    assert no_worker.returncode == 1
+    assert no_worker.returncode == 3  # a service failed: README's exit codes
     assert "✓ Database: postgresql, schema 0005 (the newest)" in no_worker.stdout
     assert "✗ Redis: queue ticketbot-test: 0 waiting, 0 worker(s) — start `ticketbot worker`" in no_worker.stdout
     assert "– Slack: not configured" in no_worker.stdout
@@ -36,7 +36,7 @@ def test_doctor_names_what_is_wrong(pg_url: str, redis_url: str, tmp_path: Path)
     assert healthy.returncode == 0, healthy.stdout
     broken = cli(["doctor"], dict(env, DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:1/none",
                                   REDIS_URL="redis://127.0.0.1:1/0"))
-    assert broken.returncode == 1
+    assert broken.returncode == 3
     assert "cannot reach the database" in broken.stdout and "cannot reach Redis" in broken.stdout
 
 

@@ -1,4 +1,4 @@
-"""Approve-all of the VA.gov spec against the fake Jira: the request budget of DESIGN §12.
+"""Approve-all of the VA.gov spec against the fake Jira: the request budget of docs/design.md §12.
 
 ≤ ⌈N/50⌉ create requests for N tickets, plus one per new epic, plus the links; nothing created twice.
 """

@@ -61,3 +61,15 @@ def test_the_drupal_version_defaults_to_11_and_is_checked() -> None:
     assert Settings.from_env({"TICKETBOT_DRUPAL_VERSION": "10"}).drupal_version == 10
     with pytest.raises(SettingsError, match="TICKETBOT_DRUPAL_VERSION='eleven'"):
         Settings.from_env({"TICKETBOT_DRUPAL_VERSION": "eleven"})
+
+
+def test_serve_reads_its_tuning_through_settings_like_everything_else() -> None:
+    settings = Settings.from_env({"TICKETBOT_HOST": "127.0.0.1", "TICKETBOT_HTTP_THREADS": "4",
+                                  "TICKETBOT_LISTENER_PROCESSES": "3", "TICKETBOT_LISTENER_QUEUE_LIMIT": "50"})
+    assert (settings.host, settings.http_threads, settings.listener_processes, settings.listener_queue_limit) == (
+        "127.0.0.1", 4, 3, 50)
+    assert (Settings().host, Settings().http_threads, Settings().listener_processes) == ("0.0.0.0", 8, 2)
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"TICKETBOT_HTTP_THREADS": "0", "TICKETBOT_LISTENER_PROCESSES": "many"})
+    assert "TICKETBOT_HTTP_THREADS='0'" in str(refused.value) and "TICKETBOT_LISTENER_PROCESSES='many'" in str(
+        refused.value)

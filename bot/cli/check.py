@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import TextIO
 
-from bot.cli import exit_codes
 from bot.cli.files import collect_files
 from bot.cli.report import dependency_counts, group_counts, print_json, print_problems, problem_counts
+from bot.wiring import exit_codes
 from jobs.planning import plan_uploads
 
 

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot.cli import exit_codes
 from bot.cli.files import CollectedFiles, collect_files
 from bot.cli.progress import TerminalProgress
 from bot.cli.report import (
@@ -22,10 +21,11 @@ from bot.cli.report import (
     problem_counts,
 )
 from bot.cli.state import KEEP_RUNS, describe_database, run_key
+from bot.wiring import exit_codes
 from bot.wiring.bootstrap import Services, UnavailableWriter, bootstrap
 from bot.wiring.settings import MERGE_THRESHOLD_MAX, Settings
-from integrations.spec.reader import read_upload
 from integrations.tickets import SiteContext, Usage
+from jobs.conversation.uploads import upload_fields
 from jobs.errors import Category, ProcessingError
 from jobs.generation.outputs import OutputNotWritable, check_writable, write_outputs
 from jobs.generation.service import ProcessingStatus
@@ -233,14 +233,9 @@ def create_session(services: Services, key: str, files: Sequence[UploadedFile], 
         session = uow.sessions.add(channel_id=key, site_name=site.name, site_description=site.description,
                                    created_by="cli")
         for upload in files:
-            read = read_upload(upload.name, upload.data)
             digest = hashlib.sha256(upload.data).hexdigest()
-            uow.uploads.add(
-                session.id, file_id=f"cli-{digest[:16]}-{upload.name}"[:64], name=upload.name,
-                content_hash=digest, data=upload.data, uploaded_by="cli",
-                sheets=[{"kind": s.kind.value, "name": s.name, "rows": len(s.rows)} for s in read.sheets],
-                problems=[p.to_dict() for p in read.problems],
-            )
+            uow.uploads.add(session.id, **upload_fields(upload.name, upload.data, uploaded_by="cli",
+                                                        file_id=f"cli-{digest[:16]}-{upload.name}"))
         uow.commit()
         return session.id
 

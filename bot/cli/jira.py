@@ -6,8 +6,8 @@ import time
 from dataclasses import replace
 from typing import TextIO
 
-from bot.cli import exit_codes
 from bot.cli.progress import TerminalProgress
+from bot.wiring import exit_codes
 from bot.wiring.bootstrap import Services
 from bot.wiring.settings import Settings
 from integrations.urls import display_url

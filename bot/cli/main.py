@@ -1,4 +1,4 @@
-"""The `ticketbot` command line (DESIGN §4). Thin: parse, load settings, wire services, call them.
+"""The `ticketbot` command line (docs/design.md §4). Thin: parse, load settings, wire services, call them.
 
 Only the standard library and our settings are imported here: `ticketbot --help` and `--version`
 must not pay for SQLAlchemy, Alembic, RQ or jira; each command imports what it uses.
@@ -16,7 +16,7 @@ from dataclasses import replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from bot.cli import exit_codes
+from bot.wiring import exit_codes
 from bot.wiring.settings import Settings, SettingsError
 
 EXIT_OK, EXIT_UNUSABLE = exit_codes.OK, exit_codes.USAGE

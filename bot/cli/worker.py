@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 def run_worker(settings: Settings, *, burst: bool = False) -> int:
     from redis.exceptions import RedisError
 
-    from bot.cli.exit_codes import INTEGRATION
+    from bot.wiring.exit_codes import INTEGRATION
 
     services = bootstrap(settings, inline=False)  # migrates the database first (serialised)
     try:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import signal
 import sys
 import threading
@@ -19,8 +18,9 @@ from typing import Any
 from slack_bolt import App, BoltRequest
 
 from bot.slack.fast_ack import FastAck
-from bot.slack.listener_pool import LISTENER_PROCESSES, QUEUE_LIMIT, ListenerPool
+from bot.slack.listener_pool import ListenerPool
 from bot.slack.request_gate import MAX_BODY_BYTES, GateAnswer, SlackRequestGate
+from bot.wiring import exit_codes
 from bot.wiring.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"  # liveness: this process and its listener processes run
 READY_PATH = "/readyz"  # readiness: the database and Redis answer too
-HTTP_THREADS = 8  # waitress threads (TICKETBOT_HTTP_THREADS); an acknowledgement is about a millisecond of work
 SWITCH_INTERVAL_S = 0.001
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -111,10 +110,9 @@ def run_serve(settings: Settings) -> int:
     if problems:
         print("ticketbot serve cannot start; fix these settings:\n" + "\n".join(f"  - {p}" for p in problems),
               file=sys.stderr)
-        return 2
+        return exit_codes.USAGE
     socket_mode = bool(settings.slack_app_token)
-    pool = ListenerPool(_env_int("TICKETBOT_LISTENER_PROCESSES", LISTENER_PROCESSES),
-                        queue_limit=_env_int("TICKETBOT_LISTENER_QUEUE_LIMIT", QUEUE_LIMIT))
+    pool = ListenerPool(settings.listener_processes, queue_limit=settings.listener_queue_limit)
     services = bootstrap(settings, inline=False)  # migrates the database first (serialised)
     bot = build_bot(services)
     workspace = workspace_gate(bot)
@@ -131,7 +129,7 @@ def run_serve(settings: Settings) -> int:
 
     import waitress
 
-    host = os.environ.get("TICKETBOT_HOST", "0.0.0.0")
+    host = settings.host
     if socket_mode:
         # No Slack traffic over HTTP, but container health checks still need /healthz and /readyz.
         probes = threading.Thread(target=waitress.serve, kwargs={
@@ -148,7 +146,7 @@ def run_serve(settings: Settings) -> int:
     # every 5 ms keeps a burst of them from waiting on one another.
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" at every burst
-    threads = _env_int("TICKETBOT_HTTP_THREADS", HTTP_THREADS)
+    threads = settings.http_threads
     log.warning("ticketbot serve: HTTP on %s:%s (POST %s, GET %s)", host, settings.port, EVENTS_PATH, HEALTH_PATH)
     gate = SlackRequestGate(str(settings.slack_signing_secret))
     from bot.slack.listeners.commands import answer_in_acknowledgement
@@ -161,8 +159,3 @@ def run_serve(settings: Settings) -> int:
                    threads=threads, connection_limit=500, channel_timeout=30, max_request_body_size=MAX_BODY_BYTES,
                    ident="ticketbot")
     return 0
-
-
-def _env_int(name: str, default: int) -> int:
-    text_value = os.environ.get(name, "").strip()
-    return int(text_value) if text_value.isdigit() and int(text_value) > 0 else default

@@ -1,4 +1,4 @@
-"""Build the services of one process from its settings, once (DESIGN §1)."""
+"""Build the services of one process from its settings, once (docs/design.md §1)."""
 
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.wiring import exit_codes
 from bot.wiring.settings import Settings
 from integrations.urls import display_url
 
@@ -115,7 +116,7 @@ def check_writer(deps: Dependencies) -> Check:
 
 
 def check_jira(deps: Dependencies) -> Check:
-    """The preflight of the project (DESIGN §10): JIRA_PROJECT for doctor, the channel's in Slack."""
+    """The preflight of the project (docs/design.md §10): JIRA_PROJECT for doctor, the channel's in Slack."""
     if deps.jira is None:
         return Check("Jira", True, "not configured (JIRA_URL is empty): approved tickets wait, and the CSV export "
                                    "works", skipped=True)
@@ -207,13 +208,13 @@ def services_dependencies(services: Services, jira_project: str | None = None) -
 
 
 def run_doctor(settings: Settings) -> int:
-    """`ticketbot doctor`: one line per check; exit 1 when one fails."""
+    """`ticketbot doctor`: one line per check; exit 3 (a service failed or cannot be reached) when one fails."""
     with own_dependencies(settings) as deps:
         results = run_checks(deps)
     for result in results:
         mark = "–" if result.skipped else ("✓" if result.ok else "✗")
         print(f"{mark} {result.name}: {result.detail}")
-    return 0 if all(r.ok for r in results) else 1
+    return exit_codes.OK if all(r.ok for r in results) else exit_codes.INTEGRATION
 
 
 def check_services(services: Services, jira_project: str | None = None) -> list[Check]:

@@ -1,4 +1,4 @@
-"""Logging: one line per event, with the job's ids, and never a secret (DESIGN §11).
+"""Logging: one line per event, with the job's ids, and never a secret (docs/design.md §11).
 
 Every line of every logger (ours, Bolt's, the Slack SDK's, the jira library's, RQ's) goes through the
 one handler installed here, and its one filter redacts before anything is formatted: the exact values

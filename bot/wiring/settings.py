@@ -1,4 +1,4 @@
-"""Settings, read once from the environment by the entry points (DESIGN §3)."""
+"""Settings, read once from the environment by the entry points (docs/design.md §3)."""
 
 from __future__ import annotations
 
@@ -43,6 +43,11 @@ class Settings:
     slack_api_url: str = "https://slack.com/api/"
     slack_file_hosts: tuple[str, ...] = ("files.slack.com",)
     port: int = 3000
+    # `ticketbot serve`: where it listens, its HTTP threads, its listener processes and their queue.
+    host: str = "0.0.0.0"
+    http_threads: int = 8  # an acknowledgement is about a millisecond of work
+    listener_processes: int = 2
+    listener_queue_limit: int = 10_000
     channels: tuple[str, ...] = ()
     approvers: tuple[str, ...] = ()
     admins: tuple[str, ...] = ()  # always approvers; the only ones who change a channel's approver list once set
@@ -185,6 +190,10 @@ class Settings:
             slack_api_url=url("SLACK_API_URL", cls.slack_api_url, ("https", "http")),
             slack_file_hosts=hosts,
             port=integer("PORT", 3000, 1, 65535),
+            host=get("TICKETBOT_HOST", cls.host),
+            http_threads=integer("TICKETBOT_HTTP_THREADS", cls.http_threads, 1, 256),
+            listener_processes=integer("TICKETBOT_LISTENER_PROCESSES", cls.listener_processes, 1, 64),
+            listener_queue_limit=integer("TICKETBOT_LISTENER_QUEUE_LIMIT", cls.listener_queue_limit, 1, 1_000_000),
             channels=id_list("TICKETBOT_CHANNELS", CHANNEL_ID, "a Slack channel ID (like C0123ABCD)"),
             approvers=id_list("TICKETBOT_APPROVERS", USER_ID, "a Slack user ID (like U0123ABCD)"),
             admins=id_list("TICKETBOT_ADMINS", USER_ID, "a Slack user ID (like U0123ABCD)"),

@@ -1,4 +1,4 @@
-"""tickets.json (the DESIGN §4 contract) and problems.json, as text."""
+"""tickets.json (the docs/design.md §4 contract) and problems.json, as text."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from integrations.spec.problems import Problem
 from integrations.tickets import WrittenTicket
 
-# The keys of one tickets.json item, in order: the DESIGN §4 contract first, then the additions
+# The keys of one tickets.json item, in order: the docs/design.md §4 contract first, then the additions
 # (acceptance criteria, estimate, open questions, risks); tests hold the renderer to exactly these.
 CONTRACT_KEYS = ("key", "group", "title", "user_story", "analysis", "verification", "depends_on", "sources")
 TICKET_KEYS = (*CONTRACT_KEYS, "acceptance", "estimate", "open_questions", "risks")

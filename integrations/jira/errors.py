@@ -1,4 +1,4 @@
-"""Errors of the Jira gateway, each with the category that decides what happens next (DESIGN §8).
+"""Errors of the Jira gateway, each with the category that decides what happens next (docs/design.md §8).
 
 The gateway translates every library and HTTP failure into one of these at the boundary. `message` is
 plain words for a Slack user and never holds a secret; `details` is for the logs (status, path, Jira's
@@ -43,7 +43,7 @@ class JiraOutcomeUnknown(JiraTemporary):
     """A write was sent but its answer was lost (connection reset, timeout, 5xx after sending).
 
     Jira may or may not have done it. A create in this state is never sent again blindly: it is
-    reconciled by its unique label first (DESIGN §10).
+    reconciled by its unique label first (docs/design.md §10).
     """
 
 

@@ -49,7 +49,7 @@ SUMMARY_LIMIT = 255
 
 
 def blocks_link(blocker: str | None, blocked: str | None) -> dict[str, dict[str, str]]:
-    """The two sides of a dependency link "blocker blocks blocked" (DESIGN §10), for any link request.
+    """The two sides of a dependency link "blocker blocks blocked" (docs/design.md §10), for any link request.
 
     For `POST issueLink` with type Blocks, `{"inwardIssue": A, "outwardIssue": B}` is what Jira shows as
     "A blocks B" (observed behaviour, the opposite of a literal reading of the REST reference;

@@ -34,7 +34,7 @@ NEEDED_PERMISSIONS = ("BROWSE_PROJECTS", "CREATE_ISSUES", "LINK_ISSUES")
 
 @dataclass(frozen=True)
 class JiraOptions:
-    """What to create where: DESIGN §3's JIRA_* settings other than the URL and credentials."""
+    """What to create where: docs/design.md §3's JIRA_* settings other than the URL and credentials."""
 
     project: str
     issue_type: str = "Story"

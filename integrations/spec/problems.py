@@ -7,7 +7,7 @@ from enum import StrEnum
 
 
 class Level(StrEnum):
-    """How much of the input a problem costs (DESIGN §5)."""
+    """How much of the input a problem costs (docs/design.md §5)."""
 
     FILE_ERROR = "file_error"  # the file is refused whole
     ROW_ERROR = "row_error"  # the row is left out

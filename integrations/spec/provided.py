@@ -1,4 +1,4 @@
-"""Configuration Drupal core, its Standard profile and common contributed modules install (DESIGN §6).
+"""Configuration Drupal core, its Standard profile and common contributed modules install (docs/design.md §6).
 
 A spec row naming one of these is not a "Create" ticket (the machine name is taken as soon as the
 module is on) but an item to confirm and adjust, or to extend where the spec adds displays or grants

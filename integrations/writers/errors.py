@@ -2,7 +2,7 @@
 
 A bad answer from the model is not an error: the writer falls back to the template text for that
 ticket and says why in `TicketContent.fallback_reason`. These exceptions mean no ticket can be written
-right now; `category` tells the caller what to do, in the words of DESIGN §8.
+right now; `category` tells the caller what to do, in the words of docs/design.md §8.
 """
 
 from __future__ import annotations

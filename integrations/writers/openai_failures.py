@@ -1,4 +1,4 @@
-"""What an `openai` library error means for the writer: retry, give up on one ticket, or stop (DESIGN §8).
+"""What an `openai` library error means for the writer: retry, give up on one ticket, or stop (docs/design.md §8).
 
 Every message here is plain words for a Slack user. None repeats the server's text for a rejected
 key (OpenAI echoes part of the key back), and any server text that is repeated is scrubbed of keys.

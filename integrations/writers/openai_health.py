@@ -1,4 +1,4 @@
-"""A cheap real call that says in plain words whether the OpenAI writer can work now (DESIGN §4 doctor, §7)."""
+"""A cheap real call that says in plain words whether the OpenAI writer can work now (docs/design.md §4 doctor, §7)."""
 
 from __future__ import annotations
 

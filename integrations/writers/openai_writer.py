@@ -1,4 +1,5 @@
-"""The OpenAI ticket writer: chat completions with a strict JSON schema, bounded in time, safe to share (DESIGN §7).
+"""The OpenAI ticket writer: chat completions with a strict JSON schema, bounded in time, safe to share
+(docs/design.md §7).
 
 One `OpenAI` client (sync, thread-safe) serves every thread; the library's own retries are off
 (`max_retries=0`) so that every wait and attempt is ours and the time one ticket may take is known:

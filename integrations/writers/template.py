@@ -1,4 +1,4 @@
-"""The offline ticket writer: deterministic text made from the brief alone, no network (DESIGN §7)."""
+"""The offline ticket writer: deterministic text made from the brief alone, no network (docs/design.md §7)."""
 
 from __future__ import annotations
 

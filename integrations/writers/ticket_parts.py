@@ -1,4 +1,4 @@
-"""The code-made parts of every ticket, whichever writer writes the prose (DESIGN §7).
+"""The code-made parts of every ticket, whichever writer writes the prose (docs/design.md §7).
 
 Spec notes verbatim, what recognisable notes mean, Given/When/Then acceptance criteria, the estimate,
 open questions for the product owner, gotchas the tables imply, and the checks that belong to this

@@ -178,12 +178,7 @@ class UploadService:
                                                   "reason": exc.message})
                 uow.commit()
         else:
-            result = read_upload(name, data)
-            fields = dict(
-                file_id=file_id, name=name[:255], content_hash=hashlib.sha256(data).hexdigest(), data=data,
-                sheets=[{"kind": s.kind.value, "name": s.name, "rows": len(s.rows)} for s in result.sheets],
-                problems=[p.to_dict() for p in result.problems], uploaded_by=shared.user,
-            )
+            fields = upload_fields(name, data, file_id=file_id, uploaded_by=shared.user)
             for _ in range(3):
                 try:
                     self._store(upload, fields)
@@ -215,3 +210,14 @@ class UploadService:
         if thread_ts is None:
             self._root_thread(session_id, shared)
         upload.session_id = session_id
+
+
+def upload_fields(name: str, data: bytes, *, file_id: str, uploaded_by: str) -> dict[str, Any]:
+    """What an upload row holds, however the file came (Slack, the CLI, a test): the file and its hash,
+    and the sheets and problems reading it found, for the upload reply and `errors`."""
+    result = read_upload(name, data)
+    return dict(
+        file_id=file_id[:64], name=name[:255], content_hash=hashlib.sha256(data).hexdigest(), data=data,
+        sheets=[{"kind": s.kind.value, "name": s.name, "rows": len(s.rows)} for s in result.sheets],
+        problems=[p.to_dict() for p in result.problems], uploaded_by=uploaded_by,
+    )

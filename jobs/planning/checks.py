@@ -1,4 +1,4 @@
-"""Verification checks and Behat blocks for one ticket, made from its spec rows (DESIGN §7).
+"""Verification checks and Behat blocks for one ticket, made from its spec rows (docs/design.md §7).
 
 Checks use the Drupal Spec Tool's phrasing and its Behat column semantics (Required/blank, a number or
 Unlimited, Translatable/blank), whichever sheet layout the rows came from. Behat blocks hold only this

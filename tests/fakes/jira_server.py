@@ -23,7 +23,7 @@ project and issue type, fields on the create screen, required fields, one-line s
 and plain strings on v2, labels without spaces, parents that are epics, links to issues that exist.
 
 Links are stored as (type, inward, outward) and shown the way Jira shows them: `inward` is the issue
-that "blocks" for type Blocks (DESIGN §10). Scripted replies (`Reply.*`) are consumed one per request
+that "blocks" for type Blocks (docs/design.md §10). Scripted replies (`Reply.*`) are consumed one per request
 of a kind (`KINDS`); standing knobs: `search_lag_s` and `search_misses` (index lag by time, or by a count
 of searches: tests use the count, which no machine's speed changes), `refuse` (a predicate refusing some issues
 every time), `auth` ("ok", "reject" → 401, "forbid" → 403), `latency_s`, `permissions`, `screens`,

@@ -12,6 +12,7 @@ from integrations.tickets import SiteContext, TicketBrief, TicketContent, Usage
 from integrations.writers.base import WriterHealth
 from integrations.writers.errors import WriterUnavailable
 from integrations.writers.template import TemplateWriter
+from jobs.conversation.uploads import upload_fields
 from jobs.generation.notify import ProgressUpdate, RunOutcome
 from jobs.generation.service import GENERATE_JOB, ProcessingConfig, ProcessingService
 from jobs.tasks.job_queue import InlineQueue, JobQueue
@@ -120,5 +121,6 @@ def new_session(uow_factory: UnitOfWorkFactory, files: dict[str, bytes] | None =
 
 
 def add_upload(uow, session_id: int, name: str, data: bytes) -> None:  # type: ignore[no-untyped-def]
+    """Stored as Slack uploads and the CLI store them (jobs/conversation/uploads.py: upload_fields)."""
     digest = hashlib.sha256(data).hexdigest()
-    uow.uploads.add(session_id, file_id=f"F{digest[:10]}{name}"[:64], name=name, content_hash=digest, data=data)
+    uow.uploads.add(session_id, **upload_fields(name, data, file_id=f"F{digest[:10]}{name}", uploaded_by="U0TEST"))
