@@ -248,6 +248,26 @@ def test_a_resumed_run_skips_its_checkpoints(tmp_path: Path) -> None:
     assert engine.service.get_processing_status(session_id).task_status == "completed"
 
 
+def test_a_run_whose_lease_was_taken_over_does_not_complete_the_task(engine: Engine) -> None:
+    """Another worker took the task over after the last ticket was stored: this copy's ending changes nothing."""
+    engine.service.queue = HoldingQueue()
+    session_id = new_session(engine.uow_factory)
+    started = engine.service.generate_tickets(session_id)
+
+    def taken_over_after_the_last_ticket(percentage: float, stage: str, details: dict[str, object]) -> None:
+        if percentage == 100.0:
+            with engine.uow_factory() as uow:
+                uow.tasks.get(started.task_id).lease_owner = "another-worker:1234"
+                uow.commit()
+
+    engine.service.execute_ticket_generation(session_id, started.task_id, taken_over_after_the_last_ticket, "me")
+    with engine.uow_factory() as uow:
+        task = uow.tasks.get(started.task_id)
+        assert (task.status, task.lease_owner, task.finished_at) == ("running", "another-worker:1234", None)
+        assert uow.sessions.get(session_id).status == "processing"
+    assert engine.notifier.outcomes == []  # the copy holding the lease tells the thread how it ended
+
+
 def test_a_job_for_a_task_leased_by_a_live_worker_does_nothing(engine: Engine) -> None:
     from datetime import timedelta
 

@@ -11,7 +11,6 @@ import contextlib
 import logging
 import time
 import traceback
-import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -25,8 +24,9 @@ from jobs.errors import Category, LeaseLost, ProcessingError, RetryLater
 from jobs.generation.notify import ProgressUpdate, RunOutcome
 from jobs.generation.writing import GenerationCancelled, write_tickets
 from jobs.tasks.faults import fault_point
-from jobs.tasks.lease import LeaseKeeper
-from storage.models import TicketRecord
+from jobs.tasks.task_run import TaskRun
+from storage.models import TaskRecord, TicketRecord
+from storage.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from jobs.generation.service import ProcessingService, ProgressCallback
@@ -44,24 +44,22 @@ class GenerationRun:
         self.session_id = session_id
         self.task_id = task_id
         self.progress_callback = progress_callback
-        self.owner = f"{worker_id}:{uuid.uuid4().hex[:8]}"
+        self.task = TaskRun(uow_factory=service.uow_factory, clock=service.clock, lease_s=service.config.lease_s,
+                            task_id=task_id, worker_id=worker_id)
         self.cancel_checked_at = 0.0
         self.cancelled = False
         self.usage = Usage()
         self.fallbacks = 0
-        self.lease: LeaseKeeper | None = None
         self.group_positions: dict[str, tuple[int, int]] = {}
 
     # ---- the run ----------------------------------------------------------------------------------
 
     def execute(self) -> None:
-        if not self._claim():
+        if not self.task.claim():
             return
-        config = self.service.config
+        fault_point("after_claim")
         try:
-            with LeaseKeeper(self.service.uow_factory, self.task_id, self.owner, config.lease_s,
-                             self.service.clock) as lease:
-                self.lease = lease
+            with self.task.heartbeat():
                 self._run()
         except LeaseLost:
             log.warning("task %s: another worker holds the lease now; stopping", self.task_id)
@@ -86,21 +84,6 @@ class GenerationRun:
                 Category.ADMIN_REQUIRED, {"exception": repr(exc), "traceback": traceback.format_exc()},
             ))
             raise
-
-    def _claim(self) -> bool:
-        service = self.service
-        with service.uow_factory() as uow:
-            task = uow.tasks.get(self.task_id)
-            if task.status not in ("queued", "running"):
-                log.info("task %s is %s; nothing to do", self.task_id, task.status)
-                return False
-            until = service.clock() + timedelta(seconds=service.config.lease_s)
-            if not uow.tasks.claim_lease(self.task_id, self.owner, until, service.clock()):
-                log.info("task %s is leased by another worker", self.task_id)
-                return False
-            uow.commit()
-        fault_point("after_claim")
-        return True
 
     def _run(self) -> None:
         service = self.service
@@ -162,10 +145,7 @@ class GenerationRun:
         """Store written tickets in one commit (one ticket per commit on the queue path)."""
         service = self.service
         stored: list[tuple[WrittenTicket, int, int]] = []
-        with service.uow_factory() as uow:
-            if not uow.tasks.renew_lease(self.task_id, self.owner,
-                                         service.clock() + timedelta(seconds=service.config.lease_s)):
-                raise LeaseLost(self.task_id)
+        with self.task.owned() as uow:
             records = ({t.spec_key: t for t in uow.tickets.for_session(self.session_id, include_withdrawn=True)}
                        if len(batch) > 1 else {})
             for ticket, done in batch:
@@ -194,7 +174,6 @@ class GenerationRun:
             task.cached_tokens = self.usage.cached_tokens
             group_index, group_count = self.group_positions.get(last_brief.group.value, (0, 0))
             task.stage = f"{last_brief.group.value} — group {group_index} of {group_count}"
-            uow.commit()
         for _, done, ticket_id in stored:
             fault_point("after_ticket", done)
             service.notifier.ticket_written(self.session_id, ticket_id)
@@ -217,8 +196,7 @@ class GenerationRun:
         self.group_positions = {g: (i, len(groups)) for i, g in enumerate(groups, start=1)}
 
     def _should_stop(self) -> bool:
-        if self.lease is not None and self.lease.lost.is_set():
-            raise LeaseLost(self.task_id)
+        self.task.raise_if_lost()
         now = time.monotonic()
         if now - self.cancel_checked_at >= self.service.config.cancel_poll_s:
             self.cancel_checked_at = now
@@ -238,7 +216,7 @@ class GenerationRun:
     def _complete(self, briefs: Sequence[TicketBrief], generation: int) -> None:
         fault_point("before_complete")
         keys = {b.key for b in briefs}
-        with self.service.uow_factory() as uow:
+        with self.task.owned() as uow:  # a copy that lost its lease must not mark the task completed
             records = {t.spec_key: t for t in uow.tickets.for_session(self.session_id, include_withdrawn=True)}
             for key, record in records.items():
                 if key not in keys and record.status not in KEEP_ON_RETRY and record.status != "withdrawn":
@@ -252,21 +230,16 @@ class GenerationRun:
                 record.position = brief.position
                 edges.extend((record, records[d.key], d.reason) for d in brief.depends_on if d.key in records)
             uow.tickets.replace_dependencies(self.session_id, edges)
-            task = uow.tasks.get(self.task_id)
-            task.status, task.progress, task.stage = "completed", 100.0, "Done"
-            task.finished_at, task.lease_owner = self.service.clock(), None
-            session = uow.sessions.get(self.session_id)
-            session.status = "review"
-            uow.commit()
+            self.task.mark_finished(uow, "completed", "Done").progress = 100.0
+            uow.sessions.get(self.session_id).status = "review"
         self._notify("completed", "", "", len(briefs))
 
     def _finish(self, status: str, message: str) -> None:
-        with self.service.uow_factory() as uow:
-            task = uow.tasks.get(self.task_id)
-            task.status, task.stage, task.finished_at, task.lease_owner = status, message, self.service.clock(), None
+        def session_too(uow: UnitOfWork, _task: TaskRecord) -> None:
             uow.sessions.get(self.session_id).status = status
-            uow.commit()
-        self._notify(status, message, "")
+
+        if self.task.finish(status, message, also=session_too):
+            self._notify(status, message, "")
 
     def _fail_or_retry(self, error: ProcessingError) -> None:
         if error.category is not Category.TEMPORARY or self.retry_in_s is None:
@@ -274,32 +247,26 @@ class GenerationRun:
             return
         wait = timedelta(seconds=self.retry_in_s + self.service.config.queued_grace_s)
         log.warning("task %s: temporary failure, retrying in %s s: %s", self.task_id, self.retry_in_s, error.message)
-        with self.service.uow_factory() as uow:
-            task = uow.tasks.get(self.task_id)
-            if task.lease_owner == self.owner:
-                # Handed back: RQ runs the job again; until then the sweeper leaves it alone.
-                task.status, task.lease_owner = "queued", None
-                task.lease_expires_at = self.service.clock() + wait
-                task.stage = f"Waiting to retry in {self.retry_in_s:.0f} s: {error.message}"
-                uow.errors.add(self.session_id, error.category.value, error.message, task_id=self.task_id,
-                               technical_details=error.technical_details)
-                uow.commit()
+
+        def record_error(uow: UnitOfWork, _task: TaskRecord) -> None:
+            uow.errors.add(self.session_id, error.category.value, error.message, task_id=self.task_id,
+                           technical_details=error.technical_details)
+
+        # Handed back: RQ runs the job again; until then the sweeper leaves it alone.
+        self.task.hand_back(wait, f"Waiting to retry in {self.retry_in_s:.0f} s: {error.message}", also=record_error)
         raise RetryLater(error.message)
 
     def _fail(self, error: ProcessingError) -> None:
         log.error("task %s failed (%s): %s %s", self.task_id, error.category, error.message,
                   error.technical_details.get("exception", ""))
-        with self.service.uow_factory() as uow:
-            task = uow.tasks.get(self.task_id)
-            if task.status not in ("queued", "running"):
-                return
-            task.status, task.stage, task.finished_at, task.lease_owner = "failed", "Failed", self.service.clock(), None
-            task.error_category, task.error_message = error.category.value, error.message
+
+        def record_error(uow: UnitOfWork, _task: TaskRecord) -> None:
             uow.errors.add(self.session_id, error.category.value, error.message, task_id=self.task_id,
                            technical_details=error.technical_details)
             uow.sessions.get(self.session_id).status = "failed"
-            uow.commit()
-        self._notify("failed", error.message, error.category.value)
+
+        if self.task.fail(error.category.value, error.message, also=record_error):
+            self._notify("failed", error.message, error.category.value)
 
     def _notify(self, status: str, message: str, category: str, tickets: int = 0) -> None:
         self.service.notifier.run_finished(RunOutcome(self.session_id, self.task_id, status, message, category,
