@@ -20,6 +20,7 @@ from jobs.generation.service import GENERATE_JOB, ProcessingConfig, ProcessingSe
 from jobs.planning import PlanCache, PlanOptions
 from jobs.publishing.service import PUSH_JOB, PublishingService
 from jobs.tasks.job_queue import InlineQueue, JobQueue
+from jobs.worker.runs import generation_run, push_run, regeneration_run
 from storage.database import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.uow import UnitOfWorkFactory, unit_of_work_factory
@@ -125,12 +126,13 @@ def bootstrap(settings: Settings, *, inline: bool, notifier: RunNotifier | None 
 
     def run_inline(function: str, task_id: int) -> None:
         if function == GENERATE_JOB:
-            processing.execute_ticket_generation(processing.session_of_task(task_id), task_id,
-                                                 progress or (lambda *_: None), worker_id)
+            generation_run(processing, processing.session_of_task(task_id), task_id,
+                           progress or (lambda *_: None), worker_id).execute()
         elif function == PUSH_JOB:
-            publishing.execute_push(task_id, worker_id)
+            assert publishing is not None  # a push task is only made when Jira is configured
+            push_run(publishing, task_id, worker_id).execute()
         else:
-            processing.execute_regeneration(task_id, worker_id)
+            regeneration_run(processing, task_id, worker_id).execute()
 
     runner.append(run_inline)
     return Services(settings, engine, uow_factory, writer, queue, processing, redis, worker_id, slack=slack,

@@ -11,6 +11,7 @@ from integrations.writers.base import WriterHealth
 from jobs.errors import ProcessingError, RetryLater, SpecHasErrors
 from jobs.generation.service import ProcessingConfig
 from jobs.tasks.job_queue import InlineQueue
+from jobs.worker.runs import generation_run
 from tests.support.engine import Engine, build_engine, new_session
 
 
@@ -171,7 +172,7 @@ def test_cancel_stops_between_tickets_and_keeps_what_was_written(tmp_path: Path)
 
     def run(function: str, task_id: int) -> None:
         service = holder[0].service
-        service.execute_ticket_generation(service.session_of_task(task_id), task_id, cancel_after_five, "test")
+        generation_run(service, service.session_of_task(task_id), task_id, cancel_after_five, "test").execute()
 
     cancelled: list[bool] = []
 
@@ -237,13 +238,13 @@ def test_a_resumed_run_skips_its_checkpoints(tmp_path: Path) -> None:
     plan = engine.service.plan_session_by_id(session_id)
     engine.writer.fail_keys = {plan.tickets[4].key}
     with pytest.raises(RetryLater):  # RQ runs the job again after its retry interval
-        engine.service.execute_ticket_generation(session_id, started.task_id, lambda *a: None, "w1", retry_in_s=1)
+        generation_run(engine.service, session_id, started.task_id, lambda *a: None, "w1", retry_in_s=1).execute()
     with engine.uow_factory() as uow:
         task = uow.tasks.get(started.task_id)
         assert (task.status, task.done, task.lease_owner) == ("queued", 4, None)  # handed back for RQ's retry
     engine.writer.fail_keys = set()
     engine.writer.calls.clear()
-    engine.service.execute_ticket_generation(session_id, started.task_id, lambda *a: None, "w2")
+    generation_run(engine.service, session_id, started.task_id, lambda *a: None, "w2").execute()
     assert engine.writer.calls == [b.key for b in plan.tickets[4:]]
     assert engine.service.get_processing_status(session_id).task_status == "completed"
 
@@ -260,7 +261,7 @@ def test_a_run_whose_lease_was_taken_over_does_not_complete_the_task(engine: Eng
                 uow.tasks.get(started.task_id).lease_owner = "another-worker:1234"
                 uow.commit()
 
-    engine.service.execute_ticket_generation(session_id, started.task_id, taken_over_after_the_last_ticket, "me")
+    generation_run(engine.service, session_id, started.task_id, taken_over_after_the_last_ticket, "me").execute()
     with engine.uow_factory() as uow:
         task = uow.tasks.get(started.task_id)
         assert (task.status, task.lease_owner, task.finished_at) == ("running", "another-worker:1234", None)
@@ -279,5 +280,5 @@ def test_a_job_for_a_task_leased_by_a_live_worker_does_nothing(engine: Engine) -
     with engine.uow_factory() as uow:
         assert uow.tasks.claim_lease(started.task_id, "other-worker", utcnow() + timedelta(seconds=60), utcnow())
         uow.commit()
-    engine.service.execute_ticket_generation(session_id, started.task_id, lambda *a: None, "me")
+    generation_run(engine.service, session_id, started.task_id, lambda *a: None, "me").execute()
     assert engine.writer.calls == []

@@ -10,37 +10,32 @@ ticket still `regenerating` (a ticket approved or pushed meanwhile is never turn
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from integrations.tickets import SiteContext, TicketBrief, TicketContent, WrittenTicket
 from integrations.writers.errors import WriterError
 from jobs.errors import Category, LeaseLost, ProcessingError
-from jobs.generation.run import apply_content
+from jobs.generation.run import GenerationDeps, apply_content
 from jobs.tasks.task_run import TaskRun
 from storage.models import TaskRecord
 from storage.uow import UnitOfWork
-
-if TYPE_CHECKING:
-    from jobs.generation.service import ProcessingService
 
 log = logging.getLogger(__name__)
 
 
 class RegenerationRun:
-    def __init__(self, service: ProcessingService, task_id: int, worker_id: str) -> None:
-        self.service = service
+    def __init__(self, deps: GenerationDeps, task_id: int, worker_id: str) -> None:
+        self.deps = deps
         self.task_id = task_id
-        self.task = TaskRun(uow_factory=service.uow_factory, clock=service.clock, lease_s=service.config.lease_s,
+        self.task = TaskRun(uow_factory=deps.uow_factory, clock=deps.clock, lease_s=deps.config.lease_s,
                             task_id=task_id, worker_id=worker_id)
 
     def execute(self) -> None:
         if not self.task.claim(lambda task: task.ticket_id is not None):
             return
-        service = self.service
         try:
             with self.task.heartbeat():
                 brief, site = self._brief()
-                content = service.writer.write(brief, site)
+                content = self.deps.writer.write(brief, site)
                 self._apply(brief, content)
         except LeaseLost:
             log.warning("regeneration task %s: another worker holds the lease now; this answer is dropped",
@@ -51,12 +46,12 @@ class RegenerationRun:
             self._fail(Category(exc.category), str(exc))
 
     def _brief(self) -> tuple[TicketBrief, SiteContext]:
-        with self.service.uow_factory() as uow:
+        with self.deps.uow_factory() as uow:
             task = uow.tasks.get(self.task_id)
             assert task.ticket_id is not None
             ticket = uow.tickets.get(task.ticket_id)
             session = uow.sessions.get(ticket.session_id)
-            plan = self.service.plan_session(uow, ticket.session_id)
+            plan = self.deps.plan(uow, ticket.session_id)
             brief = next((b for b in plan.tickets if b.key == ticket.spec_key), None)
             site = SiteContext(session.site_name or session.channel_id, session.site_description)
         if brief is None:
@@ -84,7 +79,7 @@ class RegenerationRun:
             self.task.mark_finished(uow, "completed", "Done")
             task.progress, task.done = 100.0, 1
             session_id, ticket_id = ticket.session_id, ticket.id
-        self.service.notifier.ticket_written(session_id, ticket_id)
+        self.deps.notifier.ticket_written(session_id, ticket_id)
 
     def _fail(self, category: Category, message: str) -> None:
         def back_to_draft(uow: UnitOfWork, task: TaskRecord) -> None:

@@ -11,40 +11,53 @@ import contextlib
 import logging
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from rq.timeouts import JobTimeoutException
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from integrations.tickets import SiteContext, TicketBrief, Usage, WrittenTicket, brief_to_dict
+from integrations.writers.base import TicketWriter
 from integrations.writers.errors import WriterError
 from jobs.errors import Category, LeaseLost, ProcessingError, RetryLater
-from jobs.generation.notify import ProgressUpdate, RunOutcome
+from jobs.generation.notify import ProgressUpdate, RunNotifier, RunOutcome
+from jobs.generation.service import ProcessingConfig, ProgressCallback
 from jobs.generation.writing import GenerationCancelled, write_tickets
+from jobs.planning import Plan
+from jobs.tasks.clock import Clock
 from jobs.tasks.faults import fault_point
 from jobs.tasks.task_run import TaskRun
 from storage.models import TaskRecord, TicketRecord
-from storage.uow import UnitOfWork
-
-if TYPE_CHECKING:
-    from jobs.generation.service import ProcessingService, ProgressCallback
+from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
 KEEP_ON_RETRY = ("approved", "pushed")  # a retry never rewrites what a person accepted
 
 
+@dataclass(frozen=True)
+class GenerationDeps:
+    """What a generation or regeneration run needs of the process it runs in (not the service that enqueued it)."""
+
+    uow_factory: UnitOfWorkFactory
+    writer: TicketWriter
+    notifier: RunNotifier
+    config: ProcessingConfig
+    clock: Clock
+    plan: Callable[[UnitOfWork, int], Plan]  # a session's plan, from the cache the service planned it with
+
+
 class GenerationRun:
-    def __init__(self, service: ProcessingService, session_id: int, task_id: int,
+    def __init__(self, deps: GenerationDeps, session_id: int, task_id: int,
                  progress_callback: ProgressCallback, worker_id: str, retry_in_s: float | None = None) -> None:
-        self.service = service
+        self.deps = deps
         self.retry_in_s = retry_in_s
         self.session_id = session_id
         self.task_id = task_id
         self.progress_callback = progress_callback
-        self.task = TaskRun(uow_factory=service.uow_factory, clock=service.clock, lease_s=service.config.lease_s,
+        self.task = TaskRun(uow_factory=deps.uow_factory, clock=deps.clock, lease_s=deps.config.lease_s,
                             task_id=task_id, worker_id=worker_id)
         self.cancel_checked_at = 0.0
         self.cancelled = False
@@ -86,11 +99,11 @@ class GenerationRun:
             raise
 
     def _run(self) -> None:
-        service = self.service
-        with service.uow_factory() as uow:
+        deps = self.deps
+        with deps.uow_factory() as uow:
             session = uow.sessions.get(self.session_id)
             task = uow.tasks.get(self.task_id)
-            plan = service.plan_session(uow, self.session_id)
+            plan = deps.plan(uow, self.session_id)
             site = SiteContext(session.site_name or session.channel_id, session.site_description)
             existing = {t.spec_key: t for t in uow.tickets.for_session(self.session_id, include_withdrawn=True)}
             generation = task.generation
@@ -108,7 +121,7 @@ class GenerationRun:
         done = len(plan.tickets) - len(todo)
         self._report(done, len(plan.tickets), todo[0] if todo else plan.tickets[-1])
 
-        config = service.config
+        config = deps.config
         pending: list[tuple[WrittenTicket, int]] = []
         flushed_at = time.monotonic()
 
@@ -128,7 +141,7 @@ class GenerationRun:
                 self._report(done, len(plan.tickets), ticket.brief)  # the progress bar moves per ticket
 
         try:
-            write_tickets(todo, service.writer, site, is_cancelled=self._should_stop, on_written=store)
+            write_tickets(todo, deps.writer, site, is_cancelled=self._should_stop, on_written=store)
         except BaseException:
             if pending:  # tickets written (and paid for) before the run stopped are kept
                 with contextlib.suppress(Exception):
@@ -143,7 +156,6 @@ class GenerationRun:
 
     def _store_batch(self, batch: Sequence[tuple[WrittenTicket, int]], generation: int, total: int) -> None:
         """Store written tickets in one commit (one ticket per commit on the queue path)."""
-        service = self.service
         stored: list[tuple[WrittenTicket, int, int]] = []
         with self.task.owned() as uow:
             records = ({t.spec_key: t for t in uow.tickets.for_session(self.session_id, include_withdrawn=True)}
@@ -176,7 +188,7 @@ class GenerationRun:
             task.stage = f"{last_brief.group.value} — group {group_index} of {group_count}"
         for _, done, ticket_id in stored:
             fault_point("after_ticket", done)
-            service.notifier.ticket_written(self.session_id, ticket_id)
+            self.deps.notifier.ticket_written(self.session_id, ticket_id)
         last_ticket, last_done, _ = stored[-1]
         self._report(last_done, total, last_ticket.brief)
 
@@ -188,7 +200,7 @@ class GenerationRun:
                                       "ticket": brief.key, "tokens": self.usage.prompt_tokens
                                       + self.usage.completion_tokens}
         self.progress_callback(percentage, stage, details)
-        self.service.notifier.progress(ProgressUpdate(self.session_id, self.task_id, percentage, stage, done, total,
+        self.deps.notifier.progress(ProgressUpdate(self.session_id, self.task_id, percentage, stage, done, total,
                                                       brief.group.value, group_index, group_count, self.usage))
 
     def _position_groups(self, briefs: Sequence[TicketBrief]) -> None:
@@ -198,16 +210,16 @@ class GenerationRun:
     def _should_stop(self) -> bool:
         self.task.raise_if_lost()
         now = time.monotonic()
-        if now - self.cancel_checked_at >= self.service.config.cancel_poll_s:
+        if now - self.cancel_checked_at >= self.deps.config.cancel_poll_s:
             self.cancel_checked_at = now
-            with self.service.uow_factory() as uow:
+            with self.deps.uow_factory() as uow:
                 self.cancelled = uow.tasks.get(self.task_id).cancel_requested
         return self.cancelled
 
     # ---- endings ------------------------------------------------------------------------------------
 
     def _check_fallbacks(self, total: int) -> None:
-        if total and self.fallbacks / total > self.service.config.fallback_limit:
+        if total and self.fallbacks / total > self.deps.config.fallback_limit:
             raise ProcessingError(
                 f"{self.fallbacks} of {total} tickets fell back to the template writer because the LLM's answers "
                 "were unusable; the LLM set-up needs an admin", Category.ADMIN_REQUIRED,
@@ -245,7 +257,7 @@ class GenerationRun:
         if error.category is not Category.TEMPORARY or self.retry_in_s is None:
             self._fail(error)
             return
-        wait = timedelta(seconds=self.retry_in_s + self.service.config.queued_grace_s)
+        wait = timedelta(seconds=self.retry_in_s + self.deps.config.queued_grace_s)
         log.warning("task %s: temporary failure, retrying in %s s: %s", self.task_id, self.retry_in_s, error.message)
 
         def record_error(uow: UnitOfWork, _task: TaskRecord) -> None:
@@ -269,7 +281,7 @@ class GenerationRun:
             self._notify("failed", error.message, error.category.value)
 
     def _notify(self, status: str, message: str, category: str, tickets: int = 0) -> None:
-        self.service.notifier.run_finished(RunOutcome(self.session_id, self.task_id, status, message, category,
+        self.deps.notifier.run_finished(RunOutcome(self.session_id, self.task_id, status, message, category,
                                                       tickets, self.fallbacks, self.usage))
 
 

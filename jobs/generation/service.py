@@ -1,8 +1,8 @@
-"""The processing service: public methods validate and enqueue; internal ones run inside a worker.
+"""The processing service: public methods validate and enqueue; the runs do the work inside a worker.
 
 The split follows the seed (../shared/seed/processing-service-decisions.md) with RQ in place of ARQ:
-Slack listeners and the CLI call the public methods, which return at once; RQ job functions call
-`execute_ticket_generation` and `execute_regeneration`.
+Slack listeners and the CLI call the public methods, which return at once; RQ job functions build a
+GenerationRun or RegenerationRun from the worker's services (jobs/worker/runs.py) and execute it.
 """
 
 from __future__ import annotations
@@ -278,23 +278,9 @@ class ProcessingService:
     def validate_llm_service(self) -> WriterHealth:
         return self.writer.health()
 
-    # ---- internal: run inside a worker ------------------------------------------------------------
-
-    def execute_ticket_generation(self, session_id: int, task_id: int, progress_callback: ProgressCallback,
-                                  worker_id: str = "inline", retry_in_s: float | None = None) -> None:
-        """Run the generation; with `retry_in_s`, a temporary failure hands the task back and raises RetryLater."""
-        from jobs.generation.run import GenerationRun
-
-        GenerationRun(self, session_id, task_id, progress_callback, worker_id, retry_in_s).execute()
-
     def session_of_task(self, task_id: int) -> int:
         with self.uow_factory() as uow:
             return uow.tasks.get(task_id).session_id
-
-    def execute_regeneration(self, task_id: int, worker_id: str) -> None:
-        from jobs.generation.regeneration import RegenerationRun
-
-        RegenerationRun(self, task_id, worker_id).execute()
 
     # ---- helpers -------------------------------------------------------------------------------
 

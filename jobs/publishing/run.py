@@ -14,7 +14,6 @@ import logging
 import traceback
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -22,15 +21,20 @@ from integrations.jira.errors import ADMIN_REQUIRED, TEMPORARY, JiraError, JiraT
 from integrations.jira.gateway import JiraGateway
 from integrations.jira.setup import SetupFailed
 from jobs.errors import Category, LeaseLost, ProcessingError
-from jobs.publishing.links import PushContext
+from jobs.publishing.links import PushContext, PushDeps
 from jobs.publishing.outbox import PushSteps
-from jobs.publishing.service import NOT_CONFIGURED, PushOutcome, PushProgress, PushSummary, push_summary
+from jobs.publishing.service import (
+    NOT_CONFIGURED,
+    PushOutcome,
+    PushProgress,
+    PushSummary,
+    browse_url,
+    project_for,
+    push_summary,
+)
 from jobs.tasks.task_run import TaskRun
 from storage.models import TaskRecord
 from storage.uow import UnitOfWork
-
-if TYPE_CHECKING:
-    from jobs.publishing.service import PublishingService
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +42,11 @@ MAX_ROUNDS = 200  # a round makes progress or waits; this only bounds a bug
 
 
 class PushRun:
-    def __init__(self, service: PublishingService, task_id: int, worker_id: str) -> None:
-        self.service = service
-        self.config = service.config
+    def __init__(self, deps: PushDeps, task_id: int, worker_id: str) -> None:
+        self.deps = deps
+        self.config = deps.config
         self.task_id = task_id
-        self.task = TaskRun(uow_factory=service.uow_factory, clock=service.clock, lease_s=self.config.lease_s,
+        self.task = TaskRun(uow_factory=deps.uow_factory, clock=deps.clock, lease_s=self.config.lease_s,
                             task_id=task_id, worker_id=worker_id)
         self.gateway: JiraGateway | None = None
         self.steps: PushSteps | None = None
@@ -81,10 +85,10 @@ class PushRun:
         return task.type == "push"
 
     def _run(self) -> None:
-        if self.service.gateway_factory is None:
+        if self.deps.gateway_factory is None:
             raise ProcessingError(NOT_CONFIGURED, Category.ADMIN_REQUIRED)
         first_push, site = self._load_context()
-        gateway = self.gateway = self.service.gateway_factory(self.project)
+        gateway = self.gateway = self.deps.gateway_factory(self.project)
         while first_push:
             try:
                 self._preflight(gateway)
@@ -92,10 +96,10 @@ class PushRun:
             except JiraTemporary as exc:  # Jira unreachable or busy: like any temporary failure
                 if self._wait(self._after_temporary(exc), exc.message):
                     return
-        with self.service.uow_factory() as uow:
+        with self.deps.uow_factory() as uow:
             instance = uow.instance.instance_id()
             uow.commit()
-        steps = self.steps = PushSteps(PushContext(self.service, self.task_id, self.session_id, self.project, site,
+        steps = self.steps = PushSteps(PushContext(self.deps, self.task_id, self.session_id, self.project, site,
                                                    gateway, self.task.renew, self._announce, instance))
         self._progress("Pushing to Jira")
         for _ in range(MAX_ROUNDS):
@@ -105,7 +109,7 @@ class PushRun:
                 if self._wait(self._after_temporary(exc), exc.message):
                     return
                 continue
-            with self.service.uow_factory() as uow:
+            with self.deps.uow_factory() as uow:
                 wait = steps.next_wait_s(uow)
             if wait is None:
                 if self._complete():
@@ -116,9 +120,9 @@ class PushRun:
 
     def _load_context(self) -> tuple[bool, str]:
         """The session's project; whether this is its first push (preflight first), and its site."""
-        with self.service.uow_factory() as uow:
+        with self.deps.uow_factory() as uow:
             session = uow.sessions.get(self.session_id)
-            self.project = self.service.project_for(uow, self.session_id)
+            self.project = project_for(uow, self.session_id, self.config)
             if not self.project:
                 raise ProcessingError("no Jira project is set: an admin sets JIRA_PROJECT, or the channel sets one "
                                       "with `/generate-tickets config jira_project KEY`", Category.ADMIN_REQUIRED)
@@ -128,7 +132,7 @@ class PushRun:
         result = gateway.preflight()
         if not result.ok:
             raise SetupFailed(result)
-        with self.service.uow_factory() as uow:
+        with self.deps.uow_factory() as uow:
             session = uow.sessions.get(self.session_id)
             session.jira_project = session.jira_project or self.project  # fixed from now on
             uow.commit()
@@ -147,7 +151,7 @@ class PushRun:
     def _after_temporary(self, error: JiraError) -> float:
         """Record a temporary failure; the seconds to wait, or ProcessingError once the retries are used up."""
         delays = self.config.temporary_delays_s
-        with self.service.uow_factory() as uow:
+        with self.deps.uow_factory() as uow:
             task = uow.tasks.get(self.task_id)
             failures = int(task.details.get("temporary_failures", 0)) + 1
             task.details = {**task.details, "temporary_failures": failures}
@@ -161,7 +165,7 @@ class PushRun:
 
     def _hand_back(self, wait: timedelta, reason: str) -> None:
         """Give the task back to the queue for `wait`; the sweeper (or new work) starts it again."""
-        until = self.service.clock() + wait
+        until = self.deps.clock() + wait
         if not self.task.hand_back(wait, f"Waiting until {until:%H:%M:%S} UTC: {reason}"):
             return
         log.info("push task %s waits until %s: %s", self.task_id, until, reason)
@@ -182,7 +186,7 @@ class PushRun:
             if tickets and all(t.status in ("pushed", "rejected") for t in tickets):
                 session.status = "done"
         log.info("push task %s: %s", self.task_id, summary.text)
-        self.service.notifier.push_finished(PushOutcome(self.session_id, self.task_id, "completed", summary,
+        self.deps.notifier.push_finished(PushOutcome(self.session_id, self.task_id, "completed", summary,
                                                         summary.text))
         return True
 
@@ -198,25 +202,25 @@ class PushRun:
         if not self.task.fail(category, message, also=record_error):
             return
         summary = summaries[0]
-        self.service.notifier.push_finished(PushOutcome(self.session_id, self.task_id, "failed", summary, message,
+        self.deps.notifier.push_finished(PushOutcome(self.session_id, self.task_id, "failed", summary, message,
                                                         category))
 
     # ---- small helpers ------------------------------------------------------------------------------------
 
     def _announce(self, pushed: Sequence[tuple[int, str]]) -> None:
         for ticket_id, key in pushed:
-            url = self.service.browse_url(key) or (self.gateway.browse_url(key) if self.gateway else "")
-            self.service.notifier.ticket_pushed(self.session_id, ticket_id, key, url)
+            url = browse_url(self.config, key) or (self.gateway.browse_url(key) if self.gateway else "")
+            self.deps.notifier.ticket_pushed(self.session_id, ticket_id, key, url)
         if pushed:
             self._progress("Pushing to Jira")
 
     def _progress(self, stage: str) -> None:
-        with self.service.uow_factory() as uow:
+        with self.deps.uow_factory() as uow:
             tickets = [t for t in uow.tickets.for_session(self.session_id) if t.status in ("approved", "pushed")]
             done = sum(1 for t in tickets if t.status == "pushed")
             task = uow.tasks.get(self.task_id)
             task.done, task.total, task.stage = done, len(tickets), stage[:255]
             task.progress = round(100.0 * done / len(tickets), 1) if tickets else 100.0
             uow.commit()
-        self.service.notifier.push_progress(PushProgress(self.session_id, self.task_id, done, len(tickets), stage))
+        self.deps.notifier.push_progress(PushProgress(self.session_id, self.task_id, done, len(tickets), stage))
 

@@ -15,6 +15,7 @@ from integrations.writers.template import TemplateWriter
 from jobs.generation.notify import ProgressUpdate, RunOutcome
 from jobs.generation.service import GENERATE_JOB, ProcessingConfig, ProcessingService
 from jobs.tasks.job_queue import InlineQueue, JobQueue
+from jobs.worker.runs import generation_run, regeneration_run
 from storage.database import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.uow import UnitOfWorkFactory, unit_of_work_factory
@@ -95,10 +96,10 @@ def build_engine(database_url: str, writer: ScriptedWriter | None = None, queue:
     def run(function: str, task_id: int) -> None:
         service = holder[0]
         if function == GENERATE_JOB:
-            service.execute_ticket_generation(service.session_of_task(task_id), task_id,
-                                              lambda pct, stage, details: progress.append((pct, stage)), "test")
+            generation_run(service, service.session_of_task(task_id), task_id,
+                           lambda pct, stage, details: progress.append((pct, stage)), "test").execute()
         else:
-            service.execute_regeneration(task_id, "test")
+            regeneration_run(service, task_id, "test").execute()
 
     service = ProcessingService(uow_factory=uow_factory, writer=writer, queue=queue or InlineQueue(run),
                                 notifier=notifier, config=config or ProcessingConfig(lease_s=3))
