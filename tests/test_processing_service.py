@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from integrations.writers.base import WriterHealth
 from jobs.errors import ProcessingError, RetryLater, SpecHasErrors
 from jobs.generation.service import ProcessingConfig
+from jobs.tasks.job_kinds import JobKind
 from jobs.tasks.job_queue import InlineQueue
 from jobs.worker.runs import generation_run
 from tests.support.engine import Engine, build_engine, new_session
@@ -74,10 +75,10 @@ class HoldingQueue:
     """Takes jobs without running them, like Redis with no worker yet."""
 
     def __init__(self) -> None:
-        self.jobs: list[tuple[str, int, str]] = []
+        self.jobs: list[tuple[JobKind, int, str]] = []
 
-    def enqueue(self, function: str, task_id: int, job_id: str, timeout_s: int) -> None:
-        self.jobs.append((function, task_id, job_id))
+    def enqueue(self, kind: JobKind, task_id: int, job_id: str, timeout_s: int) -> None:
+        self.jobs.append((kind, task_id, job_id))
 
     def is_waiting(self, job_id: str) -> bool:
         return True
@@ -170,7 +171,7 @@ def test_regeneration_rewrites_in_place_at_most_three_times(engine: Engine) -> N
 def test_cancel_stops_between_tickets_and_keeps_what_was_written(tmp_path: Path) -> None:
     holder: list[Engine] = []
 
-    def run(function: str, task_id: int) -> None:
+    def generate(task_id: int) -> None:
         service = holder[0].service
         generation_run(service, service.session_of_task(task_id), task_id, cancel_after_five, "test").execute()
 
@@ -181,7 +182,7 @@ def test_cancel_stops_between_tickets_and_keeps_what_was_written(tmp_path: Path)
             cancelled.append(True)
             holder[0].service.cancel_processing(session_id, requested_by="U4")
 
-    engine = build_engine(f"sqlite:///{tmp_path / 'db.sqlite'}", queue=InlineQueue(run),
+    engine = build_engine(f"sqlite:///{tmp_path / 'db.sqlite'}", queue=InlineQueue({JobKind.GENERATION: generate}),
                           config=ProcessingConfig(lease_s=3, cancel_poll_s=0))
     holder.append(engine)
     session_id = new_session(engine.uow_factory)

@@ -21,15 +21,13 @@ from jobs.generation.cost import DEFAULT_PRICES, CostEstimate, estimate_cost
 from jobs.generation.notify import RunNotifier, SilentNotifier
 from jobs.planning import Plan, PlanCache, UploadedFile
 from jobs.tasks.clock import Clock, system_clock
+from jobs.tasks.job_kinds import JobKind, job_id_for
 from jobs.tasks.job_queue import JobQueue, QueueUnavailable
-from storage.models import TaskRecord, utcnow
+from storage.models import TaskRecord
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 # The seed's progress contract: (percentage, stage, details) after each ticket and each group.
 ProgressCallback = Callable[[float, str, dict[str, object]], None]
-
-GENERATE_JOB = "jobs.worker.rq_jobs.run_generation"
-REGENERATE_JOB = "jobs.worker.rq_jobs.run_regeneration"
 
 
 @dataclass(frozen=True)
@@ -82,18 +80,6 @@ class ErrorView:
     entity: str
     task_id: int | None
     created_at: str
-
-
-def job_id_for(task: TaskRecord, enqueue_count: int | None = None) -> str:
-    """Deterministic: the same task enqueued the n-th time always has the same job id.
-
-    The task's creation time is part of it, so a task id reused by another database (a restored
-    backup, a second deployment on the same Redis) never collides with an old job of the same id.
-    """
-    prefix = {"generate": "gen", "regenerate": "regen"}.get(task.type, task.type)
-    created = task.created_at or utcnow()
-    count = task.enqueue_count if enqueue_count is None else enqueue_count
-    return f"{prefix}-{task.id}-{count}-{int(created.timestamp() * 1000) % 10**10}"
 
 
 class ProcessingService:
@@ -334,9 +320,8 @@ class ProcessingService:
         return task
 
     def _enqueue(self, task: TaskRecord, tickets: int) -> StartResult:
-        function = GENERATE_JOB if task.type == "generate" else REGENERATE_JOB
         try:
-            self.queue.enqueue(function, task.id, task.job_id, self.job_timeout_s(tickets))
+            self.queue.enqueue(JobKind.of(task), task.id, task.job_id, self.job_timeout_s(tickets))
         except QueueUnavailable:
             return StartResult(task.session_id, task.id, task.generation, tickets,
                                queue_note="the job queue is unreachable right now; the run starts by itself "

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from integrations.urls import jira_browse_url
 from jobs.errors import Category, ProcessingError
-from jobs.generation.service import job_id_for
 from jobs.tasks.clock import Clock, system_clock
+from jobs.tasks.job_kinds import JobKind, job_id_for
 from jobs.tasks.job_queue import JobQueue, QueueUnavailable
 from storage.models import TaskRecord, TicketRecord
 from storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -27,7 +27,6 @@ if TYPE_CHECKING:  # the jira library takes a tenth of a second to import; the C
     from integrations.jira.gateway import JiraGateway
     from integrations.jira.setup import PreflightResult
 
-PUSH_JOB = "jobs.worker.rq_jobs.run_push"
 APPROVABLE = ("draft", "rejected")  # ✅ re-approves a rejected draft
 REJECTABLE = ("draft", "approved")
 NOT_CONFIGURED = ("Jira is not configured: approved tickets wait until an admin sets JIRA_URL, JIRA_PROJECT and "
@@ -373,7 +372,7 @@ class PublishingService:
 
     def _enqueue(self, task: TaskRecord) -> str:
         try:
-            self.queue.enqueue(PUSH_JOB, task.id, task.job_id, self.config.job_timeout_s)
+            self.queue.enqueue(JobKind.PUSH, task.id, task.job_id, self.config.job_timeout_s)
         except QueueUnavailable:
             return "the job queue is unreachable right now; the push starts by itself as soon as it is back"
         return ""

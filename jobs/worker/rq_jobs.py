@@ -32,7 +32,8 @@ def run_generation(task_id: int) -> None:
     rt = runtime.current()
     session_id = rt.processing.session_of_task(task_id)
     with log_context.bound(session_id=session_id, task_id=task_id, job_id=_job_id()):
-        generation_run(rt.processing, session_id, task_id, progress_callback=lambda percentage, stage, details: None,
+        generation_run(rt.processing, session_id, task_id,
+                       progress_callback=rt.progress or (lambda percentage, stage, details: None),
                        worker_id=rt.worker_id, retry_in_s=_retry_in_s()).execute()
 
 
