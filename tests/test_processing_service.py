@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from integrations.writers.base import WriterHealth
 from jobs.errors import ProcessingError, RetryLater, SpecHasErrors
@@ -13,7 +14,7 @@ from jobs.generation.service import ProcessingConfig
 from jobs.tasks.job_kinds import JobKind
 from jobs.tasks.job_queue import InlineQueue
 from jobs.worker.runs import generation_run
-from tests.support.engine import Engine, build_engine, new_session
+from tests.support.engine import Engine, ScriptedWriter, build_engine, new_session
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -283,3 +284,53 @@ def test_a_job_for_a_task_leased_by_a_live_worker_does_nothing(engine: Engine) -
         uow.commit()
     generation_run(engine.service, session_id, started.task_id, lambda *a: None, "me").execute()
     assert engine.writer.calls == []
+
+
+class LockProbingWriter(ScriptedWriter):
+    """A writer whose health check tries, from a connection of its own, to lock the rows an approval locks.
+
+    A health check may wait up to ~20 s for the LLM's server; a row lock held meanwhile would make every
+    approval and push of the session wait behind it.
+    """
+
+    def __init__(self, database_url: str) -> None:
+        super().__init__()
+        self.probe = create_engine(database_url)
+        self.rows: list[tuple[str, int]] = []  # (table, id) the health check tries to lock
+        self.checks = 0
+        self.found_locked: list[tuple[str, int]] = []
+
+    def health(self) -> WriterHealth:
+        self.checks += 1
+        for table, row_id in self.rows:
+            with self.probe.connect() as connection:
+                try:
+                    connection.execute(text(f"SELECT id FROM {table} WHERE id = :id FOR UPDATE NOWAIT"),
+                                       {"id": row_id})
+                except OperationalError:  # lock not available: the caller's transaction holds the row
+                    self.found_locked.append((table, row_id))
+                connection.rollback()
+        return super().health()
+
+
+def test_no_row_is_locked_while_the_writer_checks_its_health(pg_url: str) -> None:
+    writer = LockProbingWriter(pg_url)
+    engine = build_engine(pg_url, writer=writer)
+    session_id = new_session(engine.uow_factory)
+    writer.rows = [("sessions", session_id)]
+    engine.service.generate_tickets(session_id)
+    engine.service.retry_processing(session_id)
+    with engine.uow_factory() as uow:
+        ticket_id = uow.tickets.for_session(session_id)[0].id
+    writer.rows = [("sessions", session_id), ("tickets", ticket_id)]
+    engine.service.regenerate_ticket(ticket_id)
+    with engine.uow_factory() as uow:  # interrupted, as by a lost worker: resume carries it on
+        task = uow.tasks.latest(session_id)
+        assert task is not None
+        task.status = "cancelled"
+        uow.sessions.get(session_id).status = "cancelled"
+        uow.commit()
+    engine.service.resume_generation(session_id)
+    writer.probe.dispose()
+    assert writer.checks == 4
+    assert writer.found_locked == []

@@ -99,6 +99,7 @@ class ProcessingService:
     def generate_tickets(self, session_id: int, *, requested_by: str = "", site_name: str | None = None,
                          description: str | None = None, start_anyway: bool = False) -> StartResult:
         """Start the session's first generation; a run already going is answered with its task."""
+        health = self.writer.health()  # before the session's row is locked: the check may take ~20 s
         with self.uow_factory() as uow:
             # Freeze the upload set first, so the files planned below are exactly the ones the run,
             # its retries and every 🔁 plan from; a refusal below rolls it back (still collecting).
@@ -116,7 +117,7 @@ class ProcessingService:
                 session.site_name = site_name
             if description is not None:
                 session.site_description = description
-            plan = self._checked_plan(uow, session_id, start_anyway)
+            plan = self._checked_plan(uow, session_id, start_anyway, health)
             site = SiteContext(session.site_name or session.channel_id, session.site_description)
             task = self._start_task(uow, session_id, plan, requested_by, "start")
             uow.commit()
@@ -125,6 +126,7 @@ class ProcessingService:
 
     def retry_processing(self, session_id: int, *, requested_by: str = "") -> StartResult:
         """Generate again (failed, cancelled or in review): tickets not approved or pushed are rewritten."""
+        health = self.writer.health()  # before the session's row is locked: the check may take ~20 s
         with self.uow_factory() as uow:
             session = uow.sessions.get(session_id, for_update=True)
             running = uow.tasks.active_generation(session_id)
@@ -140,7 +142,7 @@ class ProcessingService:
                     f"this session has been generated {session.generation_count} times, the most allowed; "
                     "start a new session with `/generate-tickets new`", Category.USER_FIXABLE,
                 )
-            plan = self._checked_plan(uow, session_id, start_anyway=True)
+            plan = self._checked_plan(uow, session_id, True, health)
             task = self._start_task(uow, session_id, plan, requested_by, "retry")
             uow.commit()
             return self._enqueue(task, len(plan.tickets))
@@ -151,6 +153,7 @@ class ProcessingService:
         The same generation (not a new one, as retry makes) is queued again, so the run skips every
         ticket it wrote before it was cancelled, failed or lost its process.
         """
+        health = self.writer.health()  # before the session's row is locked: the check may take ~20 s
         with self.uow_factory() as uow:
             session = uow.sessions.get(session_id, for_update=True)
             task = uow.tasks.latest(session_id)
@@ -163,7 +166,7 @@ class ProcessingService:
             if task.status not in ("queued", "running", "cancelled", "failed"):
                 raise ProcessingError(f"nothing to resume: the last generation is {task.status}",
                                       Category.USER_FIXABLE)
-            plan = self._checked_plan(uow, session_id, start_anyway=True)
+            plan = self._checked_plan(uow, session_id, True, health)
             task.status, task.stage, task.cancel_requested = "queued", "Queued", False
             task.error_category = task.error_message = task.finished_at = task.lease_owner = None
             task.lease_expires_at = now + timedelta(seconds=self.config.queued_grace_s)
@@ -209,6 +212,7 @@ class ProcessingService:
 
     def regenerate_ticket(self, ticket_id: int, *, requested_by: str = "") -> StartResult:
         """Rewrite one draft in place (at most `max_regenerations` times per ticket)."""
+        health = self.writer.health()  # before the ticket's and session's rows are locked: it may take ~20 s
         with self.uow_factory() as uow:
             ticket = uow.tickets.get(ticket_id, for_update=True)
             uow.sessions.get(ticket.session_id, for_update=True)  # serialised with retry, which locks it too
@@ -223,7 +227,7 @@ class ProcessingService:
                     f"this ticket was regenerated {ticket.regeneration_count} times, the most allowed; "
                     "edit it in Jira after approving it", Category.USER_FIXABLE,
                 )
-            self._require_healthy_writer()
+            self._require_healthy(health)
             ticket.status = "regenerating"
             task = uow.tasks.add(session_id=ticket.session_id, type="regenerate", ticket_id=ticket_id,
                                  created_at=self.clock(),
@@ -285,7 +289,9 @@ class ProcessingService:
         rounds = math.ceil(max(tickets, 1) / max(self.writer.concurrency, 1))
         return int(rounds * self.writer.max_seconds_per_ticket + 120)
 
-    def _checked_plan(self, uow: UnitOfWork, session_id: int, start_anyway: bool) -> Plan:
+    def _checked_plan(self, uow: UnitOfWork, session_id: int, start_anyway: bool, health: WriterHealth) -> Plan:
+        """The plan to start a run from, or the first reason not to (the writer's `health`, checked by the caller
+        before it locked any row, comes last)."""
         if uow.uploads.count_active(session_id) == 0:
             raise ProcessingError("nothing uploaded yet: drop the spec's CSV files in this channel first",
                                   Category.USER_FIXABLE)
@@ -296,11 +302,11 @@ class ProcessingService:
         if not plan.tickets:
             raise ProcessingError("the uploaded files hold no row to build a ticket from", Category.USER_FIXABLE,
                                   {"problems": errors})
-        self._require_healthy_writer()
+        self._require_healthy(health)
         return plan
 
-    def _require_healthy_writer(self) -> None:
-        health = self.writer.health()
+    @staticmethod
+    def _require_healthy(health: WriterHealth) -> None:
         if not health.ok:
             category = Category(health.category) if health.category else Category.TEMPORARY
             raise ProcessingError(f"the ticket writer is not available: {health.message}", category)
