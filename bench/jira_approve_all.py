@@ -24,7 +24,9 @@ from integrations.writers.template import TemplateWriter
 from jobs.conversation.uploads import upload_fields
 from jobs.generation.service import ProcessingConfig, ProcessingService
 from jobs.publishing.service import PublishingConfig, PublishingService
+from jobs.tasks.job_kinds import JobKind
 from jobs.tasks.job_queue import InlineQueue
+from jobs.worker.runs import generation_run, push_run
 from storage.database import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.uow import UnitOfWorkFactory, unit_of_work_factory
@@ -38,8 +40,8 @@ def generated_session(uow_factory: UnitOfWorkFactory) -> int:
     import hashlib
 
     holder: list[ProcessingService] = []
-    queue = InlineQueue(lambda function, task_id: holder[0].execute_ticket_generation(
-        holder[0].session_of_task(task_id), task_id, lambda *_: None, "bench"))
+    queue = InlineQueue({JobKind.GENERATION: lambda task_id: generation_run(
+        holder[0], holder[0].session_of_task(task_id), task_id, lambda *_: None, "bench").execute()})
     processing = ProcessingService(uow_factory=uow_factory, writer=TemplateWriter(), queue=queue,
                                    config=ProcessingConfig())
     holder.append(processing)
@@ -66,7 +68,7 @@ def measure(flavor: str, latency: float, database_url: str) -> dict[str, object]
         holder: list[PublishingService] = []
         publishing = PublishingService(
             uow_factory=uow_factory, gateway_factory=lambda project: JiraGateway(fake.config(project=project)),
-            queue=InlineQueue(lambda function, task_id: holder[0].execute_push(task_id, "bench")),
+            queue=InlineQueue({JobKind.PUSH: lambda task_id: push_run(holder[0], task_id, "bench").execute()}),
             config=PublishingConfig(default_project=fake.project, jira_url=fake.url),
         )
         holder.append(publishing)

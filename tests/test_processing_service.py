@@ -5,13 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from integrations.writers.base import WriterHealth
 from jobs.errors import ProcessingError, RetryLater, SpecHasErrors
 from jobs.generation.service import ProcessingConfig
+from jobs.tasks.job_kinds import JobKind
 from jobs.tasks.job_queue import InlineQueue
-from tests.support.engine import Engine, build_engine, new_session
+from jobs.worker.runs import generation_run
+from tests.support.engine import Engine, ScriptedWriter, build_engine, new_session
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -73,10 +76,10 @@ class HoldingQueue:
     """Takes jobs without running them, like Redis with no worker yet."""
 
     def __init__(self) -> None:
-        self.jobs: list[tuple[str, int, str]] = []
+        self.jobs: list[tuple[JobKind, int, str]] = []
 
-    def enqueue(self, function: str, task_id: int, job_id: str, timeout_s: int) -> None:
-        self.jobs.append((function, task_id, job_id))
+    def enqueue(self, kind: JobKind, task_id: int, job_id: str, timeout_s: int) -> None:
+        self.jobs.append((kind, task_id, job_id))
 
     def is_waiting(self, job_id: str) -> bool:
         return True
@@ -169,9 +172,9 @@ def test_regeneration_rewrites_in_place_at_most_three_times(engine: Engine) -> N
 def test_cancel_stops_between_tickets_and_keeps_what_was_written(tmp_path: Path) -> None:
     holder: list[Engine] = []
 
-    def run(function: str, task_id: int) -> None:
+    def generate(task_id: int) -> None:
         service = holder[0].service
-        service.execute_ticket_generation(service.session_of_task(task_id), task_id, cancel_after_five, "test")
+        generation_run(service, service.session_of_task(task_id), task_id, cancel_after_five, "test").execute()
 
     cancelled: list[bool] = []
 
@@ -180,7 +183,7 @@ def test_cancel_stops_between_tickets_and_keeps_what_was_written(tmp_path: Path)
             cancelled.append(True)
             holder[0].service.cancel_processing(session_id, requested_by="U4")
 
-    engine = build_engine(f"sqlite:///{tmp_path / 'db.sqlite'}", queue=InlineQueue(run),
+    engine = build_engine(f"sqlite:///{tmp_path / 'db.sqlite'}", queue=InlineQueue({JobKind.GENERATION: generate}),
                           config=ProcessingConfig(lease_s=3, cancel_poll_s=0))
     holder.append(engine)
     session_id = new_session(engine.uow_factory)
@@ -237,15 +240,35 @@ def test_a_resumed_run_skips_its_checkpoints(tmp_path: Path) -> None:
     plan = engine.service.plan_session_by_id(session_id)
     engine.writer.fail_keys = {plan.tickets[4].key}
     with pytest.raises(RetryLater):  # RQ runs the job again after its retry interval
-        engine.service.execute_ticket_generation(session_id, started.task_id, lambda *a: None, "w1", retry_in_s=1)
+        generation_run(engine.service, session_id, started.task_id, lambda *a: None, "w1", retry_in_s=1).execute()
     with engine.uow_factory() as uow:
         task = uow.tasks.get(started.task_id)
         assert (task.status, task.done, task.lease_owner) == ("queued", 4, None)  # handed back for RQ's retry
     engine.writer.fail_keys = set()
     engine.writer.calls.clear()
-    engine.service.execute_ticket_generation(session_id, started.task_id, lambda *a: None, "w2")
+    generation_run(engine.service, session_id, started.task_id, lambda *a: None, "w2").execute()
     assert engine.writer.calls == [b.key for b in plan.tickets[4:]]
     assert engine.service.get_processing_status(session_id).task_status == "completed"
+
+
+def test_a_run_whose_lease_was_taken_over_does_not_complete_the_task(engine: Engine) -> None:
+    """Another worker took the task over after the last ticket was stored: this copy's ending changes nothing."""
+    engine.service.queue = HoldingQueue()
+    session_id = new_session(engine.uow_factory)
+    started = engine.service.generate_tickets(session_id)
+
+    def taken_over_after_the_last_ticket(percentage: float, stage: str, details: dict[str, object]) -> None:
+        if percentage == 100.0:
+            with engine.uow_factory() as uow:
+                uow.tasks.get(started.task_id).lease_owner = "another-worker:1234"
+                uow.commit()
+
+    generation_run(engine.service, session_id, started.task_id, taken_over_after_the_last_ticket, "me").execute()
+    with engine.uow_factory() as uow:
+        task = uow.tasks.get(started.task_id)
+        assert (task.status, task.lease_owner, task.finished_at) == ("running", "another-worker:1234", None)
+        assert uow.sessions.get(session_id).status == "processing"
+    assert engine.notifier.outcomes == []  # the copy holding the lease tells the thread how it ended
 
 
 def test_a_job_for_a_task_leased_by_a_live_worker_does_nothing(engine: Engine) -> None:
@@ -259,5 +282,55 @@ def test_a_job_for_a_task_leased_by_a_live_worker_does_nothing(engine: Engine) -
     with engine.uow_factory() as uow:
         assert uow.tasks.claim_lease(started.task_id, "other-worker", utcnow() + timedelta(seconds=60), utcnow())
         uow.commit()
-    engine.service.execute_ticket_generation(session_id, started.task_id, lambda *a: None, "me")
+    generation_run(engine.service, session_id, started.task_id, lambda *a: None, "me").execute()
     assert engine.writer.calls == []
+
+
+class LockProbingWriter(ScriptedWriter):
+    """A writer whose health check tries, from a connection of its own, to lock the rows an approval locks.
+
+    A health check may wait up to ~20 s for the LLM's server; a row lock held meanwhile would make every
+    approval and push of the session wait behind it.
+    """
+
+    def __init__(self, database_url: str) -> None:
+        super().__init__()
+        self.probe = create_engine(database_url)
+        self.rows: list[tuple[str, int]] = []  # (table, id) the health check tries to lock
+        self.checks = 0
+        self.found_locked: list[tuple[str, int]] = []
+
+    def health(self) -> WriterHealth:
+        self.checks += 1
+        for table, row_id in self.rows:
+            with self.probe.connect() as connection:
+                try:
+                    connection.execute(text(f"SELECT id FROM {table} WHERE id = :id FOR UPDATE NOWAIT"),
+                                       {"id": row_id})
+                except OperationalError:  # lock not available: the caller's transaction holds the row
+                    self.found_locked.append((table, row_id))
+                connection.rollback()
+        return super().health()
+
+
+def test_no_row_is_locked_while_the_writer_checks_its_health(pg_url: str) -> None:
+    writer = LockProbingWriter(pg_url)
+    engine = build_engine(pg_url, writer=writer)
+    session_id = new_session(engine.uow_factory)
+    writer.rows = [("sessions", session_id)]
+    engine.service.generate_tickets(session_id)
+    engine.service.retry_processing(session_id)
+    with engine.uow_factory() as uow:
+        ticket_id = uow.tickets.for_session(session_id)[0].id
+    writer.rows = [("sessions", session_id), ("tickets", ticket_id)]
+    engine.service.regenerate_ticket(ticket_id)
+    with engine.uow_factory() as uow:  # interrupted, as by a lost worker: resume carries it on
+        task = uow.tasks.latest(session_id)
+        assert task is not None
+        task.status = "cancelled"
+        uow.sessions.get(session_id).status = "cancelled"
+        uow.commit()
+    engine.service.resume_generation(session_id)
+    writer.probe.dispose()
+    assert writer.checks == 4
+    assert writer.found_locked == []

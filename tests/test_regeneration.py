@@ -16,9 +16,11 @@ from redis import Redis
 
 from jobs.errors import ProcessingError
 from jobs.generation.service import ProcessingConfig
+from jobs.tasks.job_kinds import JobKind
 from jobs.tasks.job_queue import InlineQueue
 from jobs.tasks.rq_queue import RQJobQueue
 from jobs.tasks.sweeper import Sweeper
+from jobs.worker.runs import regeneration_run
 from tests.support.engine import Engine, build_engine, new_session
 from tests.support.workers import wait_for
 
@@ -56,7 +58,8 @@ def regenerating(engine: Engine, ticket_id: int) -> bool:
 def sweeping_until(engine: Engine, done: Callable[[], bool]) -> None:
     """The worker's sweeper, as `ticketbot worker` runs it, until `done`; a task it takes over runs here."""
     service = engine.service
-    rescuer = InlineQueue(lambda _function, task_id: service.execute_regeneration(task_id, "rescuer"))
+    rescuer = InlineQueue({JobKind.REGENERATION:
+                           lambda task_id: regeneration_run(service, task_id, "rescuer").execute()})
     sweeper = Sweeper(uow_factory=engine.uow_factory, queue=rescuer, config=service.config, clock=service.clock,
                       job_timeout_s=60)
     deadline = time.monotonic() + 30

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -16,10 +15,11 @@ from integrations.writers.base import TicketWriter
 from integrations.writers.template import TemplateWriter
 from jobs.conversation.publisher_port import TicketPublisher
 from jobs.generation.notify import RunNotifier
-from jobs.generation.service import GENERATE_JOB, ProcessingConfig, ProcessingService, ProgressCallback
+from jobs.generation.service import ProcessingConfig, ProcessingService, ProgressCallback
 from jobs.planning import PlanCache, PlanOptions
-from jobs.publishing.service import PUSH_JOB, PublishingService
+from jobs.publishing.service import PublishingService
 from jobs.tasks.job_queue import InlineQueue, JobQueue
+from jobs.worker import runtime
 from storage.database import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.uow import UnitOfWorkFactory, unit_of_work_factory
@@ -102,9 +102,10 @@ def bootstrap(settings: Settings, *, inline: bool, notifier: RunNotifier | None 
     worker_id = f"{socket.gethostname()}-{os.getpid()}"
     redis = None if inline else make_redis(settings)
     queue: JobQueue
-    runner: list[Callable[[str, int], None]] = []
     if inline:
-        queue = InlineQueue(lambda function, task_id: runner[0](function, task_id))
+        from jobs.worker.registry import JOBS  # the runs (RQ, jira) are imported only where jobs run
+
+        queue = InlineQueue(JOBS)  # the registry's job functions, run here on the runtime configured below
     else:
         from jobs.tasks.rq_queue import RQJobQueue
 
@@ -122,16 +123,7 @@ def bootstrap(settings: Settings, *, inline: bool, notifier: RunNotifier | None 
                                    plan_cache=plan_cache or PlanCache(
                                        options=PlanOptions(merge_threshold=settings.merge_threshold)))
     publishing = build_publisher(settings, uow_factory=uow_factory, queue=queue, inline=inline, notifier=notifier)
-
-    def run_inline(function: str, task_id: int) -> None:
-        if function == GENERATE_JOB:
-            processing.execute_ticket_generation(processing.session_of_task(task_id), task_id,
-                                                 progress or (lambda *_: None), worker_id)
-        elif function == PUSH_JOB:
-            publishing.execute_push(task_id, worker_id)
-        else:
-            processing.execute_regeneration(task_id, worker_id)
-
-    runner.append(run_inline)
+    if inline:
+        runtime.configure(runtime.WorkerRuntime(processing, worker_id, publishing=publishing, progress=progress))
     return Services(settings, engine, uow_factory, writer, queue, processing, redis, worker_id, slack=slack,
                     publisher=publishing, publishing=publishing)

@@ -10,36 +10,32 @@ ticket still `regenerating` (a ticket approved or pushed meanwhile is never turn
 from __future__ import annotations
 
 import logging
-import uuid
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from integrations.tickets import SiteContext, TicketBrief, TicketContent, WrittenTicket
 from integrations.writers.errors import WriterError
 from jobs.errors import Category, LeaseLost, ProcessingError
-from jobs.generation.run import apply_content
-from jobs.tasks.lease import LeaseKeeper
-
-if TYPE_CHECKING:
-    from jobs.generation.service import ProcessingService
+from jobs.generation.run import GenerationDeps, apply_content
+from jobs.tasks.task_run import TaskRun
+from storage.models import TaskRecord
+from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 
 class RegenerationRun:
-    def __init__(self, service: ProcessingService, task_id: int, worker_id: str) -> None:
-        self.service = service
+    def __init__(self, deps: GenerationDeps, task_id: int, worker_id: str) -> None:
+        self.deps = deps
         self.task_id = task_id
-        self.owner = f"{worker_id}:{uuid.uuid4().hex[:8]}"
+        self.task = TaskRun(uow_factory=deps.uow_factory, clock=deps.clock, lease_s=deps.config.lease_s,
+                            task_id=task_id, worker_id=worker_id)
 
     def execute(self) -> None:
-        if not self._claim():
+        if not self.task.claim(lambda task: task.ticket_id is not None):
             return
-        service = self.service
         try:
-            with LeaseKeeper(service.uow_factory, self.task_id, self.owner, service.config.lease_s, service.clock):
+            with self.task.heartbeat():
                 brief, site = self._brief()
-                content = service.writer.write(brief, site)
+                content = self.deps.writer.write(brief, site)
                 self._apply(brief, content)
         except LeaseLost:
             log.warning("regeneration task %s: another worker holds the lease now; this answer is dropped",
@@ -49,25 +45,13 @@ class RegenerationRun:
         except WriterError as exc:
             self._fail(Category(exc.category), str(exc))
 
-    def _claim(self) -> bool:
-        service = self.service
-        with service.uow_factory() as uow:
-            task = uow.tasks.get(self.task_id)
-            if task.status not in ("queued", "running") or task.ticket_id is None:
-                return False
-            if not uow.tasks.claim_lease(self.task_id, self.owner, self._lease_end(), service.clock()):
-                log.info("regeneration task %s is leased by another worker", self.task_id)
-                return False
-            uow.commit()
-        return True
-
     def _brief(self) -> tuple[TicketBrief, SiteContext]:
-        with self.service.uow_factory() as uow:
+        with self.deps.uow_factory() as uow:
             task = uow.tasks.get(self.task_id)
             assert task.ticket_id is not None
             ticket = uow.tickets.get(task.ticket_id)
             session = uow.sessions.get(ticket.session_id)
-            plan = self.service.plan_session(uow, ticket.session_id)
+            plan = self.deps.plan(uow, ticket.session_id)
             brief = next((b for b in plan.tickets if b.key == ticket.spec_key), None)
             site = SiteContext(session.site_name or session.channel_id, session.site_description)
         if brief is None:
@@ -75,47 +59,35 @@ class RegenerationRun:
         return brief, site
 
     def _apply(self, brief: TicketBrief, content: TicketContent) -> None:
-        service = self.service
-        with service.uow_factory() as uow:
-            if not uow.tasks.renew_lease(self.task_id, self.owner, self._lease_end()):
-                raise LeaseLost(self.task_id)  # taken over meanwhile: the copy holding the lease decides
+        # Taken over meanwhile (LeaseLost): the copy holding the lease decides.
+        with self.task.owned() as uow:
             task = uow.tasks.get(self.task_id)
             assert task.ticket_id is not None
             ticket = uow.tickets.get(task.ticket_id, for_update=True)
             u = content.usage
             task.prompt_tokens, task.completion_tokens, task.cached_tokens = (
                 u.prompt_tokens, u.completion_tokens, u.cached_tokens)
-            task.finished_at, task.lease_owner = service.clock(), None
             if ticket.status != "regenerating":
                 log.warning("regeneration task %s: ticket %s is %s now; the new text is not applied",
                             self.task_id, ticket.id, ticket.status)
-                task.status, task.stage = "cancelled", f"Not applied: the ticket is {ticket.status} now"
-                uow.commit()
+                self.task.mark_finished(uow, "cancelled", f"Not applied: the ticket is {ticket.status} now")
                 return
             apply_content(ticket, WrittenTicket(brief, content), ticket.generation)
             ticket.status = "draft"
             ticket.regeneration_count += 1
             ticket.slack_version += 1
-            task.status, task.progress, task.done, task.stage = "completed", 100.0, 1, "Done"
+            self.task.mark_finished(uow, "completed", "Done")
+            task.progress, task.done = 100.0, 1
             session_id, ticket_id = ticket.session_id, ticket.id
-            uow.commit()
-        service.notifier.ticket_written(session_id, ticket_id)
+        self.deps.notifier.ticket_written(session_id, ticket_id)
 
     def _fail(self, category: Category, message: str) -> None:
-        service = self.service
-        with service.uow_factory() as uow:
-            task = uow.tasks.get(self.task_id, for_update=True)
-            if task.lease_owner != self.owner or task.status != "running":
-                return  # no longer ours: the copy holding the lease decides
-            task.status, task.error_category, task.error_message = "failed", category.value, message
-            task.finished_at, task.lease_owner = service.clock(), None
+        def back_to_draft(uow: UnitOfWork, task: TaskRecord) -> None:
             if task.ticket_id is not None:
                 ticket = uow.tickets.get(task.ticket_id, for_update=True)
                 if ticket.status == "regenerating":
                     ticket.status = "draft"
                 uow.errors.add(ticket.session_id, category.value, message, task_id=self.task_id,
                                ticket_id=ticket.id, entity=ticket.spec_key)
-            uow.commit()
 
-    def _lease_end(self) -> datetime:
-        return self.service.clock() + timedelta(seconds=self.service.config.lease_s)
+        self.task.fail(category.value, message, also=back_to_draft)

@@ -11,57 +11,68 @@ import contextlib
 import logging
 import time
 import traceback
-import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from rq.timeouts import JobTimeoutException
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from integrations.tickets import SiteContext, TicketBrief, Usage, WrittenTicket, brief_to_dict
+from integrations.writers.base import TicketWriter
 from integrations.writers.errors import WriterError
 from jobs.errors import Category, LeaseLost, ProcessingError, RetryLater
-from jobs.generation.notify import ProgressUpdate, RunOutcome
+from jobs.generation.notify import ProgressUpdate, RunNotifier, RunOutcome
+from jobs.generation.service import ProcessingConfig, ProgressCallback
 from jobs.generation.writing import GenerationCancelled, write_tickets
+from jobs.planning import Plan
+from jobs.tasks.clock import Clock
 from jobs.tasks.faults import fault_point
-from jobs.tasks.lease import LeaseKeeper
-from storage.models import TicketRecord
-
-if TYPE_CHECKING:
-    from jobs.generation.service import ProcessingService, ProgressCallback
+from jobs.tasks.task_run import TaskRun
+from storage.models import TaskRecord, TicketRecord
+from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
 KEEP_ON_RETRY = ("approved", "pushed")  # a retry never rewrites what a person accepted
 
 
+@dataclass(frozen=True)
+class GenerationDeps:
+    """What a generation or regeneration run needs of the process it runs in (not the service that enqueued it)."""
+
+    uow_factory: UnitOfWorkFactory
+    writer: TicketWriter
+    notifier: RunNotifier
+    config: ProcessingConfig
+    clock: Clock
+    plan: Callable[[UnitOfWork, int], Plan]  # a session's plan, from the cache the service planned it with
+
+
 class GenerationRun:
-    def __init__(self, service: ProcessingService, session_id: int, task_id: int,
+    def __init__(self, deps: GenerationDeps, session_id: int, task_id: int,
                  progress_callback: ProgressCallback, worker_id: str, retry_in_s: float | None = None) -> None:
-        self.service = service
+        self.deps = deps
         self.retry_in_s = retry_in_s
         self.session_id = session_id
         self.task_id = task_id
         self.progress_callback = progress_callback
-        self.owner = f"{worker_id}:{uuid.uuid4().hex[:8]}"
+        self.task = TaskRun(uow_factory=deps.uow_factory, clock=deps.clock, lease_s=deps.config.lease_s,
+                            task_id=task_id, worker_id=worker_id)
         self.cancel_checked_at = 0.0
         self.cancelled = False
         self.usage = Usage()
         self.fallbacks = 0
-        self.lease: LeaseKeeper | None = None
         self.group_positions: dict[str, tuple[int, int]] = {}
 
     # ---- the run ----------------------------------------------------------------------------------
 
     def execute(self) -> None:
-        if not self._claim():
+        if not self.task.claim():
             return
-        config = self.service.config
+        fault_point("after_claim")
         try:
-            with LeaseKeeper(self.service.uow_factory, self.task_id, self.owner, config.lease_s,
-                             self.service.clock) as lease:
-                self.lease = lease
+            with self.task.heartbeat():
                 self._run()
         except LeaseLost:
             log.warning("task %s: another worker holds the lease now; stopping", self.task_id)
@@ -87,27 +98,12 @@ class GenerationRun:
             ))
             raise
 
-    def _claim(self) -> bool:
-        service = self.service
-        with service.uow_factory() as uow:
-            task = uow.tasks.get(self.task_id)
-            if task.status not in ("queued", "running"):
-                log.info("task %s is %s; nothing to do", self.task_id, task.status)
-                return False
-            until = service.clock() + timedelta(seconds=service.config.lease_s)
-            if not uow.tasks.claim_lease(self.task_id, self.owner, until, service.clock()):
-                log.info("task %s is leased by another worker", self.task_id)
-                return False
-            uow.commit()
-        fault_point("after_claim")
-        return True
-
     def _run(self) -> None:
-        service = self.service
-        with service.uow_factory() as uow:
+        deps = self.deps
+        with deps.uow_factory() as uow:
             session = uow.sessions.get(self.session_id)
             task = uow.tasks.get(self.task_id)
-            plan = service.plan_session(uow, self.session_id)
+            plan = deps.plan(uow, self.session_id)
             site = SiteContext(session.site_name or session.channel_id, session.site_description)
             existing = {t.spec_key: t for t in uow.tickets.for_session(self.session_id, include_withdrawn=True)}
             generation = task.generation
@@ -125,7 +121,7 @@ class GenerationRun:
         done = len(plan.tickets) - len(todo)
         self._report(done, len(plan.tickets), todo[0] if todo else plan.tickets[-1])
 
-        config = service.config
+        config = deps.config
         pending: list[tuple[WrittenTicket, int]] = []
         flushed_at = time.monotonic()
 
@@ -145,7 +141,7 @@ class GenerationRun:
                 self._report(done, len(plan.tickets), ticket.brief)  # the progress bar moves per ticket
 
         try:
-            write_tickets(todo, service.writer, site, is_cancelled=self._should_stop, on_written=store)
+            write_tickets(todo, deps.writer, site, is_cancelled=self._should_stop, on_written=store)
         except BaseException:
             if pending:  # tickets written (and paid for) before the run stopped are kept
                 with contextlib.suppress(Exception):
@@ -160,12 +156,8 @@ class GenerationRun:
 
     def _store_batch(self, batch: Sequence[tuple[WrittenTicket, int]], generation: int, total: int) -> None:
         """Store written tickets in one commit (one ticket per commit on the queue path)."""
-        service = self.service
         stored: list[tuple[WrittenTicket, int, int]] = []
-        with service.uow_factory() as uow:
-            if not uow.tasks.renew_lease(self.task_id, self.owner,
-                                         service.clock() + timedelta(seconds=service.config.lease_s)):
-                raise LeaseLost(self.task_id)
+        with self.task.owned() as uow:
             records = ({t.spec_key: t for t in uow.tickets.for_session(self.session_id, include_withdrawn=True)}
                        if len(batch) > 1 else {})
             for ticket, done in batch:
@@ -194,10 +186,9 @@ class GenerationRun:
             task.cached_tokens = self.usage.cached_tokens
             group_index, group_count = self.group_positions.get(last_brief.group.value, (0, 0))
             task.stage = f"{last_brief.group.value} — group {group_index} of {group_count}"
-            uow.commit()
         for _, done, ticket_id in stored:
             fault_point("after_ticket", done)
-            service.notifier.ticket_written(self.session_id, ticket_id)
+            self.deps.notifier.ticket_written(self.session_id, ticket_id)
         last_ticket, last_done, _ = stored[-1]
         self._report(last_done, total, last_ticket.brief)
 
@@ -209,7 +200,7 @@ class GenerationRun:
                                       "ticket": brief.key, "tokens": self.usage.prompt_tokens
                                       + self.usage.completion_tokens}
         self.progress_callback(percentage, stage, details)
-        self.service.notifier.progress(ProgressUpdate(self.session_id, self.task_id, percentage, stage, done, total,
+        self.deps.notifier.progress(ProgressUpdate(self.session_id, self.task_id, percentage, stage, done, total,
                                                       brief.group.value, group_index, group_count, self.usage))
 
     def _position_groups(self, briefs: Sequence[TicketBrief]) -> None:
@@ -217,19 +208,18 @@ class GenerationRun:
         self.group_positions = {g: (i, len(groups)) for i, g in enumerate(groups, start=1)}
 
     def _should_stop(self) -> bool:
-        if self.lease is not None and self.lease.lost.is_set():
-            raise LeaseLost(self.task_id)
+        self.task.raise_if_lost()
         now = time.monotonic()
-        if now - self.cancel_checked_at >= self.service.config.cancel_poll_s:
+        if now - self.cancel_checked_at >= self.deps.config.cancel_poll_s:
             self.cancel_checked_at = now
-            with self.service.uow_factory() as uow:
+            with self.deps.uow_factory() as uow:
                 self.cancelled = uow.tasks.get(self.task_id).cancel_requested
         return self.cancelled
 
     # ---- endings ------------------------------------------------------------------------------------
 
     def _check_fallbacks(self, total: int) -> None:
-        if total and self.fallbacks / total > self.service.config.fallback_limit:
+        if total and self.fallbacks / total > self.deps.config.fallback_limit:
             raise ProcessingError(
                 f"{self.fallbacks} of {total} tickets fell back to the template writer because the LLM's answers "
                 "were unusable; the LLM set-up needs an admin", Category.ADMIN_REQUIRED,
@@ -238,7 +228,7 @@ class GenerationRun:
     def _complete(self, briefs: Sequence[TicketBrief], generation: int) -> None:
         fault_point("before_complete")
         keys = {b.key for b in briefs}
-        with self.service.uow_factory() as uow:
+        with self.task.owned() as uow:  # a copy that lost its lease must not mark the task completed
             records = {t.spec_key: t for t in uow.tickets.for_session(self.session_id, include_withdrawn=True)}
             for key, record in records.items():
                 if key not in keys and record.status not in KEEP_ON_RETRY and record.status != "withdrawn":
@@ -252,57 +242,46 @@ class GenerationRun:
                 record.position = brief.position
                 edges.extend((record, records[d.key], d.reason) for d in brief.depends_on if d.key in records)
             uow.tickets.replace_dependencies(self.session_id, edges)
-            task = uow.tasks.get(self.task_id)
-            task.status, task.progress, task.stage = "completed", 100.0, "Done"
-            task.finished_at, task.lease_owner = self.service.clock(), None
-            session = uow.sessions.get(self.session_id)
-            session.status = "review"
-            uow.commit()
+            self.task.mark_finished(uow, "completed", "Done").progress = 100.0
+            uow.sessions.get(self.session_id).status = "review"
         self._notify("completed", "", "", len(briefs))
 
     def _finish(self, status: str, message: str) -> None:
-        with self.service.uow_factory() as uow:
-            task = uow.tasks.get(self.task_id)
-            task.status, task.stage, task.finished_at, task.lease_owner = status, message, self.service.clock(), None
+        def session_too(uow: UnitOfWork, _task: TaskRecord) -> None:
             uow.sessions.get(self.session_id).status = status
-            uow.commit()
-        self._notify(status, message, "")
+
+        if self.task.finish(status, message, also=session_too):
+            self._notify(status, message, "")
 
     def _fail_or_retry(self, error: ProcessingError) -> None:
         if error.category is not Category.TEMPORARY or self.retry_in_s is None:
             self._fail(error)
             return
-        wait = timedelta(seconds=self.retry_in_s + self.service.config.queued_grace_s)
+        wait = timedelta(seconds=self.retry_in_s + self.deps.config.queued_grace_s)
         log.warning("task %s: temporary failure, retrying in %s s: %s", self.task_id, self.retry_in_s, error.message)
-        with self.service.uow_factory() as uow:
-            task = uow.tasks.get(self.task_id)
-            if task.lease_owner == self.owner:
-                # Handed back: RQ runs the job again; until then the sweeper leaves it alone.
-                task.status, task.lease_owner = "queued", None
-                task.lease_expires_at = self.service.clock() + wait
-                task.stage = f"Waiting to retry in {self.retry_in_s:.0f} s: {error.message}"
-                uow.errors.add(self.session_id, error.category.value, error.message, task_id=self.task_id,
-                               technical_details=error.technical_details)
-                uow.commit()
+
+        def record_error(uow: UnitOfWork, _task: TaskRecord) -> None:
+            uow.errors.add(self.session_id, error.category.value, error.message, task_id=self.task_id,
+                           technical_details=error.technical_details)
+
+        # Handed back: RQ runs the job again; until then the sweeper leaves it alone.
+        self.task.hand_back(wait, f"Waiting to retry in {self.retry_in_s:.0f} s: {error.message}", also=record_error)
         raise RetryLater(error.message)
 
     def _fail(self, error: ProcessingError) -> None:
         log.error("task %s failed (%s): %s %s", self.task_id, error.category, error.message,
                   error.technical_details.get("exception", ""))
-        with self.service.uow_factory() as uow:
-            task = uow.tasks.get(self.task_id)
-            if task.status not in ("queued", "running"):
-                return
-            task.status, task.stage, task.finished_at, task.lease_owner = "failed", "Failed", self.service.clock(), None
-            task.error_category, task.error_message = error.category.value, error.message
+
+        def record_error(uow: UnitOfWork, _task: TaskRecord) -> None:
             uow.errors.add(self.session_id, error.category.value, error.message, task_id=self.task_id,
                            technical_details=error.technical_details)
             uow.sessions.get(self.session_id).status = "failed"
-            uow.commit()
-        self._notify("failed", error.message, error.category.value)
+
+        if self.task.fail(error.category.value, error.message, also=record_error):
+            self._notify("failed", error.message, error.category.value)
 
     def _notify(self, status: str, message: str, category: str, tickets: int = 0) -> None:
-        self.service.notifier.run_finished(RunOutcome(self.session_id, self.task_id, status, message, category,
+        self.deps.notifier.run_finished(RunOutcome(self.session_id, self.task_id, status, message, category,
                                                       tickets, self.fallbacks, self.usage))
 
 

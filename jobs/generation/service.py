@@ -1,8 +1,8 @@
-"""The processing service: public methods validate and enqueue; internal ones run inside a worker.
+"""The processing service: public methods validate and enqueue; the runs do the work inside a worker.
 
 The split follows the seed (../shared/seed/processing-service-decisions.md) with RQ in place of ARQ:
-Slack listeners and the CLI call the public methods, which return at once; RQ job functions call
-`execute_ticket_generation` and `execute_regeneration`.
+Slack listeners and the CLI call the public methods, which return at once; RQ job functions build a
+GenerationRun or RegenerationRun from the worker's services (jobs/worker/runs.py) and execute it.
 """
 
 from __future__ import annotations
@@ -22,15 +22,13 @@ from jobs.generation.notify import RunNotifier, SilentNotifier
 from jobs.generation.stored_tickets import written_ticket
 from jobs.planning import Plan, PlanCache, UploadedFile
 from jobs.tasks.clock import Clock, system_clock
+from jobs.tasks.job_kinds import JobKind, job_id_for
 from jobs.tasks.job_queue import JobQueue, QueueUnavailable
-from storage.models import TaskRecord, utcnow
+from storage.models import TaskRecord
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 # The seed's progress contract: (percentage, stage, details) after each ticket and each group.
 ProgressCallback = Callable[[float, str, dict[str, object]], None]
-
-GENERATE_JOB = "jobs.worker.rq_jobs.run_generation"
-REGENERATE_JOB = "jobs.worker.rq_jobs.run_regeneration"
 
 
 @dataclass(frozen=True)
@@ -85,18 +83,6 @@ class ErrorView:
     created_at: str
 
 
-def job_id_for(task: TaskRecord, enqueue_count: int | None = None) -> str:
-    """Deterministic: the same task enqueued the n-th time always has the same job id.
-
-    The task's creation time is part of it, so a task id reused by another database (a restored
-    backup, a second deployment on the same Redis) never collides with an old job of the same id.
-    """
-    prefix = {"generate": "gen", "regenerate": "regen"}.get(task.type, task.type)
-    created = task.created_at or utcnow()
-    count = task.enqueue_count if enqueue_count is None else enqueue_count
-    return f"{prefix}-{task.id}-{count}-{int(created.timestamp() * 1000) % 10**10}"
-
-
 class ProcessingService:
     def __init__(self, *, uow_factory: UnitOfWorkFactory, writer: TicketWriter, queue: JobQueue,
                  notifier: RunNotifier | None = None, config: ProcessingConfig | None = None,
@@ -114,6 +100,7 @@ class ProcessingService:
     def generate_tickets(self, session_id: int, *, requested_by: str = "", site_name: str | None = None,
                          description: str | None = None, start_anyway: bool = False) -> StartResult:
         """Start the session's first generation; a run already going is answered with its task."""
+        health = self.writer.health()  # before the session's row is locked: the check may take ~20 s
         with self.uow_factory() as uow:
             # Freeze the upload set first, so the files planned below are exactly the ones the run,
             # its retries and every 🔁 plan from; a refusal below rolls it back (still collecting).
@@ -131,7 +118,7 @@ class ProcessingService:
                 session.site_name = site_name
             if description is not None:
                 session.site_description = description
-            plan = self._checked_plan(uow, session_id, start_anyway)
+            plan = self._checked_plan(uow, session_id, start_anyway, health)
             site = SiteContext(session.site_name or session.channel_id, session.site_description)
             task = self._start_task(uow, session_id, plan, requested_by, "start")
             uow.commit()
@@ -140,6 +127,7 @@ class ProcessingService:
 
     def retry_processing(self, session_id: int, *, requested_by: str = "") -> StartResult:
         """Generate again (failed, cancelled or in review): tickets not approved or pushed are rewritten."""
+        health = self.writer.health()  # before the session's row is locked: the check may take ~20 s
         with self.uow_factory() as uow:
             session = uow.sessions.get(session_id, for_update=True)
             running = uow.tasks.active_generation(session_id)
@@ -155,7 +143,7 @@ class ProcessingService:
                     f"this session has been generated {session.generation_count} times, the most allowed; "
                     "start a new session with `/generate-tickets new`", Category.USER_FIXABLE,
                 )
-            plan = self._checked_plan(uow, session_id, start_anyway=True)
+            plan = self._checked_plan(uow, session_id, True, health)
             task = self._start_task(uow, session_id, plan, requested_by, "retry")
             uow.commit()
             return self._enqueue(task, len(plan.tickets))
@@ -166,6 +154,7 @@ class ProcessingService:
         The same generation (not a new one, as retry makes) is queued again, so the run skips every
         ticket it wrote before it was cancelled, failed or lost its process.
         """
+        health = self.writer.health()  # before the session's row is locked: the check may take ~20 s
         with self.uow_factory() as uow:
             session = uow.sessions.get(session_id, for_update=True)
             task = uow.tasks.latest(session_id)
@@ -178,7 +167,7 @@ class ProcessingService:
             if task.status not in ("queued", "running", "cancelled", "failed"):
                 raise ProcessingError(f"nothing to resume: the last generation is {task.status}",
                                       Category.USER_FIXABLE)
-            plan = self._checked_plan(uow, session_id, start_anyway=True)
+            plan = self._checked_plan(uow, session_id, True, health)
             task.status, task.stage, task.cancel_requested = "queued", "Queued", False
             task.error_category = task.error_message = task.finished_at = task.lease_owner = None
             task.lease_expires_at = now + timedelta(seconds=self.config.queued_grace_s)
@@ -224,6 +213,7 @@ class ProcessingService:
 
     def regenerate_ticket(self, ticket_id: int, *, requested_by: str = "") -> StartResult:
         """Rewrite one draft in place (at most `max_regenerations` times per ticket)."""
+        health = self.writer.health()  # before the ticket's and session's rows are locked: it may take ~20 s
         with self.uow_factory() as uow:
             ticket = uow.tickets.get(ticket_id, for_update=True)
             uow.sessions.get(ticket.session_id, for_update=True)  # serialised with retry, which locks it too
@@ -238,7 +228,7 @@ class ProcessingService:
                     f"this ticket was regenerated {ticket.regeneration_count} times, the most allowed; "
                     "edit it in Jira after approving it", Category.USER_FIXABLE,
                 )
-            self._require_healthy_writer()
+            self._require_healthy(health)
             ticket.status = "regenerating"
             task = uow.tasks.add(session_id=ticket.session_id, type="regenerate", ticket_id=ticket_id,
                                  created_at=self.clock(),
@@ -289,23 +279,9 @@ class ProcessingService:
     def validate_llm_service(self) -> WriterHealth:
         return self.writer.health()
 
-    # ---- internal: run inside a worker ------------------------------------------------------------
-
-    def execute_ticket_generation(self, session_id: int, task_id: int, progress_callback: ProgressCallback,
-                                  worker_id: str = "inline", retry_in_s: float | None = None) -> None:
-        """Run the generation; with `retry_in_s`, a temporary failure hands the task back and raises RetryLater."""
-        from jobs.generation.run import GenerationRun
-
-        GenerationRun(self, session_id, task_id, progress_callback, worker_id, retry_in_s).execute()
-
     def session_of_task(self, task_id: int) -> int:
         with self.uow_factory() as uow:
             return uow.tasks.get(task_id).session_id
-
-    def execute_regeneration(self, task_id: int, worker_id: str) -> None:
-        from jobs.generation.regeneration import RegenerationRun
-
-        RegenerationRun(self, task_id, worker_id).execute()
 
     # ---- helpers -------------------------------------------------------------------------------
 
@@ -324,7 +300,9 @@ class ProcessingService:
         rounds = math.ceil(max(tickets, 1) / max(self.writer.concurrency, 1))
         return int(rounds * self.writer.max_seconds_per_ticket + 120)
 
-    def _checked_plan(self, uow: UnitOfWork, session_id: int, start_anyway: bool) -> Plan:
+    def _checked_plan(self, uow: UnitOfWork, session_id: int, start_anyway: bool, health: WriterHealth) -> Plan:
+        """The plan to start a run from, or the first reason not to (the writer's `health`, checked by the caller
+        before it locked any row, comes last)."""
         if uow.uploads.count_active(session_id) == 0:
             raise ProcessingError("nothing uploaded yet: drop the spec's CSV files in this channel first",
                                   Category.USER_FIXABLE)
@@ -335,11 +313,11 @@ class ProcessingService:
         if not plan.tickets:
             raise ProcessingError("the uploaded files hold no row to build a ticket from", Category.USER_FIXABLE,
                                   {"problems": errors})
-        self._require_healthy_writer()
+        self._require_healthy(health)
         return plan
 
-    def _require_healthy_writer(self) -> None:
-        health = self.writer.health()
+    @staticmethod
+    def _require_healthy(health: WriterHealth) -> None:
         if not health.ok:
             category = Category(health.category) if health.category else Category.TEMPORARY
             raise ProcessingError(f"the ticket writer is not available: {health.message}", category)
@@ -359,9 +337,8 @@ class ProcessingService:
         return task
 
     def _enqueue(self, task: TaskRecord, tickets: int) -> StartResult:
-        function = GENERATE_JOB if task.type == "generate" else REGENERATE_JOB
         try:
-            self.queue.enqueue(function, task.id, task.job_id, self.job_timeout_s(tickets))
+            self.queue.enqueue(JobKind.of(task), task.id, task.job_id, self.job_timeout_s(tickets))
         except QueueUnavailable:
             return StartResult(task.session_id, task.id, task.generation, tickets,
                                queue_note="the job queue is unreachable right now; the run starts by itself "

@@ -12,24 +12,33 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from integrations.jira.errors import USER_FIXABLE, JiraError, JiraOutcomeUnknown
 from integrations.jira.gateway import JiraGateway
+from jobs.publishing.service import GatewayFactory, PublishingConfig, PublishNotifier
+from jobs.tasks.clock import Clock
 from storage.models import TicketDependencyRecord
-from storage.uow import UnitOfWork
-
-if TYPE_CHECKING:
-    from jobs.publishing.service import PublishingService
+from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 Keys = dict[int, str | None]  # ticket id → Jira key
+
+
+@dataclass(frozen=True)
+class PushDeps:
+    """What a push run needs of the process it runs in (not the service that enqueued it)."""
+
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
+    config: PublishingConfig
+    gateway_factory: GatewayFactory | None  # None: Jira is not configured
+    notifier: PublishNotifier
 
 
 @dataclass
 class PushContext:
     """What the steps of a push share with the run that drives them."""
 
-    service: PublishingService
+    deps: PushDeps
     task_id: int
     session_id: int
     project: str
@@ -55,7 +64,7 @@ def linkable(dep: TicketDependencyRecord, keys: Keys) -> bool:
 class LinkSteps:
     def __init__(self, ctx: PushContext) -> None:
         self.ctx = ctx
-        self.uow_factory = ctx.service.uow_factory
+        self.uow_factory = ctx.deps.uow_factory
 
     def create_links(self) -> None:
         """Every dependency whose two ends are in Jira, linked blocker → blocked, once."""

@@ -29,7 +29,14 @@ from integrations.jira.errors import USER_FIXABLE, JiraError, JiraOutcomeUnknown
 from integrations.jira.gateway import BulkItem, FoundIssue, IssueDraft
 from jobs.generation.stored_tickets import written_ticket
 from jobs.publishing.links import Keys, LinkSteps, PushContext, keys_and_deps, linkable
-from jobs.publishing.service import NeedsPerson, issue_label, legacy_session_label, session_label, stored_label
+from jobs.publishing.service import (
+    NeedsPerson,
+    issue_label,
+    legacy_session_label,
+    reconcile_delay_s,
+    session_label,
+    stored_label,
+)
 from jobs.tasks.faults import fault_point
 from storage.models import JiraEpicRecord, TicketDependencyRecord, TicketRecord
 from storage.uow import UnitOfWork
@@ -70,8 +77,8 @@ class _Prepared:
 class PushSteps:
     def __init__(self, ctx: PushContext) -> None:
         self.ctx = ctx
-        self.uow_factory = ctx.service.uow_factory
-        self.clock = ctx.service.clock
+        self.uow_factory = ctx.deps.uow_factory
+        self.clock = ctx.deps.clock
         self.checked_epics: set[str] = set()  # epic keys seen in Jira during this run
 
     def round(self) -> None:
@@ -104,7 +111,7 @@ class PushSteps:
                     pushed.append((ticket.id, issue.key))
                     continue
                 ticket.jira_state, ticket.jira_attempts = "needs_reconcile", ticket.jira_attempts + 1
-                delay = self.ctx.service.reconcile_delay_s(ticket.jira_attempts)
+                delay = reconcile_delay_s(self.ctx.deps.config, ticket.jira_attempts)
                 if delay is not None:
                     ticket.jira_next_try_at = now + timedelta(seconds=delay)
                     continue
@@ -115,7 +122,7 @@ class PushSteps:
             uow.commit()
         self.ctx.announce(pushed)
         for notice in raised:
-            self.ctx.service.notifier.needs_person(notice)
+            self.ctx.deps.notifier.needs_person(notice)
 
     def _session_label(self, issue_label: str) -> str:
         """The session label an issue labelled `issue_label` was created with (older creates: no instance)."""
@@ -142,21 +149,21 @@ class PushSteps:
                     epic.issue_key, epic.state = issue.key, "created"
                     continue
                 epic.state, epic.attempts = "needs_reconcile", epic.attempts + 1
-                if self.ctx.service.reconcile_delay_s(epic.attempts) is None:
+                if reconcile_delay_s(self.ctx.deps.config, epic.attempts) is None:
                     raised.append(self._needs_person(uow, f"the {epic.group} epic", label, None))
             uow.commit()
         for notice in raised:
-            self.ctx.service.notifier.needs_person(notice)
+            self.ctx.deps.notifier.needs_person(notice)
 
     def epic_due(self, epic: JiraEpicRecord, now: datetime) -> datetime | None:
         """When the epic's label is to be searched for next (None: its window is over, a person decides)."""
         if epic.state == "creating":
             return now
-        delay = self.ctx.service.reconcile_delay_s(epic.attempts)
+        delay = reconcile_delay_s(self.ctx.deps.config, epic.attempts)
         return None if delay is None else epic.updated_at + timedelta(seconds=delay)
 
     def _needs_person(self, uow: UnitOfWork, what: str, label: str, ticket_id: int | None) -> NeedsPerson:
-        minutes = self.ctx.service.config.reconcile_window_s / 60
+        minutes = self.ctx.deps.config.reconcile_window_s / 60
         message = (f"ticketbot cannot tell whether {what} reached Jira: its create got no answer, and Jira's search "
                    f"has not shown an issue labelled {label} for {minutes:.0f} minutes. Nothing was created twice. "
                    f"Search Jira for that label: if the issue is there, `/generate-tickets push` records it; "
@@ -247,7 +254,7 @@ class PushSteps:
         with self.uow_factory() as uow:
             pending = [t.id for t in uow.tickets.states_for(self.ctx.session_id)
                        if ready(t, now) and (epic_keys is None or t.group in epic_keys)]
-        size = max(1, min(self.ctx.service.config.bulk_size, 50))
+        size = max(1, min(self.ctx.deps.config.bulk_size, 50))
         for start in range(0, len(pending), size):
             prepared = self._prepare(pending[start:start + size], epic_keys)
             if prepared:

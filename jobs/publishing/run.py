@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import logging
 import traceback
-import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from datetime import timedelta
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -23,14 +21,20 @@ from integrations.jira.errors import ADMIN_REQUIRED, TEMPORARY, JiraError, JiraT
 from integrations.jira.gateway import JiraGateway
 from integrations.jira.setup import SetupFailed
 from jobs.errors import Category, LeaseLost, ProcessingError
-from jobs.publishing.links import PushContext
+from jobs.publishing.links import PushContext, PushDeps
 from jobs.publishing.outbox import PushSteps
-from jobs.publishing.service import NOT_CONFIGURED, PushOutcome, PushProgress, push_summary
-from jobs.tasks.lease import LeaseKeeper
+from jobs.publishing.service import (
+    NOT_CONFIGURED,
+    PushOutcome,
+    PushProgress,
+    PushSummary,
+    browse_url,
+    project_for,
+    push_summary,
+)
+from jobs.tasks.task_run import TaskRun
+from storage.models import TaskRecord
 from storage.uow import UnitOfWork
-
-if TYPE_CHECKING:
-    from jobs.publishing.service import PublishingService
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +42,12 @@ MAX_ROUNDS = 200  # a round makes progress or waits; this only bounds a bug
 
 
 class PushRun:
-    def __init__(self, service: PublishingService, task_id: int, worker_id: str) -> None:
-        self.service = service
-        self.config = service.config
+    def __init__(self, deps: PushDeps, task_id: int, worker_id: str) -> None:
+        self.deps = deps
+        self.config = deps.config
         self.task_id = task_id
-        self.owner = f"{worker_id}:{uuid.uuid4().hex[:8]}"
-        self.lease: LeaseKeeper | None = None
+        self.task = TaskRun(uow_factory=deps.uow_factory, clock=deps.clock, lease_s=self.config.lease_s,
+                            task_id=task_id, worker_id=worker_id)
         self.gateway: JiraGateway | None = None
         self.steps: PushSteps | None = None
         self.session_id = 0
@@ -52,12 +56,10 @@ class PushRun:
     # ---- the run ----------------------------------------------------------------------------------------
 
     def execute(self) -> None:
-        if not self._claim():
+        if not self.task.claim(self._is_push):
             return
         try:
-            with LeaseKeeper(self.service.uow_factory, self.task_id, self.owner, self.config.lease_s,
-                             self.service.clock) as lease:
-                self.lease = lease
+            with self.task.heartbeat():
                 self._run()
         except LeaseLost:
             log.warning("push task %s: another worker holds the lease now; stopping", self.task_id)
@@ -78,26 +80,15 @@ class PushRun:
             if self.gateway is not None:
                 self.gateway.close()
 
-    def _claim(self) -> bool:
-        service = self.service
-        with service.uow_factory() as uow:
-            task = uow.tasks.get(self.task_id)
-            if task.type != "push" or task.status not in ("queued", "running"):
-                log.info("push task %s is %s; nothing to do", self.task_id, task.status)
-                return False
-            self.session_id = task.session_id
-            until = service.clock() + timedelta(seconds=self.config.lease_s)
-            if not uow.tasks.claim_lease(self.task_id, self.owner, until, service.clock()):
-                log.info("push task %s is leased by another worker", self.task_id)
-                return False
-            uow.commit()
-        return True
+    def _is_push(self, task: TaskRecord) -> bool:
+        self.session_id = task.session_id
+        return task.type == "push"
 
     def _run(self) -> None:
-        if self.service.gateway_factory is None:
+        if self.deps.gateway_factory is None:
             raise ProcessingError(NOT_CONFIGURED, Category.ADMIN_REQUIRED)
         first_push, site = self._load_context()
-        gateway = self.gateway = self.service.gateway_factory(self.project)
+        gateway = self.gateway = self.deps.gateway_factory(self.project)
         while first_push:
             try:
                 self._preflight(gateway)
@@ -105,11 +96,11 @@ class PushRun:
             except JiraTemporary as exc:  # Jira unreachable or busy: like any temporary failure
                 if self._wait(self._after_temporary(exc), exc.message):
                     return
-        with self.service.uow_factory() as uow:
+        with self.deps.uow_factory() as uow:
             instance = uow.instance.instance_id()
             uow.commit()
-        steps = self.steps = PushSteps(PushContext(self.service, self.task_id, self.session_id, self.project, site,
-                                                   gateway, self._renew, self._announce, instance))
+        steps = self.steps = PushSteps(PushContext(self.deps, self.task_id, self.session_id, self.project, site,
+                                                   gateway, self.task.renew, self._announce, instance))
         self._progress("Pushing to Jira")
         for _ in range(MAX_ROUNDS):
             try:
@@ -118,20 +109,20 @@ class PushRun:
                 if self._wait(self._after_temporary(exc), exc.message):
                     return
                 continue
-            with self.service.uow_factory() as uow:
+            with self.deps.uow_factory() as uow:
                 wait = steps.next_wait_s(uow)
             if wait is None:
                 if self._complete():
                     return
             elif wait > 0 and self._wait(wait, "waiting for Jira's search to show issues whose create got no answer"):
                 return
-        self._hand_back(self.service.clock() + timedelta(seconds=1), "resuming")
+        self._hand_back(timedelta(seconds=1), "resuming")
 
     def _load_context(self) -> tuple[bool, str]:
         """The session's project; whether this is its first push (preflight first), and its site."""
-        with self.service.uow_factory() as uow:
+        with self.deps.uow_factory() as uow:
             session = uow.sessions.get(self.session_id)
-            self.project = self.service.project_for(uow, self.session_id)
+            self.project = project_for(uow, self.session_id, self.config)
             if not self.project:
                 raise ProcessingError("no Jira project is set: an admin sets JIRA_PROJECT, or the channel sets one "
                                       "with `/generate-tickets config jira_project KEY`", Category.ADMIN_REQUIRED)
@@ -141,7 +132,7 @@ class PushRun:
         result = gateway.preflight()
         if not result.ok:
             raise SetupFailed(result)
-        with self.service.uow_factory() as uow:
+        with self.deps.uow_factory() as uow:
             session = uow.sessions.get(self.session_id)
             session.jira_project = session.jira_project or self.project  # fixed from now on
             uow.commit()
@@ -151,18 +142,16 @@ class PushRun:
     def _wait(self, seconds: float, reason: str) -> bool:
         """Sleep here when the wait is short; else hand the task back to the queue. True when handed back."""
         if seconds > self.config.wait_in_job_s:
-            self._hand_back(self.service.clock() + timedelta(seconds=seconds), reason)
+            self._hand_back(timedelta(seconds=seconds), reason)
             return True
         self._progress(f"Waiting {f'{seconds:.0f} s' if seconds >= 1 else 'a moment'}: {reason}")
-        assert self.lease is not None
-        if self.lease.lost.wait(seconds):
-            raise LeaseLost(self.task_id)
+        self.task.wait(seconds)
         return False
 
     def _after_temporary(self, error: JiraError) -> float:
         """Record a temporary failure; the seconds to wait, or ProcessingError once the retries are used up."""
         delays = self.config.temporary_delays_s
-        with self.service.uow_factory() as uow:
+        with self.deps.uow_factory() as uow:
             task = uow.tasks.get(self.task_id)
             failures = int(task.details.get("temporary_failures", 0)) + 1
             task.details = {**task.details, "temporary_failures": failures}
@@ -174,76 +163,64 @@ class PushRun:
                                   "`/generate-tickets push` tries again.", Category.TEMPORARY, error.details)
         return max(delays[failures - 1], getattr(error, "retry_after_s", None) or 0.0)
 
-    def _hand_back(self, until: datetime, reason: str) -> None:
-        """Give the task back to the queue until `until`; the sweeper (or new work) starts it again."""
-        with self.service.uow_factory() as uow:
-            task = uow.tasks.get(self.task_id)
-            if task.lease_owner != self.owner:
-                return
-            task.status, task.lease_owner, task.lease_expires_at = "queued", None, until
-            task.stage = f"Waiting until {until:%H:%M:%S} UTC: {reason}"[:255]
-            uow.commit()
+    def _hand_back(self, wait: timedelta, reason: str) -> None:
+        """Give the task back to the queue for `wait`; the sweeper (or new work) starts it again."""
+        until = self.deps.clock() + wait
+        if not self.task.hand_back(wait, f"Waiting until {until:%H:%M:%S} UTC: {reason}"):
+            return
         log.info("push task %s waits until %s: %s", self.task_id, until, reason)
         self._progress(f"Waiting: {reason}")
 
     def _complete(self) -> bool:
         """Finish, unless new work came in (checked under the session lock approvals also take)."""
-        with self.service.uow_factory() as uow:
+        with self.task.owned() as uow:
             session = uow.sessions.get(self.session_id, for_update=True)
             assert self.steps is not None
             if self.steps.next_wait_s(uow) is not None:
                 return False
             summary = push_summary(uow, self.session_id, self.project)
-            task = uow.tasks.get(self.task_id)
-            task.status, task.progress, task.stage = "completed", 100.0, summary.text[:255]
-            task.done, task.finished_at, task.lease_owner = summary.issues, self.service.clock(), None
+            task = self.task.mark_finished(uow, "completed", summary.text)
+            task.progress, task.done = 100.0, summary.issues
             task.details = {**task.details, "summary": summary.text}
             tickets = uow.tickets.for_session(self.session_id)
             if tickets and all(t.status in ("pushed", "rejected") for t in tickets):
                 session.status = "done"
-            uow.commit()
         log.info("push task %s: %s", self.task_id, summary.text)
-        self.service.notifier.push_finished(PushOutcome(self.session_id, self.task_id, "completed", summary,
+        self.deps.notifier.push_finished(PushOutcome(self.session_id, self.task_id, "completed", summary,
                                                         summary.text))
         return True
 
     def _fail(self, message: str, category: str, details: dict[str, object] | None = None) -> None:
         log.error("push task %s failed (%s): %s", self.task_id, category, message)
-        with self.service.uow_factory() as uow:
-            task = uow.tasks.get(self.task_id)
-            if task.status not in ("queued", "running"):
-                return
-            task.status, task.stage, task.finished_at, task.lease_owner = "failed", "Failed", self.service.clock(), None
-            task.error_category, task.error_message = category, message
+        summaries: list[PushSummary] = []
+
+        def record_error(uow: UnitOfWork, task: TaskRecord) -> None:
             uow.errors.add(task.session_id, category, message, task_id=self.task_id,
                            technical_details=dict(details or {}))
-            summary = push_summary(uow, task.session_id, self.project)
-            uow.commit()
-        self.service.notifier.push_finished(PushOutcome(self.session_id, self.task_id, "failed", summary, message,
+            summaries.append(push_summary(uow, task.session_id, self.project))
+
+        if not self.task.fail(category, message, also=record_error):
+            return
+        summary = summaries[0]
+        self.deps.notifier.push_finished(PushOutcome(self.session_id, self.task_id, "failed", summary, message,
                                                         category))
 
     # ---- small helpers ------------------------------------------------------------------------------------
 
-    def _renew(self, uow: UnitOfWork) -> None:
-        """Only the lease holder commits intents: a worker that lost its lease stops before any request."""
-        until = self.service.clock() + timedelta(seconds=self.config.lease_s)
-        if not uow.tasks.renew_lease(self.task_id, self.owner, until):
-            raise LeaseLost(self.task_id)
-
     def _announce(self, pushed: Sequence[tuple[int, str]]) -> None:
         for ticket_id, key in pushed:
-            url = self.service.browse_url(key) or (self.gateway.browse_url(key) if self.gateway else "")
-            self.service.notifier.ticket_pushed(self.session_id, ticket_id, key, url)
+            url = browse_url(self.config, key) or (self.gateway.browse_url(key) if self.gateway else "")
+            self.deps.notifier.ticket_pushed(self.session_id, ticket_id, key, url)
         if pushed:
             self._progress("Pushing to Jira")
 
     def _progress(self, stage: str) -> None:
-        with self.service.uow_factory() as uow:
+        with self.deps.uow_factory() as uow:
             tickets = [t for t in uow.tickets.for_session(self.session_id) if t.status in ("approved", "pushed")]
             done = sum(1 for t in tickets if t.status == "pushed")
             task = uow.tasks.get(self.task_id)
             task.done, task.total, task.stage = done, len(tickets), stage[:255]
             task.progress = round(100.0 * done / len(tickets), 1) if tickets else 100.0
             uow.commit()
-        self.service.notifier.push_progress(PushProgress(self.session_id, self.task_id, done, len(tickets), stage))
+        self.deps.notifier.push_progress(PushProgress(self.session_id, self.task_id, done, len(tickets), stage))
 

@@ -1,9 +1,10 @@
 """The publishing service: approved tickets become Jira issues, under epics, linked, exactly once.
 
 Public methods (called by the Slack bot and the CLI) validate, record the decision and enqueue a push
-task (`tasks.type = "push"`, one active per session); they return at once. `execute_push` runs inside a
-worker under the task's lease (jobs/publishing/run.py). When Jira is not configured, decisions are still
-recorded and `push_pending` says so in plain words.
+task (`tasks.type = "push"`, one active per session); they return at once. The push itself runs inside a
+worker under the task's lease (jobs/publishing/run.py, built by jobs/worker/runs.py from the worker's
+services). When Jira is not configured, decisions are still recorded and `push_pending` says so in plain
+words.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from integrations.urls import jira_browse_url
 from jobs.errors import Category, ProcessingError
-from jobs.generation.service import job_id_for
 from jobs.tasks.clock import Clock, system_clock
+from jobs.tasks.job_kinds import JobKind, job_id_for
 from jobs.tasks.job_queue import JobQueue, QueueUnavailable
 from storage.models import TaskRecord, TicketRecord
 from storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -26,7 +27,6 @@ if TYPE_CHECKING:  # the jira library takes a tenth of a second to import; the C
     from integrations.jira.gateway import JiraGateway
     from integrations.jira.setup import PreflightResult
 
-PUSH_JOB = "jobs.worker.rq_jobs.run_push"
 APPROVABLE = ("draft", "rejected")  # ✅ re-approves a rejected draft
 REJECTABLE = ("draft", "approved")
 NOT_CONFIGURED = ("Jira is not configured: approved tickets wait until an admin sets JIRA_URL, JIRA_PROJECT and "
@@ -318,7 +318,7 @@ class PublishingService:
                     if t.status == "approved" and t.jira_error]
 
     def preflight(self, project: str | None = None) -> PreflightResult:
-        """The Jira checks of DESIGN §10 for `project` (default JIRA_PROJECT), in plain words."""
+        """The Jira checks of docs/design.md §10 for `project` (default JIRA_PROJECT), in plain words."""
         from integrations.jira.setup import PreflightProblem, PreflightResult
 
         project = project or self.config.default_project
@@ -349,34 +349,13 @@ class PublishingService:
             return push_summary(uow, session_id, self.project_for(uow, session_id))
 
     def project_for(self, uow: UnitOfWork, session_id: int) -> str:
-        """The session's project: fixed at its first push; before that the channel's setting or JIRA_PROJECT."""
-        session = uow.sessions.get(session_id)
-        if session.jira_project:
-            return session.jira_project
-        channel = uow.channels.get(session.channel_id)
-        return (channel.jira_project if channel is not None and channel.jira_project else None) or \
-            self.config.default_project
+        return project_for(uow, session_id, self.config)
 
     def browse_url(self, key: str | None) -> str | None:
-        return jira_browse_url(self.config.jira_url, key) if key and self.config.jira_url else None
-
-    # ---- internal: runs inside a worker -------------------------------------------------------------------
-
-    def execute_push(self, task_id: int, worker_id: str = "inline") -> None:
-        from jobs.publishing.run import PushRun
-
-        PushRun(self, task_id, worker_id).execute()
+        return browse_url(self.config, key)
 
     def reconcile_delay_s(self, searches: int) -> float | None:
-        """Seconds from the `searches`-th unsuccessful label search to the next; None once the window is over.
-
-        The delays double from `reconcile_first_delay_s` up to `reconcile_max_delay_s`, the last one cut
-        so that the searches end `reconcile_window_s` after the first.
-        """
-        c = self.config
-        delays = [min(c.reconcile_first_delay_s * 2 ** k, c.reconcile_max_delay_s) for k in range(max(searches, 1))]
-        remaining = c.reconcile_window_s - sum(delays[:-1])
-        return min(delays[-1], remaining) if remaining > 1e-9 else None
+        return reconcile_delay_s(self.config, searches)
 
     # ---- helpers ---------------------------------------------------------------------------------------
 
@@ -409,7 +388,7 @@ class PublishingService:
 
     def _enqueue(self, task: TaskRecord) -> str:
         try:
-            self.queue.enqueue(PUSH_JOB, task.id, task.job_id, self.config.job_timeout_s)
+            self.queue.enqueue(JobKind.PUSH, task.id, task.job_id, self.config.job_timeout_s)
         except QueueUnavailable:
             return "the job queue is unreachable right now; the push starts by itself as soon as it is back"
         return ""
@@ -441,7 +420,7 @@ class PublishingService:
 
 
 def issue_label(instance: str, ticket: TicketRecord) -> str:
-    """The label unique to a ticket's issue (DESIGN §10), by which a lost create is found again.
+    """The label unique to a ticket's issue (docs/design.md §10), by which a lost create is found again.
 
     Ticket ids are small numbers that other deployments on the same Jira, and this one after a backup
     restore, use too: the deployment's random id and a random part of the ticket's own keep the label
@@ -462,6 +441,32 @@ def legacy_session_label(session_id: int) -> str:
 def stored_label(ticket: TicketRecord) -> str:
     """The label the ticket's create carried (older rows without one had `ticketbot-t<id>`)."""
     return ticket.jira_label or f"ticketbot-t{ticket.id}"
+
+
+def project_for(uow: UnitOfWork, session_id: int, config: PublishingConfig) -> str:
+    """The session's project: fixed at its first push; before that the channel's setting or JIRA_PROJECT."""
+    session = uow.sessions.get(session_id)
+    if session.jira_project:
+        return session.jira_project
+    channel = uow.channels.get(session.channel_id)
+    return (channel.jira_project if channel is not None and channel.jira_project else None) or \
+        config.default_project
+
+
+def browse_url(config: PublishingConfig, key: str | None) -> str | None:
+    return jira_browse_url(config.jira_url, key) if key and config.jira_url else None
+
+
+def reconcile_delay_s(config: PublishingConfig, searches: int) -> float | None:
+    """Seconds from the `searches`-th unsuccessful label search to the next; None once the window is over.
+
+    The delays double from `reconcile_first_delay_s` up to `reconcile_max_delay_s`, the last one cut
+    so that the searches end `reconcile_window_s` after the first.
+    """
+    c = config
+    delays = [min(c.reconcile_first_delay_s * 2 ** k, c.reconcile_max_delay_s) for k in range(max(searches, 1))]
+    remaining = c.reconcile_window_s - sum(delays[:-1])
+    return min(delays[-1], remaining) if remaining > 1e-9 else None
 
 
 def _awaiting(uow: UnitOfWork, session_id: int) -> list[TicketRecord]:

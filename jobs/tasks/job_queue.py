@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Protocol
+
+from jobs.tasks.job_kinds import JobKind
 
 
 class QueueUnavailable(Exception):
@@ -11,8 +13,8 @@ class QueueUnavailable(Exception):
 
 
 class JobQueue(Protocol):
-    def enqueue(self, function: str, task_id: int, job_id: str, timeout_s: int) -> None:
-        """Run `function(task_id)` once in a worker; the same job_id never runs twice at once."""
+    def enqueue(self, kind: JobKind, task_id: int, job_id: str, timeout_s: int) -> None:
+        """Run the job of `kind` on `task_id` once in a worker; the same job_id never runs twice at once."""
         ...
 
     def is_waiting(self, job_id: str) -> bool:
@@ -21,13 +23,17 @@ class JobQueue(Protocol):
 
 
 class InlineQueue:
-    """Runs each job at once, in this process: the CLI's default needs no Redis and no worker."""
+    """Runs each job at once, in this process: the CLI's default needs no Redis and no worker.
 
-    def __init__(self, run: Callable[[str, int], None]) -> None:
-        self._run = run
+    `jobs` gives each kind its function: the registry's (jobs/worker/registry.py) in the CLI, or a
+    test's own runs.
+    """
 
-    def enqueue(self, function: str, task_id: int, job_id: str, timeout_s: int) -> None:
-        self._run(function, task_id)
+    def __init__(self, jobs: Mapping[JobKind, Callable[[int], None]]) -> None:
+        self._jobs = jobs
+
+    def enqueue(self, kind: JobKind, task_id: int, job_id: str, timeout_s: int) -> None:
+        self._jobs[kind](task_id)
 
     def is_waiting(self, job_id: str) -> bool:
         return False

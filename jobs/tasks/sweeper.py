@@ -11,9 +11,9 @@ import logging
 import threading
 from datetime import datetime, timedelta
 
-from jobs.generation.service import GENERATE_JOB, REGENERATE_JOB, ProcessingConfig, job_id_for
-from jobs.publishing.service import PUSH_JOB
+from jobs.generation.service import ProcessingConfig
 from jobs.tasks.clock import Clock
+from jobs.tasks.job_kinds import JobKind, job_id_for
 from jobs.tasks.job_queue import JobQueue, QueueUnavailable
 from storage.uow import UnitOfWorkFactory
 
@@ -49,8 +49,8 @@ class Sweeper:
                     if not uow.tasks.take_over(task, new_job_id, now, grace):
                         continue  # another sweeper was first
                     uow.commit()
-                    function = {"generate": GENERATE_JOB, "push": PUSH_JOB}.get(task.type, REGENERATE_JOB)
-                self.queue.enqueue(function, task_id, new_job_id, self.job_timeout_s)
+                    kind = JobKind.of(task)
+                self.queue.enqueue(kind, task_id, new_job_id, self.job_timeout_s)
                 log.warning("task %s was %s with no live worker; enqueued again as %s", task_id, status, new_job_id)
                 resumed.append(task_id)
             except QueueUnavailable:

@@ -1,4 +1,4 @@
-"""RQ job functions: thin, taking ids only; the services come from the worker's runtime."""
+"""RQ job functions: thin, taking ids only; each builds its run from the worker's runtime and executes it."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from rq import get_current_job
 
 from jobs.tasks import log_context
 from jobs.worker import runtime
+from jobs.worker.runs import generation_run, push_run, regeneration_run
 
 log = logging.getLogger(__name__)
 
@@ -31,16 +32,15 @@ def run_generation(task_id: int) -> None:
     rt = runtime.current()
     session_id = rt.processing.session_of_task(task_id)
     with log_context.bound(session_id=session_id, task_id=task_id, job_id=_job_id()):
-        rt.processing.execute_ticket_generation(
-            session_id, task_id, progress_callback=lambda percentage, stage, details: None,
-            worker_id=rt.worker_id, retry_in_s=_retry_in_s(),
-        )
+        generation_run(rt.processing, session_id, task_id,
+                       progress_callback=rt.progress or (lambda percentage, stage, details: None),
+                       worker_id=rt.worker_id, retry_in_s=_retry_in_s()).execute()
 
 
 def run_regeneration(task_id: int) -> None:
     rt = runtime.current()
     with log_context.bound(task_id=task_id, job_id=_job_id()):
-        rt.processing.execute_regeneration(task_id, rt.worker_id)
+        regeneration_run(rt.processing, task_id, rt.worker_id).execute()
 
 
 def run_push(task_id: int) -> None:
@@ -48,4 +48,4 @@ def run_push(task_id: int) -> None:
     if rt.publishing is None:
         raise RuntimeError("this worker has no Jira publisher")
     with log_context.bound(task_id=task_id, job_id=_job_id()):
-        rt.publishing.execute_push(task_id, rt.worker_id)
+        push_run(rt.publishing, task_id, rt.worker_id).execute()

@@ -14,8 +14,10 @@ from integrations.writers.errors import WriterUnavailable
 from integrations.writers.template import TemplateWriter
 from jobs.conversation.uploads import upload_fields
 from jobs.generation.notify import ProgressUpdate, RunOutcome
-from jobs.generation.service import GENERATE_JOB, ProcessingConfig, ProcessingService
+from jobs.generation.service import ProcessingConfig, ProcessingService
+from jobs.tasks.job_kinds import JobKind
 from jobs.tasks.job_queue import InlineQueue, JobQueue
+from jobs.worker.runs import generation_run, regeneration_run
 from storage.database import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.uow import UnitOfWorkFactory, unit_of_work_factory
@@ -93,15 +95,16 @@ def build_engine(database_url: str, writer: ScriptedWriter | None = None, queue:
     progress: list[tuple[float, str]] = []
     holder: list[ProcessingService] = []
 
-    def run(function: str, task_id: int) -> None:
+    def generate(task_id: int) -> None:
         service = holder[0]
-        if function == GENERATE_JOB:
-            service.execute_ticket_generation(service.session_of_task(task_id), task_id,
-                                              lambda pct, stage, details: progress.append((pct, stage)), "test")
-        else:
-            service.execute_regeneration(task_id, "test")
+        generation_run(service, service.session_of_task(task_id), task_id,
+                       lambda pct, stage, details: progress.append((pct, stage)), "test").execute()
 
-    service = ProcessingService(uow_factory=uow_factory, writer=writer, queue=queue or InlineQueue(run),
+    def regenerate(task_id: int) -> None:
+        regeneration_run(holder[0], task_id, "test").execute()
+
+    inline = InlineQueue({JobKind.GENERATION: generate, JobKind.REGENERATION: regenerate})
+    service = ProcessingService(uow_factory=uow_factory, writer=writer, queue=queue or inline,
                                 notifier=notifier, config=config or ProcessingConfig(lease_s=3))
     holder.append(service)
     return Engine(service, uow_factory, writer, notifier, progress)

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 
 from integrations.jira.gateway import JiraGateway
 from jobs.publishing.service import NeedsPerson, PublishingConfig, PublishingService, PushOutcome, PushProgress
+from jobs.tasks.job_kinds import JobKind
 from jobs.tasks.job_queue import InlineQueue, JobQueue
+from jobs.worker.runs import push_run
 from storage.uow import UnitOfWorkFactory
 from tests.fakes.jira_server import FakeJiraServer
 
@@ -79,8 +81,8 @@ def build_publisher(uow_factory: UnitOfWorkFactory, fake: FakeJiraServer | None,
         def factory(project: str) -> JiraGateway:
             return JiraGateway(fake.config(project=project, **jira), sleep=sleep)
 
-    service = PublishingService(uow_factory=uow_factory, gateway_factory=factory,
-                                queue=queue or InlineQueue(lambda function, task_id: holder[0].execute_push(task_id)),
+    inline = InlineQueue({JobKind.PUSH: lambda task_id: push_run(holder[0], task_id).execute()})
+    service = PublishingService(uow_factory=uow_factory, gateway_factory=factory, queue=queue or inline,
                                 notifier=notifier, config=config)
     holder.append(service)
     return Publisher(service, notifier, sleeps)
