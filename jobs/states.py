@@ -53,6 +53,14 @@ class JiraState(StrEnum):
     FAILED = "failed"  # Jira refused it for a reason a person must fix
 
 
+class MessageState(StrEnum):
+    """A bot message in the Slack outbox (docs/exactly-once.md): the intent is stored before the post."""
+
+    INTENT = "intent"  # about to be posted, or maybe posted: found again by its metadata key
+    POSTED = "posted"  # its ts is stored
+    FAILED = "failed"  # given up after its attempts; the sweeper says so
+
+
 class LinkState(StrEnum):
     NONE = "none"
     CREATING = "creating"
@@ -76,8 +84,9 @@ class IllegalTransition(Exception):
 TICKET_TRANSITIONS: dict[str, tuple[frozenset[TicketStatus], TicketStatus]] = {
     "approve": (frozenset({TicketStatus.DRAFT, TicketStatus.REJECTED}), TicketStatus.APPROVED),
     "reject": (frozenset({TicketStatus.DRAFT, TicketStatus.APPROVED}), TicketStatus.REJECTED),
-    "regenerate": (frozenset({TicketStatus.DRAFT, TicketStatus.REJECTED, TicketStatus.APPROVED}),
-                   TicketStatus.REGENERATING),
+    # Also from regenerating: a 🔁 whose task is gone (its worker died before it could say) may be asked again.
+    "regenerate": (frozenset({TicketStatus.DRAFT, TicketStatus.REJECTED, TicketStatus.APPROVED,
+                              TicketStatus.REGENERATING}), TicketStatus.REGENERATING),
     "rewritten": (frozenset({TicketStatus.REGENERATING}), TicketStatus.DRAFT),  # the answer came, or failed
     "mark_pushed": (frozenset({TicketStatus.APPROVED}), TicketStatus.PUSHED),
     "withdraw": (frozenset({TicketStatus.DRAFT, TicketStatus.REJECTED, TicketStatus.REGENERATING}),

@@ -44,3 +44,27 @@ def test_members_are_the_strings_the_database_holds() -> None:
     defaults = {SessionRecord.__table__.c.status.default.arg, TaskRecord.__table__.c.status.default.arg,
                 TicketRecord.__table__.c.status.default.arg, TicketRecord.__table__.c.jira_state.default.arg}
     assert defaults == {SessionStatus.COLLECTING, TaskStatus.QUEUED, TicketStatus.DRAFT, JiraState.NONE}
+
+
+def test_no_state_is_written_as_a_bare_string() -> None:
+    """Every write of a status or Jira/link state goes through jobs/states.py's enums and transitions."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    fields = {"status", "jira_state", "jira_link_state", "state"}
+    found = []
+    for path in [*root.glob("jobs/**/*.py"), *root.glob("bot/**/*.py")]:
+        if path.name == "states.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Assign):
+                continue
+            for target in node.targets:
+                both = isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple)
+                pairs = list(zip(target.elts, node.value.elts, strict=False)) if both else [(target, node.value)]
+                for left, right in pairs:
+                    if isinstance(left, ast.Attribute) and left.attr in fields and isinstance(right, ast.Constant) \
+                            and isinstance(right.value, str):
+                        found.append(f"{path.relative_to(root)}:{node.lineno} {left.attr} = {right.value!r}")
+    assert not found, "\n".join(found)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from jobs.errors import Category, ProcessingError
 from jobs.planning import PlanOptions
+from jobs.states import SessionStatus
 from storage.models import ChannelSettingsRecord, SessionRecord
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -131,7 +132,7 @@ class ChannelAccess:
                     raise ProcessingError("a run is going in this channel's session; cancel it first "
                                           "(`/generate-tickets cancel`)", Category.USER_FIXABLE)
                 return None
-            session.status = "cancelled"
+            session.status = SessionStatus.CANCELLED
             uow.audit.record(actor, "new", session_id=session.id, detail="closed by /generate-tickets new")
             uow.commit()
             return SessionRecordView.of(session)
@@ -151,7 +152,7 @@ class ChannelAccess:
         with self.uow_factory() as uow:
             session = uow.sessions.open_in_channel(channel_id)
             latest = uow.sessions.latest_in_channel(channel_id)
-            waiting = (session is not None and session.status == "processing"
+            waiting = (session is not None and session.status == SessionStatus.PROCESSING
                        and uow.sessions.collecting_in_channel(channel_id) is not None)
             return (SessionRecordView.of(session) if session is not None else None,
                     latest.status if latest is not None else None, waiting)

@@ -29,6 +29,7 @@ from integrations.slack.text import mention
 from integrations.spec.reader import read_upload
 from jobs.conversation.channels import ChannelAccess, channel_plan_options
 from jobs.planning import Plan, PlanCache, UploadedFile
+from jobs.states import SessionStatus
 from jobs.thread.outbox import Outgoing, SlackThread
 from jobs.thread.views import upload_key, upload_reply_view
 from storage.errors import UploadsFrozen
@@ -124,7 +125,7 @@ class UploadService:
                     root_ts = None
                 try:
                     session = uow.sessions.add(channel_id=shared.channel, thread_ts=root_ts, created_by=shared.user,
-                                               team_id=shared.team, status="collecting")
+                                               team_id=shared.team, status=SessionStatus.COLLECTING)
                     uow.audit.record(shared.user, "session", session_id=session.id, detail="created by an upload")
                     uow.commit()
                     return session.id, session.thread_ts

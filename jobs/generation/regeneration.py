@@ -15,6 +15,7 @@ from integrations.tickets import SiteContext, TicketBrief, TicketContent, Writte
 from integrations.writers.errors import WriterError
 from jobs.errors import Category, LeaseLost, ProcessingError
 from jobs.generation.run import GenerationDeps, apply_content
+from jobs.states import TaskStatus, TicketStatus, ticket_move
 from jobs.tasks.task_run import TaskRun
 from storage.models import TaskRecord
 from storage.uow import UnitOfWork
@@ -67,16 +68,16 @@ class RegenerationRun:
             u = content.usage
             task.prompt_tokens, task.completion_tokens, task.cached_tokens = (
                 u.prompt_tokens, u.completion_tokens, u.cached_tokens)
-            if ticket.status != "regenerating":
+            if ticket.status != TicketStatus.REGENERATING:
                 log.warning("regeneration task %s: ticket %s is %s now; the new text is not applied",
                             self.task_id, ticket.id, ticket.status)
-                self.task.mark_finished(uow, "cancelled", f"Not applied: the ticket is {ticket.status} now")
+                self.task.mark_finished(uow, TaskStatus.CANCELLED, f"Not applied: the ticket is {ticket.status} now")
                 return
             apply_content(ticket, WrittenTicket(brief, content), ticket.generation)
-            ticket.status = "draft"
+            ticket.status = ticket_move(ticket.status, "rewritten")
             ticket.regeneration_count += 1
             ticket.slack_version += 1
-            self.task.mark_finished(uow, "completed", "Done")
+            self.task.mark_finished(uow, TaskStatus.COMPLETED, "Done")
             task.progress, task.done = 100.0, 1
             session_id, ticket_id = ticket.session_id, ticket.id
         self.deps.notifier.ticket_written(session_id, ticket_id)
@@ -85,8 +86,8 @@ class RegenerationRun:
         def back_to_draft(uow: UnitOfWork, task: TaskRecord) -> None:
             if task.ticket_id is not None:
                 ticket = uow.tickets.get(task.ticket_id, for_update=True)
-                if ticket.status == "regenerating":
-                    ticket.status = "draft"
+                if ticket.status == TicketStatus.REGENERATING:
+                    ticket.status = ticket_move(ticket.status, "rewritten")  # failed: the old text stays
                 uow.errors.add(ticket.session_id, category.value, message, task_id=self.task_id,
                                ticket_id=ticket.id, entity=ticket.spec_key)
 

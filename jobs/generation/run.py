@@ -26,6 +26,7 @@ from jobs.generation.notify import ProgressUpdate, RunNotifier, RunOutcome
 from jobs.generation.service import ProcessingConfig, ProgressCallback
 from jobs.generation.writing import GenerationCancelled, write_tickets
 from jobs.planning import Plan
+from jobs.states import ACCEPTED, SessionStatus, TaskStatus, TicketStatus, may, ticket_move
 from jobs.tasks.clock import Clock
 from jobs.tasks.faults import fault_point
 from jobs.tasks.task_run import TaskRun
@@ -34,7 +35,6 @@ from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
-KEEP_ON_RETRY = ("approved", "pushed")  # a retry never rewrites what a person accepted
 
 
 @dataclass(frozen=True)
@@ -77,9 +77,9 @@ class GenerationRun:
         except LeaseLost:
             log.warning("task %s: another worker holds the lease now; stopping", self.task_id)
         except GenerationCancelled:
-            self._finish("cancelled", "Cancelled. Tickets written so far are kept; retry to finish them.")
+            self._cancelled("Cancelled. Tickets written so far are kept; retry to finish them.")
         except KeyboardInterrupt:  # Ctrl-C in the CLI's in-process run: never leave the task `running`
-            self._finish("cancelled", "Interrupted. Tickets written so far are kept; resume to finish them.")
+            self._cancelled("Interrupted. Tickets written so far are kept; resume to finish them.")
             raise
         except ProcessingError as exc:
             self._fail_or_retry(exc)
@@ -107,7 +107,7 @@ class GenerationRun:
             site = SiteContext(session.site_name or session.channel_id, session.site_description)
             existing = {t.spec_key: t for t in uow.tickets.for_session(self.session_id, include_withdrawn=True)}
             generation = task.generation
-            done_keys = {k for k, t in existing.items() if t.generation == generation or t.status in KEEP_ON_RETRY}
+            done_keys = {k for k, t in existing.items() if t.generation == generation or t.status in ACCEPTED}
             self.fallbacks = sum(1 for t in existing.values()
                                  if t.generation == generation and t.writer == "template-fallback")
             self.usage = Usage(task.prompt_tokens, task.completion_tokens, task.cached_tokens)
@@ -231,27 +231,27 @@ class GenerationRun:
         with self.task.owned() as uow:  # a copy that lost its lease must not mark the task completed
             records = {t.spec_key: t for t in uow.tickets.for_session(self.session_id, include_withdrawn=True)}
             for key, record in records.items():
-                if key not in keys and record.status not in KEEP_ON_RETRY and record.status != "withdrawn":
-                    record.status = "withdrawn"  # its rows left the spec; the draft is marked, never deleted
+                if key not in keys and may(record.status, "withdraw"):
+                    record.status = ticket_move(record.status, "withdraw")  # rows left the spec: marked, not deleted
                     record.slack_version += 1
-                elif key in keys and record.status == "withdrawn":
-                    record.status = "draft"
+                elif key in keys and record.status == TicketStatus.WITHDRAWN:
+                    record.status = ticket_move(record.status, "restore")
             edges: list[tuple[TicketRecord, TicketRecord, str]] = []
             for brief in briefs:
                 record = records[brief.key]
                 record.position = brief.position
                 edges.extend((record, records[d.key], d.reason) for d in brief.depends_on if d.key in records)
             uow.tickets.replace_dependencies(self.session_id, edges)
-            self.task.mark_finished(uow, "completed", "Done").progress = 100.0
-            uow.sessions.get(self.session_id).status = "review"
+            self.task.mark_finished(uow, TaskStatus.COMPLETED, "Done").progress = 100.0
+            uow.sessions.get(self.session_id).status = SessionStatus.REVIEW
         self._notify("completed", "", "", len(briefs))
 
-    def _finish(self, status: str, message: str) -> None:
+    def _cancelled(self, message: str) -> None:
         def session_too(uow: UnitOfWork, _task: TaskRecord) -> None:
-            uow.sessions.get(self.session_id).status = status
+            uow.sessions.get(self.session_id).status = SessionStatus.CANCELLED
 
-        if self.task.finish(status, message, also=session_too):
-            self._notify(status, message, "")
+        if self.task.finish(TaskStatus.CANCELLED, message, also=session_too):
+            self._notify(TaskStatus.CANCELLED, message, "")
 
     def _fail_or_retry(self, error: ProcessingError) -> None:
         if error.category is not Category.TEMPORARY or self.retry_in_s is None:
@@ -275,7 +275,7 @@ class GenerationRun:
         def record_error(uow: UnitOfWork, _task: TaskRecord) -> None:
             uow.errors.add(self.session_id, error.category.value, error.message, task_id=self.task_id,
                            technical_details=error.technical_details)
-            uow.sessions.get(self.session_id).status = "failed"
+            uow.sessions.get(self.session_id).status = SessionStatus.FAILED
 
         if self.task.fail(error.category.value, error.message, also=record_error):
             self._notify("failed", error.message, error.category.value)
@@ -290,8 +290,8 @@ def apply_content(record: TicketRecord, ticket: WrittenTicket, generation: int) 
     record.generation = generation
     record.position = brief.position
     record.group, record.kind, record.label = brief.group.value, brief.kind.value, brief.label[:255]
-    if record.status not in KEEP_ON_RETRY:
-        record.status = "draft"
+    if record.status not in ACCEPTED:
+        record.status = TicketStatus.DRAFT
     record.title = content.title[:255]
     record.user_story, record.analysis = content.user_story, content.analysis
     record.verification = list(content.verification)

@@ -21,6 +21,7 @@ from jobs.generation.cost import DEFAULT_PRICES, CostEstimate, estimate_cost
 from jobs.generation.notify import RunNotifier, SilentNotifier
 from jobs.generation.stored_tickets import written_ticket
 from jobs.planning import Plan, PlanCache, UploadedFile
+from jobs.states import SessionStatus, TaskStatus, may, ticket_move
 from jobs.tasks.clock import Clock, system_clock
 from jobs.tasks.job_kinds import JobKind, job_id_for
 from jobs.tasks.job_queue import JobQueue, QueueUnavailable
@@ -133,7 +134,7 @@ class ProcessingService:
             running = uow.tasks.active_generation(session_id)
             if running is not None:
                 return self._already_running(running)
-            if session.status not in ("failed", "cancelled", "review"):
+            if session.status not in (SessionStatus.FAILED, SessionStatus.CANCELLED, SessionStatus.REVIEW):
                 raise ProcessingError(f"nothing to retry: this session is {session.status}", Category.USER_FIXABLE)
             if uow.tasks.active(session_id, "regenerate") is not None:  # both would write the same draft
                 raise ProcessingError("a draft of this session is being regenerated; retry once its new text is in",
@@ -162,18 +163,18 @@ class ProcessingService:
                 raise ProcessingError("nothing to resume: this session was never generated", Category.USER_FIXABLE)
             now = self.clock()
             lease_held = task.lease_expires_at is not None and task.lease_expires_at >= now
-            if task.status in ("queued", "running") and lease_held:
+            if task.status in (TaskStatus.QUEUED, TaskStatus.RUNNING) and lease_held:
                 return self._already_running(task)
-            if task.status not in ("queued", "running", "cancelled", "failed"):
+            if task.status not in (TaskStatus.QUEUED, TaskStatus.RUNNING, TaskStatus.CANCELLED, TaskStatus.FAILED):
                 raise ProcessingError(f"nothing to resume: the last generation is {task.status}",
                                       Category.USER_FIXABLE)
             plan = self._checked_plan(uow, session_id, True, health)
-            task.status, task.stage, task.cancel_requested = "queued", "Queued", False
+            task.status, task.stage, task.cancel_requested = TaskStatus.QUEUED, "Queued", False
             task.error_category = task.error_message = task.finished_at = task.lease_owner = None
             task.lease_expires_at = now + timedelta(seconds=self.config.queued_grace_s)
             task.enqueue_count += 1
             task.job_id = job_id_for(task)
-            session.status = "processing"
+            session.status = SessionStatus.PROCESSING
             uow.audit.record(requested_by, "resume", session_id=session_id,
                              detail=f"generation {task.generation}, {task.done} of {task.total} tickets stored")
             uow.commit()
@@ -185,10 +186,10 @@ class ProcessingService:
             session = uow.sessions.get(session_id, for_update=True)
             task = uow.tasks.active_generation(session_id)
             if task is not None:
-                task.status, task.stage, task.finished_at = "cancelled", "Abandoned", self.clock()
+                task.status, task.stage, task.finished_at = TaskStatus.CANCELLED, "Abandoned", self.clock()
                 task.lease_owner = None
-            if session.status in ("collecting", "processing"):
-                session.status = "cancelled"
+            if session.status in (SessionStatus.COLLECTING, SessionStatus.PROCESSING):
+                session.status = SessionStatus.CANCELLED
             uow.audit.record(requested_by, "abandon", session_id=session_id)
             uow.commit()
 
@@ -199,9 +200,9 @@ class ProcessingService:
             if task is None:
                 return None
             task.cancel_requested = True
-            if task.status == "queued":  # no worker has it: stop it here
-                task.status, task.finished_at, task.stage = "cancelled", self.clock(), "Cancelled"
-                uow.sessions.get(session_id).status = "cancelled"
+            if task.status == TaskStatus.QUEUED:  # no worker has it: stop it here
+                task.status, task.finished_at, task.stage = TaskStatus.CANCELLED, self.clock(), "Cancelled"
+                uow.sessions.get(session_id).status = SessionStatus.CANCELLED
             uow.audit.record(requested_by, "cancel", session_id=session_id, detail=f"task {task.id}")
             uow.commit()
             task_id, status = task.id, task.status
@@ -220,7 +221,7 @@ class ProcessingService:
             existing = uow.tasks.active_for_ticket(ticket_id)
             if existing is not None:
                 return StartResult(ticket.session_id, existing.id, existing.generation, 1, already_running=True)
-            if ticket.status in ("pushed", "withdrawn"):
+            if not may(ticket.status, "regenerate"):
                 raise ProcessingError(f"this ticket is {ticket.status} and cannot be regenerated",
                                       Category.USER_FIXABLE)
             if ticket.regeneration_count >= self.config.max_regenerations:
@@ -229,7 +230,7 @@ class ProcessingService:
                     "edit it in Jira after approving it", Category.USER_FIXABLE,
                 )
             self._require_healthy(health)
-            ticket.status = "regenerating"
+            ticket.status = ticket_move(ticket.status, "regenerate")
             task = uow.tasks.add(session_id=ticket.session_id, type="regenerate", ticket_id=ticket_id,
                                  created_at=self.clock(),
                                  generation=ticket.generation, total=1, requested_by=requested_by,
@@ -326,7 +327,7 @@ class ProcessingService:
                     action: str) -> TaskRecord:
         session = uow.sessions.get(session_id)
         session.generation_count += 1
-        session.status = "processing"
+        session.status = SessionStatus.PROCESSING
         task = uow.tasks.add(session_id=session_id, type="generate", generation=session.generation_count,
                              created_at=self.clock(),
                              total=len(plan.tickets), requested_by=requested_by, stage="Queued",

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from integrations.jira.errors import USER_FIXABLE, JiraError, JiraOutcomeUnknown
 from integrations.jira.gateway import JiraGateway
 from jobs.publishing.service import GatewayFactory, PublishingConfig, PublishNotifier
+from jobs.states import LinkState
 from jobs.tasks.clock import Clock
 from storage.models import TicketDependencyRecord
 from storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -57,7 +58,7 @@ def keys_and_deps(uow: UnitOfWork, session_id: int) -> tuple[Keys, list[TicketDe
 
 def linkable(dep: TicketDependencyRecord, keys: Keys) -> bool:
     """Not linked yet (or maybe linked: its answer was lost), and both ends are in Jira."""
-    return dep.jira_link_state in ("none", "creating") and bool(keys.get(dep.ticket_id)) and \
+    return dep.jira_link_state in (LinkState.NONE, LinkState.CREATING) and bool(keys.get(dep.ticket_id)) and \
         bool(keys.get(dep.depends_on_id))
 
 
@@ -74,7 +75,7 @@ class LinkSteps:
                      str(keys[d.ticket_id])) for d in deps if linkable(d, keys)]
         gateway = self.ctx.gateway
         for ticket_id, depends_on_id, state, blocker, blocked in todo:
-            if state == "creating" and gateway.linked(blocker, blocked):
+            if state == LinkState.CREATING and gateway.linked(blocker, blocked):
                 self._link_state(ticket_id, depends_on_id, "created")
                 continue
             with self.uow_factory() as uow:
@@ -82,7 +83,7 @@ class LinkSteps:
                 dep = uow.tickets.dependency(ticket_id, depends_on_id, for_update=True)
                 if dep is None or dep.jira_link_state != state:
                     continue
-                dep.jira_link_state = "creating"
+                dep.jira_link_state = LinkState.CREATING
                 uow.commit()
             try:
                 gateway.link(blocker, blocked)

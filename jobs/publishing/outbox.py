@@ -37,6 +37,7 @@ from jobs.publishing.service import (
     session_label,
     stored_label,
 )
+from jobs.states import JiraState, LinkState, TicketStatus, ticket_move
 from jobs.tasks.faults import fault_point
 from storage.models import JiraEpicRecord, TicketDependencyRecord, TicketRecord
 from storage.uow import UnitOfWork
@@ -54,16 +55,16 @@ def epic_label(instance: str, project: str, site: str, group: str) -> str:
 
 def ready(ticket: TicketRecord, now: datetime) -> bool:
     """Approved, not in Jira, not refused, and not backing off."""
-    return (ticket.status == "approved" and ticket.jira_state == "none"
+    return (ticket.status == TicketStatus.APPROVED and ticket.jira_state == JiraState.NONE
             and (ticket.jira_next_try_at is None or ticket.jira_next_try_at <= now))
 
 
 def reconcile_due(ticket: TicketRecord, now: datetime) -> bool:
-    if ticket.status != "approved":
+    if ticket.status != TicketStatus.APPROVED:
         return False
-    if ticket.jira_state == "creating":
+    if ticket.jira_state == JiraState.CREATING:
         return True
-    return (ticket.jira_state == "needs_reconcile" and ticket.jira_next_try_at is not None
+    return (ticket.jira_state == JiraState.NEEDS_RECONCILE and ticket.jira_next_try_at is not None
             and ticket.jira_next_try_at <= now)
 
 
@@ -102,7 +103,7 @@ class PushSteps:
             keys, deps = self._keys_and_deps(uow)
             for label, ticket_id in due.items():
                 ticket = uow.tickets.get(ticket_id, for_update=True)
-                if ticket.jira_state not in ("creating", "needs_reconcile"):
+                if ticket.jira_state not in (JiraState.CREATING, JiraState.NEEDS_RECONCILE):
                     continue
                 issue = found.get(label)
                 if issue is not None and self._session_label(label) in issue.labels:
@@ -110,7 +111,7 @@ class PushSteps:
                     self._mark_created(ticket, issue.key, issue, keys, deps)
                     pushed.append((ticket.id, issue.key))
                     continue
-                ticket.jira_state, ticket.jira_attempts = "needs_reconcile", ticket.jira_attempts + 1
+                ticket.jira_state, ticket.jira_attempts = JiraState.NEEDS_RECONCILE, ticket.jira_attempts + 1
                 delay = reconcile_delay_s(self.ctx.deps.config, ticket.jira_attempts)
                 if delay is not None:
                     ticket.jira_next_try_at = now + timedelta(seconds=delay)
@@ -142,13 +143,13 @@ class PushSteps:
         with self.uow_factory() as uow:
             for label, epic_id in due.items():
                 epic = uow.epics.get(epic_id)
-                if epic.state not in ("creating", "needs_reconcile"):
+                if epic.state not in (JiraState.CREATING, JiraState.NEEDS_RECONCILE):
                     continue
                 issue = found.get(label)
                 if issue is not None:
-                    epic.issue_key, epic.state = issue.key, "created"
+                    epic.issue_key, epic.state = issue.key, JiraState.CREATED
                     continue
-                epic.state, epic.attempts = "needs_reconcile", epic.attempts + 1
+                epic.state, epic.attempts = JiraState.NEEDS_RECONCILE, epic.attempts + 1
                 if reconcile_delay_s(self.ctx.deps.config, epic.attempts) is None:
                     raised.append(self._needs_person(uow, f"the {epic.group} epic", label, None))
             uow.commit()
@@ -157,7 +158,7 @@ class PushSteps:
 
     def epic_due(self, epic: JiraEpicRecord, now: datetime) -> datetime | None:
         """When the epic's label is to be searched for next (None: its window is over, a person decides)."""
-        if epic.state == "creating":
+        if epic.state == JiraState.CREATING:
             return now
         delay = reconcile_delay_s(self.ctx.deps.config, epic.attempts)
         return None if delay is None else epic.updated_at + timedelta(seconds=delay)
@@ -209,7 +210,7 @@ class PushSteps:
         with self.uow_factory() as uow:
             epic = uow.epics.get(epic_id)
             if epic.issue_key == key:
-                epic.issue_key, epic.state, epic.attempts = None, "none", 0
+                epic.issue_key, epic.state, epic.attempts = None, JiraState.NONE, 0
             uow.commit()
         return False
 
@@ -233,14 +234,14 @@ class PushSteps:
         except JiraError:
             with self.uow_factory() as uow:
                 epic = uow.epics.get(epic_id)
-                if epic.state == "creating":
-                    epic.state = "none"  # refused: nothing was created
+                if epic.state == JiraState.CREATING:
+                    epic.state = JiraState.NONE  # refused: nothing was created
                 uow.commit()
             raise
         self._answered()
         with self.uow_factory() as uow:
             epic = uow.epics.get(epic_id)
-            epic.issue_key, epic.state = created.key, "created"
+            epic.issue_key, epic.state = created.key, JiraState.CREATED
             uow.commit()
         self.checked_epics.add(created.key)
         log.info("created the %s epic of %s as %s", group, site, created.key)
@@ -268,18 +269,18 @@ class PushSteps:
             self.ctx.renew(uow)
             locked = [t for t in (uow.tickets.get(i, for_update=True) for i in ticket_ids) if ready(t, now)]
             keys, deps = self._keys_and_deps(uow)
-            waiting = [d for d in deps if d.jira_link_state == "none"]
+            waiting = [d for d in deps if d.jira_link_state == LinkState.NONE]
             prepared = []
             for ticket in locked:
                 blocked_by, blocks = [], []
                 for dep in waiting:
                     if dep.ticket_id == ticket.id and keys.get(dep.depends_on_id):
                         blocked_by.append(str(keys[dep.depends_on_id]))
-                        dep.jira_link_state = "creating"
+                        dep.jira_link_state = LinkState.CREATING
                     elif dep.depends_on_id == ticket.id and keys.get(dep.ticket_id):
                         blocks.append(str(keys[dep.ticket_id]))
-                        dep.jira_link_state = "creating"
-                ticket.jira_state, ticket.jira_attempts, ticket.jira_next_try_at = "creating", 0, None
+                        dep.jira_link_state = LinkState.CREATING
+                ticket.jira_state, ticket.jira_attempts, ticket.jira_next_try_at = JiraState.CREATING, 0, None
                 ticket.jira_error, ticket.jira_project = None, project
                 ticket.jira_label = ticket.jira_label or issue_label(self.ctx.instance, ticket)
                 labels = ("ticketbot", self._session_label(ticket.jira_label), ticket.jira_label)
@@ -368,13 +369,14 @@ class PushSteps:
         if ticket.jira_key and ticket.jira_key != key:
             log.error("%s is already recorded as %s; Jira also holds %s", ticket.spec_key, ticket.jira_key, key)
             return
-        ticket.jira_key, ticket.jira_state, ticket.status = key, "created", "pushed"
+        ticket.jira_key, ticket.jira_state, ticket.status = key, JiraState.CREATED, ticket_move(ticket.status,
+                                                                                              "mark_pushed")
         ticket.jira_error, ticket.jira_next_try_at, ticket.jira_project = None, None, self.ctx.project
         ticket.slack_version += 1  # the draft shows the key
         keys[ticket.id] = key
         for dep in _carried(deps, ticket.id):
             pair = (keys.get(dep.depends_on_id), keys.get(dep.ticket_id))
-            dep.jira_link_state = "created" if found is None or pair in found.links else "none"
+            dep.jira_link_state = LinkState.CREATED if found is None or pair in found.links else "none"
 
     def _revert(self, prepared: Sequence[_Prepared], error: JiraError) -> None:
         """Jira refused the whole request: nothing was created, so the tickets go back to waiting."""
@@ -383,12 +385,12 @@ class PushSteps:
             deps = uow.tickets.dependencies(self.ctx.session_id)
             for item in prepared:
                 ticket = uow.tickets.get(item.ticket_id, for_update=True)
-                if ticket.jira_state != "creating":
+                if ticket.jira_state != JiraState.CREATING:
                     continue
-                ticket.jira_state = "none"
+                ticket.jira_state = JiraState.NONE
                 ticket.jira_next_try_at = self.clock() + timedelta(seconds=retry_after) if retry_after else None
                 for dep in _carried(deps, ticket.id):
-                    dep.jira_link_state = "none"
+                    dep.jira_link_state = LinkState.NONE
             uow.commit()
 
     def _refuse(self, item: _Prepared, error: JiraError) -> None:
@@ -396,10 +398,10 @@ class PushSteps:
         log.warning("Jira refused %s: %s", item.spec_key, error.message)
         with self.uow_factory() as uow:
             ticket = uow.tickets.get(item.ticket_id, for_update=True)
-            if ticket.jira_state == "creating":
-                ticket.jira_state, ticket.jira_error = "failed", error.message
+            if ticket.jira_state == JiraState.CREATING:
+                ticket.jira_state, ticket.jira_error = JiraState.FAILED, error.message
                 for dep in _carried(uow.tickets.dependencies(self.ctx.session_id), ticket.id):
-                    dep.jira_link_state = "none"
+                    dep.jira_link_state = LinkState.NONE
                 details = {**error.details, "field_errors": getattr(error, "field_errors", {})}
                 uow.errors.add(self.ctx.session_id, USER_FIXABLE, error.message, task_id=self.ctx.task_id,
                                ticket_id=ticket.id, entity=ticket.spec_key, technical_details=details)
@@ -417,13 +419,13 @@ class PushSteps:
         times: list[datetime] = []
         keys, deps = self._keys_and_deps(uow)
         for t in uow.tickets.states_for(self.ctx.session_id):
-            if t.status != "approved":
+            if t.status != TicketStatus.APPROVED:
                 continue
-            if t.jira_state == "creating":
+            if t.jira_state == JiraState.CREATING:
                 times.append(now)
-            elif t.jira_state == "needs_reconcile" and t.jira_next_try_at is not None:
+            elif t.jira_state == JiraState.NEEDS_RECONCILE and t.jira_next_try_at is not None:
                 times.append(t.jira_next_try_at)
-            elif t.jira_state == "none":
+            elif t.jira_state == JiraState.NONE:
                 epic = epics.get(t.group)
                 if epic is None:
                     times.append(t.jira_next_try_at if t.jira_next_try_at else now)
@@ -436,5 +438,5 @@ class PushSteps:
 
 def _carried(deps: Sequence[TicketDependencyRecord], ticket_id: int) -> list[TicketDependencyRecord]:
     """The links a ticket's create payload carried: its dependencies still `creating`."""
-    return [d for d in deps if d.jira_link_state == "creating" and ticket_id in (d.ticket_id, d.depends_on_id)]
+    return [d for d in deps if d.jira_link_state == LinkState.CREATING and ticket_id in (d.ticket_id, d.depends_on_id)]
 

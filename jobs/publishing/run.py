@@ -32,6 +32,7 @@ from jobs.publishing.service import (
     project_for,
     push_summary,
 )
+from jobs.states import ACCEPTED, SessionStatus, TaskStatus, TicketStatus
 from jobs.tasks.task_run import TaskRun
 from storage.models import TaskRecord
 from storage.uow import UnitOfWork
@@ -179,12 +180,12 @@ class PushRun:
             if self.steps.next_wait_s(uow) is not None:
                 return False
             summary = push_summary(uow, self.session_id, self.project)
-            task = self.task.mark_finished(uow, "completed", summary.text)
+            task = self.task.mark_finished(uow, TaskStatus.COMPLETED, summary.text)
             task.progress, task.done = 100.0, summary.issues
             task.details = {**task.details, "summary": summary.text}
             tickets = uow.tickets.for_session(self.session_id)
-            if tickets and all(t.status in ("pushed", "rejected") for t in tickets):
-                session.status = "done"
+            if tickets and all(t.status in (TicketStatus.PUSHED, TicketStatus.REJECTED) for t in tickets):
+                session.status = SessionStatus.DONE
         log.info("push task %s: %s", self.task_id, summary.text)
         self.deps.notifier.push_finished(PushOutcome(self.session_id, self.task_id, "completed", summary,
                                                         summary.text))
@@ -216,8 +217,8 @@ class PushRun:
 
     def _progress(self, stage: str) -> None:
         with self.deps.uow_factory() as uow:
-            tickets = [t for t in uow.tickets.for_session(self.session_id) if t.status in ("approved", "pushed")]
-            done = sum(1 for t in tickets if t.status == "pushed")
+            tickets = [t for t in uow.tickets.for_session(self.session_id) if t.status in ACCEPTED]
+            done = sum(1 for t in tickets if t.status == TicketStatus.PUSHED)
             task = uow.tasks.get(self.task_id)
             task.done, task.total, task.stage = done, len(tickets), stage[:255]
             task.progress = round(100.0 * done / len(tickets), 1) if tickets else 100.0

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from integrations.urls import jira_browse_url
 from jobs.errors import Category, ProcessingError
+from jobs.states import JiraState, LinkState, TaskStatus, TicketStatus, may, ticket_move
 from jobs.tasks.clock import Clock, system_clock
 from jobs.tasks.job_kinds import JobKind, job_id_for
 from jobs.tasks.job_queue import JobQueue, QueueUnavailable
@@ -27,8 +28,6 @@ if TYPE_CHECKING:  # the jira library takes a tenth of a second to import; the C
     from integrations.jira.gateway import JiraGateway
     from integrations.jira.setup import PreflightResult
 
-APPROVABLE = ("draft", "rejected")  # ✅ re-approves a rejected draft
-REJECTABLE = ("draft", "approved")
 NOT_CONFIGURED = ("Jira is not configured: approved tickets wait until an admin sets JIRA_URL, JIRA_PROJECT and "
                   "the credentials (JIRA_EMAIL + JIRA_API_TOKEN for Jira Cloud, JIRA_PAT for Server/Data Center)")
 
@@ -198,13 +197,14 @@ class PublishingService:
         """Approve a draft (or a rejected one) and push it; approving twice changes nothing."""
         with self.uow_factory() as uow:
             ticket = uow.tickets.get(ticket_id, for_update=True)
-            if ticket.status == "pushed" or (ticket.status == "approved" and ticket.jira_state != "none"):
+            if ticket.status == TicketStatus.PUSHED or (ticket.status == TicketStatus.APPROVED
+                                                        and ticket.jira_state != JiraState.NONE):
                 return self._decision(ticket, changed=False, note=self._pending_note(ticket))
-            changed = ticket.status != "approved"
-            if changed and ticket.status not in APPROVABLE:
+            changed = ticket.status != TicketStatus.APPROVED
+            if changed and not may(ticket.status, "approve"):  # ✅ re-approves a rejected draft
                 raise ProcessingError(_cannot("approve", ticket.status), Category.USER_FIXABLE)
             if changed:
-                ticket.status, ticket.decided_by = "approved", actor
+                ticket.status, ticket.decided_by = ticket_move(ticket.status, "approve"), actor
                 uow.audit.record(actor, "approve", session_id=ticket.session_id, ticket_id=ticket_id)
             task, enqueue = self._push_task(uow, ticket.session_id, actor)  # approved, not pushed: push it
             uow.commit()
@@ -215,12 +215,12 @@ class PublishingService:
         """Reject a draft, or an approved ticket not yet on its way to Jira."""
         with self.uow_factory() as uow:
             ticket = uow.tickets.get(ticket_id, for_update=True)
-            if ticket.status == "rejected":
+            if ticket.status == TicketStatus.REJECTED:
                 return self._decision(ticket, changed=False)
-            if ticket.status not in REJECTABLE or ticket.jira_state not in ("none", "failed"):
+            if not may(ticket.status, "reject") or ticket.jira_state not in (JiraState.NONE, JiraState.FAILED):
                 raise ProcessingError(_cannot("reject", ticket.status, ticket.jira_key), Category.USER_FIXABLE)
-            ticket.status, ticket.decided_by = "rejected", actor
-            ticket.jira_state, ticket.jira_error = "none", None
+            ticket.status, ticket.decided_by = ticket_move(ticket.status, "reject"), actor
+            ticket.jira_state, ticket.jira_error = JiraState.NONE, None
             uow.audit.record(actor, "reject", session_id=ticket.session_id, ticket_id=ticket_id)
             uow.commit()
             return self._decision(ticket, changed=True)
@@ -230,8 +230,8 @@ class PublishingService:
         with self.uow_factory() as uow:
             approved = []
             for ticket in uow.tickets.for_session(session_id, for_update=True):  # in dependency order
-                if ticket.status == "draft":
-                    ticket.status, ticket.decided_by = "approved", actor
+                if ticket.status == TicketStatus.DRAFT:
+                    ticket.status, ticket.decided_by = ticket_move(ticket.status, "approve"), actor
                     approved.append(ticket.id)
             uow.audit.record(actor, "approve_all", session_id=session_id, detail=f"{len(approved)} drafts")
             to_push = len(_awaiting(uow, session_id))
@@ -253,17 +253,17 @@ class PublishingService:
         with self.uow_factory() as uow:
             now = self.clock()
             for ticket in uow.tickets.for_session(session_id, for_update=True):
-                if ticket.status != "approved":
+                if ticket.status != TicketStatus.APPROVED:
                     continue
-                if ticket.jira_state == "failed":
-                    ticket.jira_state, ticket.jira_error = "none", None
-                if ticket.jira_state in ("none", "needs_reconcile"):
+                if ticket.jira_state == JiraState.FAILED:
+                    ticket.jira_state, ticket.jira_error = JiraState.NONE, None
+                if ticket.jira_state in (JiraState.NONE, JiraState.NEEDS_RECONCILE):
                     ticket.jira_next_try_at = now
             session = uow.sessions.get(session_id)
             site = session.site_name or session.channel_id
             for epic in uow.epics.unresolved(self.project_for(uow, session_id), site):
                 if self.reconcile_delay_s(epic.attempts) is None:
-                    epic.state = "creating"  # raised for a person: searched for once more
+                    epic.state = JiraState.CREATING  # raised for a person: searched for once more
             to_push = len(_awaiting(uow, session_id))
             if not to_push:
                 return PushStart(session_id, None, 0, "Nothing to push: every approved ticket is in Jira.")
@@ -277,9 +277,9 @@ class PublishingService:
         """A person looked in Jira for the ticket's label and found nothing: create it after all."""
         with self.uow_factory() as uow:
             ticket = uow.tickets.get(ticket_id, for_update=True)
-            if ticket.status != "approved" or ticket.jira_state != "needs_reconcile":
+            if ticket.status != TicketStatus.APPROVED or ticket.jira_state != JiraState.NEEDS_RECONCILE:
                 return self._decision(ticket, changed=False)
-            ticket.jira_state, ticket.jira_attempts, ticket.jira_error = "none", 0, None
+            ticket.jira_state, ticket.jira_attempts, ticket.jira_error = JiraState.NONE, 0, None
             ticket.jira_next_try_at = None
             uow.audit.record(actor, "confirm_not_in_jira", session_id=ticket.session_id, ticket_id=ticket_id,
                              detail=stored_label(ticket))
@@ -293,9 +293,9 @@ class PublishingService:
         with self.uow_factory() as uow:
             session = uow.sessions.get(session_id)
             epic = uow.epics.find(self.project_for(uow, session_id), session.site_name or session.channel_id, group)
-            if epic is None or epic.state != "needs_reconcile":
+            if epic is None or epic.state != JiraState.NEEDS_RECONCILE:
                 return False
-            epic.state, epic.attempts = "none", 0
+            epic.state, epic.attempts = JiraState.NONE, 0
             uow.audit.record(actor, "confirm_not_in_jira", session_id=session_id, detail=epic.label)
             uow.commit()
         self.push_pending(session_id, actor)
@@ -315,7 +315,7 @@ class PublishingService:
         """(spec key, what Jira said) of every approved ticket Jira refused."""
         with self.uow_factory() as uow:
             return [(t.spec_key, t.jira_error) for t in uow.tickets.for_session(session_id)
-                    if t.status == "approved" and t.jira_error]
+                    if t.status == TicketStatus.APPROVED and t.jira_error]
 
     def preflight(self, project: str | None = None) -> PreflightResult:
         """The Jira checks of docs/design.md §10 for `project` (default JIRA_PROJECT), in plain words."""
@@ -340,7 +340,7 @@ class PublishingService:
             task = uow.tasks.latest(session_id, "push")
             if task is None:
                 return None
-            waiting = task.status == "queued" and task.started_at is not None
+            waiting = task.status == TaskStatus.QUEUED and task.started_at is not None
             return PushStatus(task.id, "waiting" if waiting else task.status, task.stage, task.done, task.total,
                               task.error_category or "", task.error_message or "")
 
@@ -368,7 +368,7 @@ class PublishingService:
         grace = timedelta(seconds=self.config.queued_grace_s)
         task = uow.tasks.active(session_id, "push")
         if task is not None:
-            if task.status == "queued" and not self._waiting_in_queue(task.job_id):
+            if task.status == TaskStatus.QUEUED and not self._waiting_in_queue(task.job_id):
                 # Handed back to wait (Jira's search lag, a rate limit): new work wakes it now.
                 task.enqueue_count += 1
                 task.job_id, task.lease_expires_at = job_id_for(task), now + grace
@@ -404,17 +404,17 @@ class PublishingService:
 
     def _decision(self, ticket: TicketRecord, *, changed: bool, task: TaskRecord | None = None,
                   note: str = "") -> Decision:
-        if not note and ticket.status == "approved" and not self.jira_configured:
+        if not note and ticket.status == TicketStatus.APPROVED and not self.jira_configured:
             note = NOT_CONFIGURED
         return Decision(ticket.id, ticket.session_id, ticket.status, changed, ticket.jira_key,
                         self.browse_url(ticket.jira_key), task.id if task is not None else None, note)
 
     def _pending_note(self, ticket: TicketRecord) -> str:
-        if ticket.status == "pushed":
+        if ticket.status == TicketStatus.PUSHED:
             return f"Already in Jira as {ticket.jira_key}."
-        if ticket.jira_state == "needs_reconcile" and ticket.jira_next_try_at is None:
+        if ticket.jira_state == JiraState.NEEDS_RECONCILE and ticket.jira_next_try_at is None:
             return ticket.jira_error or "ticketbot cannot tell whether this ticket reached Jira; a person must check"
-        if ticket.jira_state == "failed":
+        if ticket.jira_state == JiraState.FAILED:
             return f"Jira refused this ticket: {ticket.jira_error}; `/generate-tickets push` tries again"
         return ""
 
@@ -471,20 +471,21 @@ def reconcile_delay_s(config: PublishingConfig, searches: int) -> float | None:
 
 def _awaiting(uow: UnitOfWork, session_id: int) -> list[TicketRecord]:
     """Approved tickets not in Jira yet and not refused by it."""
-    return [t for t in uow.tickets.for_session(session_id) if t.status == "approved" and t.jira_state != "failed"]
+    return [t for t in uow.tickets.for_session(session_id)
+            if t.status == TicketStatus.APPROVED and t.jira_state != JiraState.FAILED]
 
 
 def push_summary(uow: UnitOfWork, session_id: int, project: str) -> PushSummary:
     tickets = uow.tickets.for_session(session_id)
     site = uow.sessions.get(session_id)
-    groups = {t.group for t in tickets if t.status == "pushed"}
+    groups = {t.group for t in tickets if t.status == TicketStatus.PUSHED}
     epics = sum(1 for g in groups if (e := uow.epics.find(project, site.site_name or site.channel_id, g)) is not None
                 and e.issue_key)
-    links = sum(1 for d in uow.tickets.dependencies(session_id) if d.jira_link_state == "created")
-    approved = [t for t in tickets if t.status == "approved"]
-    needs_person = sum(1 for t in approved if t.jira_state == "needs_reconcile" and t.jira_next_try_at is None)
-    failed = sum(1 for t in approved if t.jira_state == "failed")
-    return PushSummary(session_id, project, sum(1 for t in tickets if t.status == "pushed"), epics, links,
+    links = sum(1 for d in uow.tickets.dependencies(session_id) if d.jira_link_state == LinkState.CREATED)
+    approved = [t for t in tickets if t.status == TicketStatus.APPROVED]
+    needs_person = sum(1 for t in approved if t.jira_state == JiraState.NEEDS_RECONCILE and t.jira_next_try_at is None)
+    failed = sum(1 for t in approved if t.jira_state == JiraState.FAILED)
+    return PushSummary(session_id, project, sum(1 for t in tickets if t.status == TicketStatus.PUSHED), epics, links,
                        len(approved) - failed - needs_person, failed, needs_person)
 
 
@@ -493,12 +494,12 @@ def _count(n: int, word: str) -> str:
 
 
 def _cannot(action: str, status: str, key: str | None = None) -> str:
-    if status == "regenerating":
+    if status == TicketStatus.REGENERATING:
         return f"this draft is being rewritten; {action} it once the new text is in"
-    if status == "pushed" or key:
+    if status == TicketStatus.PUSHED or key:
         return f"this ticket is in Jira already ({key}); {action} it there" if key else \
             f"this ticket is in Jira already; {action} it there"
-    if status == "approved":
+    if status == TicketStatus.APPROVED:
         return "this ticket is on its way to Jira and can no longer be rejected here"
     return f"this ticket is {status} and cannot be {'approved' if action == 'approve' else 'rejected'}"
 

@@ -12,6 +12,7 @@ import threading
 from datetime import datetime, timedelta
 
 from jobs.generation.service import ProcessingConfig
+from jobs.states import TaskStatus
 from jobs.tasks.clock import Clock
 from jobs.tasks.job_kinds import JobKind, job_id_for
 from jobs.tasks.job_queue import JobQueue, QueueUnavailable
@@ -38,12 +39,12 @@ class Sweeper:
         resumed = []
         for task_id, status, job_id in candidates:
             try:
-                if status == "queued" and job_id and self.queue.is_waiting(job_id):
+                if status == TaskStatus.QUEUED and job_id and self.queue.is_waiting(job_id):
                     self._hold(task_id, job_id, now + grace)  # still waiting its turn in Redis: leave it be
                     continue
                 with self.uow_factory() as uow:
                     task = uow.tasks.get(task_id)
-                    if task.job_id != job_id or task.status not in ("queued", "running"):
+                    if task.job_id != job_id or task.status not in (TaskStatus.QUEUED, TaskStatus.RUNNING):
                         continue
                     new_job_id = job_id_for(task, enqueue_count=task.enqueue_count + 1)
                     if not uow.tasks.take_over(task, new_job_id, now, grace):
@@ -60,7 +61,7 @@ class Sweeper:
     def _hold(self, task_id: int, job_id: str, until: datetime) -> None:
         with self.uow_factory() as uow:
             task = uow.tasks.get(task_id)
-            if task.job_id == job_id and task.status == "queued":
+            if task.job_id == job_id and task.status == TaskStatus.QUEUED:
                 task.lease_expires_at = until
                 uow.commit()
 

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from jobs.errors import LeaseLost
+from jobs.states import TaskStatus
 from jobs.tasks.clock import Clock
 from jobs.tasks.lease import LeaseKeeper
 from storage.models import TaskRecord
@@ -22,7 +23,8 @@ from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
-CLAIMABLE = ("queued", "running")  # running: a dead worker's task, its lease expired (claim_lease checks)
+# running: a dead worker's task, its lease expired (claim_lease checks)
+CLAIMABLE = (TaskStatus.QUEUED, TaskStatus.RUNNING)
 
 AlsoWrite = Callable[[UnitOfWork, TaskRecord], None]  # more writes in the ending's transaction
 
@@ -91,7 +93,7 @@ class TaskRun:
 
     # ---- endings: named transitions, each inside an owned unit of work -----------------------------------
 
-    def mark_finished(self, uow: UnitOfWork, status: str, stage: str) -> TaskRecord:
+    def mark_finished(self, uow: UnitOfWork, status: TaskStatus, stage: str) -> TaskRecord:
         """running → `status` (completed, cancelled): the lease is let go."""
         task = uow.tasks.get(self.task_id)
         task.status, task.stage, task.finished_at, task.lease_owner = status, stage[:255], self.clock(), None
@@ -99,19 +101,19 @@ class TaskRun:
 
     def mark_failed(self, uow: UnitOfWork, category: str, message: str) -> TaskRecord:
         """running → failed, with the error the task shows."""
-        task = self.mark_finished(uow, "failed", "Failed")
+        task = self.mark_finished(uow, TaskStatus.FAILED, "Failed")
         task.error_category, task.error_message = category, message
         return task
 
     def mark_handed_back(self, uow: UnitOfWork, until: datetime, stage: str) -> TaskRecord:
         """running → queued until `until`: RQ's retry or the sweeper starts it again, not before."""
         task = uow.tasks.get(self.task_id)
-        task.status, task.lease_owner, task.lease_expires_at, task.stage = "queued", None, until, stage[:255]
+        task.status, task.lease_owner, task.lease_expires_at, task.stage = TaskStatus.QUEUED, None, until, stage[:255]
         return task
 
     # ---- the same, in a transaction of their own; False when the task is no longer this run's -----------
 
-    def finish(self, status: str, stage: str, also: AlsoWrite | None = None) -> bool:
+    def finish(self, status: TaskStatus, stage: str, also: AlsoWrite | None = None) -> bool:
         return self._end(lambda uow: self.mark_finished(uow, status, stage), also)
 
     def fail(self, category: str, message: str, also: AlsoWrite | None = None) -> bool:

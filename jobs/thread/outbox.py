@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from integrations.slack.blocks import Message, draft_message, progress_message
 from integrations.slack.errors import SlackError, SlackPostUncertain, SlackRateLimited, SlackRejected
 from integrations.slack.gateway import SlackGateway
+from jobs.states import MessageState, TicketStatus
 from jobs.tasks.clock import Clock, system_clock
 from jobs.tasks.faults import fault_point
 from jobs.thread.views import draft_key, draft_view, progress_key, progress_view
@@ -118,10 +119,11 @@ class SlackThread:
             todo = []
             for ticket in tickets:
                 row = rows.get(ticket.id)
-                if row is None or row.state == "intent":
-                    if ticket.status != "withdrawn" and (row is None or row.attempts < self.config.max_attempts):
+                if row is None or row.state == MessageState.INTENT:
+                    retry = row is None or row.attempts < self.config.max_attempts
+                    if ticket.status != TicketStatus.WITHDRAWN and retry:
                         todo.append(ticket.id)
-                elif row.state == "posted" and row.version_posted < ticket.slack_version:
+                elif row.state == MessageState.POSTED and row.version_posted < ticket.slack_version:
                     todo.append(ticket.id)
         left = len(todo)
         for ticket_id in todo:
@@ -170,7 +172,7 @@ class SlackThread:
         """Post `out` once, or edit it: to the newest state when `bump` or `force`, else only if behind."""
         with self.uow_factory() as uow:
             record = uow.messages.get(out.key)
-            posted = record is not None and record.state == "posted"
+            posted = record is not None and record.state == MessageState.POSTED
         if posted and post_only:
             return record.ts if record is not None else None
         if not posted:
@@ -188,9 +190,9 @@ class SlackThread:
         with self.uow_factory() as uow:
             record, mine = uow.messages.claim(out.key, channel_id=out.channel, thread_ts=out.thread_ts,
                                               session_id=out.session_id, ticket_id=out.ticket_id)
-            if record.state == "posted":
+            if record.state == MessageState.POSTED:
                 return record.ts, False
-            if record.state == "failed":
+            if record.state == MessageState.FAILED:
                 return None, False
             look_up = False
             if not mine:
@@ -232,9 +234,9 @@ class SlackThread:
         while time.monotonic() < deadline:
             with self.uow_factory() as uow:
                 record = uow.messages.get(key)
-                if record is not None and record.state == "posted":
+                if record is not None and record.state == MessageState.POSTED:
                     return True
-                if record is None or record.state == "failed" or record.last_error:
+                if record is None or record.state == MessageState.FAILED or record.last_error:
                     return False
             time.sleep(0.1)
         return False
@@ -245,7 +247,7 @@ class SlackThread:
         for _ in range(self.config.edit_rounds):
             with self.uow_factory() as uow:
                 record = uow.messages.get(out.key)
-                if record is None or record.state != "posted" or not record.ts:
+                if record is None or record.state != MessageState.POSTED or not record.ts:
                     return None
                 if bump:
                     uow.messages.want(out.key)
@@ -271,7 +273,7 @@ class SlackThread:
         with self.uow_factory() as uow:
             record = uow.messages.get(out.key, for_update=True)
             assert record is not None
-            record.ts, record.state, record.last_error = ts, "posted", None
+            record.ts, record.state, record.last_error = ts, MessageState.POSTED, None
             record.version_posted = version
             if out.on_posted is not None:
                 out.on_posted(uow, ts)
@@ -283,7 +285,7 @@ class SlackThread:
             if record is None:
                 return
             if isinstance(exc, SlackRejected) and exc.code in PERMANENT:
-                record.state = "failed"
+                record.state = MessageState.FAILED
             prefix = NOT_POSTED if isinstance(exc, SlackRateLimited | SlackRejected) else ""
             if isinstance(exc, SlackPostUncertain):
                 prefix = "uncertain: "

@@ -22,6 +22,7 @@ from integrations.tickets import FALLBACK_WRITER, details_from_dict
 from integrations.urls import jira_browse_url as browse_url
 from jobs.planning import Plan
 from jobs.publishing.service import stored_label
+from jobs.states import MessageState, TaskStatus, TicketStatus
 from storage.models import COLLECTING, TaskRecord, TicketRecord, UploadRecord
 from storage.uow import UnitOfWork
 
@@ -45,7 +46,7 @@ def drafts_shown(uow: UnitOfWork, tickets: Sequence[TicketRecord]) -> int:
     if not tickets:
         return 0
     rows = {m.ticket_id: m for m in uow.messages.for_tickets([t.id for t in tickets])}
-    return sum(1 for t in tickets if (m := rows.get(t.id)) is not None and m.state == "posted"
+    return sum(1 for t in tickets if (m := rows.get(t.id)) is not None and m.state == MessageState.POSTED
                and m.version_posted >= t.slack_version)
 
 
@@ -58,7 +59,7 @@ def progress_view(uow: UnitOfWork, session_id: int, now: datetime, max_generatio
     tickets = uow.tickets.for_session(session_id)
     posted = drafts_shown(uow, tickets)
     state = task.status
-    if state == "completed" and posted < task.total:
+    if state == TaskStatus.COMPLETED and posted < task.total:
         state = "posting"
     counts = Counter(t.status for t in tickets)
     groups: dict[str, list[TicketRecord]] = {}
@@ -77,7 +78,8 @@ def progress_view(uow: UnitOfWork, session_id: int, now: datetime, max_generatio
         groups=tuple(GroupSummary(g, len(ts), sum(1 for t in ts if t.writer == FALLBACK_WRITER))
                      for g, ts in groups.items()),
         fallbacks=sum(1 for t in tickets if t.writer == FALLBACK_WRITER),
-        approved=counts.get("approved", 0), rejected=counts.get("rejected", 0), pushed=counts.get("pushed", 0),
+        approved=counts.get(TicketStatus.APPROVED, 0), rejected=counts.get(TicketStatus.REJECTED, 0),
+        pushed=counts.get(TicketStatus.PUSHED, 0),
         notes=notes, jira_note=_jira_note(uow.tasks.latest(session_id, "push")),
         dependencies=str(task.details.get("dependencies", "")),
     )
@@ -87,11 +89,11 @@ def _jira_note(push: TaskRecord | None) -> str:
     """The latest push to Jira: going, done (its summary) or failed (why)."""
     if push is None:
         return ""
-    if push.status in ("queued", "running"):
+    if TaskStatus(push.status).is_open:
         return f"Pushing to Jira: {push.done} of {push.total}" + (f" · {push.stage}" if push.stage else "")
     if push.status == "failed":
         return f"The push to Jira failed: {push.error_message or 'see `/generate-tickets errors`'}"
-    return push.stage if push.status == "completed" else ""
+    return push.stage if push.status == TaskStatus.COMPLETED else ""
 
 
 def _note_detail(action: str, detail: str) -> str:
@@ -103,7 +105,7 @@ def _note_detail(action: str, detail: str) -> str:
 
 
 def _eta(task: TaskRecord, now: datetime) -> float | None:
-    if task.status != "running" or not task.started_at or task.done <= 0 or task.done >= task.total:
+    if task.status != TaskStatus.RUNNING or not task.started_at or task.done <= 0 or task.done >= task.total:
         return None
     elapsed = (now - task.started_at).total_seconds()
     return max(elapsed / task.done * (task.total - task.done), 0.0)
@@ -113,7 +115,7 @@ def draft_view(uow: UnitOfWork, ticket: TicketRecord, jira_browse_url: str = "")
     task = uow.tasks.latest(ticket.session_id)
     total = max(task.total if task is not None else 0, ticket.position)
     note = None
-    if ticket.status == "regenerating":
+    if ticket.status == TicketStatus.REGENERATING:
         asked = [a for a in uow.audit.for_session(ticket.session_id)
                  if a.ticket_id == ticket.id and a.action == "regenerate"]
         if asked:
