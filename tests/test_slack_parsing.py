@@ -84,3 +84,12 @@ def test_push_confirm_names_the_ticket_or_epic_a_person_found_missing() -> None:
     assert parse_command("push confirm epic Views") == Command("push", key="confirm", value="epic Views")
     assert parse_command("push everything").name == "usage"
     assert parse_command("push confirm").name == "usage"
+
+
+def test_every_subcommand_has_its_handler_in_the_table() -> None:
+    from bot.slack.command_handlers import SlashCommands
+    from bot.slack.slash import SUBCOMMANDS
+
+    table = SlashCommands.__new__(SlashCommands)._handlers()  # the table needs no services to be built
+    assert set(table) == {*SUBCOMMANDS, "usage"}
+    assert all(callable(handler) for handler in table.values())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.slack import replies
@@ -44,9 +45,15 @@ class SlashCommands:
             command.name == "config" and bool(command.key) and setting_name(command.key) != "approvers")
         if changes_state and not self.access.may_change(request.channel_id, request.user_id):
             return [notice(replies.approvers_only(command.name, self.access.config(request.channel_id).approvers))]
-        handler = getattr(self, f"do_{command.name}")
-        answer: list[Message] = handler(command, request)
-        return answer
+        return self._handlers()[command.name](command, request)
+
+    def _handlers(self) -> dict[str, Callable[[Command, CommandRequest], list[Message]]]:
+        """Each subcommand's handler, by name: a table jump-to-definition follows (no lookup by string)."""
+        return {
+            "help": self.do_help, "start": self.do_start, "status": self.do_status, "errors": self.do_errors,
+            "push": self.do_push, "cancel": self.do_cancel, "retry": self.do_retry, "new": self.do_new,
+            "config": self.do_config, "health": self.do_health, "usage": self.do_usage,
+        }
 
     # ---- subcommands ------------------------------------------------------------------------------
 
@@ -133,11 +140,10 @@ class SlashCommands:
             if confirmed is not None:
                 return [confirmed]
         started = self.publisher.push_pending(session.id, request.user_id)
-        count, note = getattr(started, "to_push", None), str(getattr(started, "note", "") or "")
-        if count == 0:
-            return [notice(replies.nothing_to_push(note))]
+        if started.to_push == 0:
+            return [notice(replies.nothing_to_push(started.note))]
         self._show_progress(session.id)
-        return [notice(replies.pushing(count if isinstance(count, int) else None, note))]
+        return [notice(replies.pushing(started.to_push, started.note))]
 
     def _confirm_missing(self, session_id: int, target: str, actor: str) -> Message | None:
         """A person searched Jira for a label and found nothing: the ticket (or epic) may be created once."""

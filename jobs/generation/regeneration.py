@@ -73,8 +73,9 @@ class RegenerationRun:
                             self.task_id, ticket.id, ticket.status)
                 self.task.mark_finished(uow, TaskStatus.CANCELLED, f"Not applied: the ticket is {ticket.status} now")
                 return
+            rewritten = ticket_move(ticket.status, "rewritten")  # decided before apply_content touches the status
             apply_content(ticket, WrittenTicket(brief, content), ticket.generation)
-            ticket.status = ticket_move(ticket.status, "rewritten")
+            ticket.status = rewritten
             ticket.regeneration_count += 1
             ticket.slack_version += 1
             self.task.mark_finished(uow, TaskStatus.COMPLETED, "Done")

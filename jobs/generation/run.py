@@ -18,7 +18,7 @@ from datetime import timedelta
 from rq.timeouts import JobTimeoutException
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from integrations.tickets import SiteContext, TicketBrief, Usage, WrittenTicket, brief_to_dict
+from integrations.tickets import FALLBACK_WRITER, SiteContext, TicketBrief, Usage, WrittenTicket, brief_to_dict
 from integrations.writers.base import TicketWriter
 from integrations.writers.errors import WriterError
 from jobs.errors import Category, LeaseLost, ProcessingError, RetryLater
@@ -109,7 +109,7 @@ class GenerationRun:
             generation = task.generation
             done_keys = {k for k, t in existing.items() if t.generation == generation or t.status in ACCEPTED}
             self.fallbacks = sum(1 for t in existing.values()
-                                 if t.generation == generation and t.writer == "template-fallback")
+                                 if t.generation == generation and t.writer == FALLBACK_WRITER)
             self.usage = Usage(task.prompt_tokens, task.completion_tokens, task.cached_tokens)
             task.total, task.stage = len(plan.tickets), "Writing tickets"
             task.details = {**task.details, "dependencies": plan.stats.summary_line()}  # for the run's summary

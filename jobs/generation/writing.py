@@ -8,8 +8,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from integrations.tickets import SiteContext, TicketBrief, WrittenTicket
 from integrations.writers.base import TicketWriter
 
-# (tickets done, tickets in all, the ticket just written)
-ProgressCallback = Callable[[int, int, TicketBrief], None]
+# (tickets written so far, how many in all, the one just written): a caller's tally, not the run's progress bar.
+WrittenCallback = Callable[[int, int, TicketBrief], None]
 
 
 class GenerationCancelled(Exception):
@@ -20,7 +20,7 @@ def write_tickets(
     briefs: Sequence[TicketBrief],
     writer: TicketWriter,
     site: SiteContext,
-    progress: ProgressCallback | None = None,
+    progress: WrittenCallback | None = None,
     is_cancelled: Callable[[], bool] | None = None,
     on_written: Callable[[WrittenTicket], None] | None = None,
 ) -> list[WrittenTicket]:

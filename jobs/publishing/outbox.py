@@ -19,7 +19,6 @@ already, otherwise by `POST issueLink` afterwards (jobs/publishing/links.py).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,29 +27,15 @@ from datetime import datetime, timedelta
 from integrations.jira.errors import USER_FIXABLE, JiraError, JiraOutcomeUnknown, JiraTemporary
 from integrations.jira.gateway import BulkItem, FoundIssue, IssueDraft
 from jobs.generation.stored_tickets import written_ticket
+from jobs.publishing.labels import epic_label, issue_label, legacy_session_label, session_label, stored_label
 from jobs.publishing.links import Keys, LinkSteps, PushContext, keys_and_deps, linkable
-from jobs.publishing.service import (
-    NeedsPerson,
-    issue_label,
-    legacy_session_label,
-    reconcile_delay_s,
-    session_label,
-    stored_label,
-)
+from jobs.publishing.service import NeedsPerson, reconcile_delay_s
 from jobs.states import JiraState, LinkState, TicketStatus, ticket_move
 from jobs.tasks.faults import fault_point
 from storage.models import JiraEpicRecord, TicketDependencyRecord, TicketRecord
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-
-def epic_label(instance: str, project: str, site: str, group: str) -> str:
-    """The label unique to this deployment's epic of (project, site, group), by which a lost create is found.
-
-    Stored with the epic's record when first added: epics of older versions keep the label they have.
-    """
-    return "ticketbot-epic-" + hashlib.sha1(f"{instance}|{project}|{site}|{group}".encode()).hexdigest()[:12]
 
 
 def ready(ticket: TicketRecord, now: datetime) -> bool:

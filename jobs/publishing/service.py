@@ -9,7 +9,6 @@ words.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,6 +16,8 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from integrations.urls import jira_browse_url
 from jobs.errors import Category, ProcessingError
+from jobs.publishing.decisions import BulkDecision, Decision, PushStart
+from jobs.publishing.labels import stored_label
 from jobs.states import JiraState, LinkState, TaskStatus, TicketStatus, may, ticket_move
 from jobs.tasks.clock import Clock, system_clock
 from jobs.tasks.job_kinds import JobKind, job_id_for
@@ -50,37 +51,6 @@ class PublishingConfig:
 
 
 # ---- what the public methods answer ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Decision:
-    """A ticket after approve, reject or confirm; `changed` is False when it already was so."""
-
-    ticket_id: int
-    session_id: int
-    status: str
-    changed: bool
-    jira_key: str | None = None
-    jira_url: str | None = None
-    task_id: int | None = None
-    note: str = ""  # plain words for the user: Jira not configured, queue unreachable …
-
-
-@dataclass(frozen=True)
-class BulkDecision:
-    session_id: int
-    approved: list[int]  # tickets that changed to approved, in dependency order
-    to_push: int  # approved tickets not in Jira yet (these included)
-    task_id: int | None = None
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class PushStart:
-    session_id: int
-    task_id: int | None
-    to_push: int
-    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -419,30 +389,6 @@ class PublishingService:
         return ""
 
 
-def issue_label(instance: str, ticket: TicketRecord) -> str:
-    """The label unique to a ticket's issue (docs/design.md §10), by which a lost create is found again.
-
-    Ticket ids are small numbers that other deployments on the same Jira, and this one after a backup
-    restore, use too: the deployment's random id and a random part of the ticket's own keep the label
-    unique. It is stored on the ticket before the create is sent (`jira_label`) and searched as stored.
-    """
-    return f"ticketbot-{instance}-t{ticket.id}-{secrets.token_hex(3)}"
-
-
-def session_label(instance: str, session_id: int) -> str:
-    return f"ticketbot-{instance}-s{session_id}"
-
-
-def legacy_session_label(session_id: int) -> str:
-    """The session label of creates sent before labels carried the instance id (migration 0003)."""
-    return f"ticketbot-s{session_id}"
-
-
-def stored_label(ticket: TicketRecord) -> str:
-    """The label the ticket's create carried (older rows without one had `ticketbot-t<id>`)."""
-    return ticket.jira_label or f"ticketbot-t{ticket.id}"
-
-
 def project_for(uow: UnitOfWork, session_id: int, config: PublishingConfig) -> str:
     """The session's project: fixed at its first push; before that the channel's setting or JIRA_PROJECT."""
     session = uow.sessions.get(session_id)
@@ -502,4 +448,3 @@ def _cannot(action: str, status: str, key: str | None = None) -> str:
     if status == TicketStatus.APPROVED:
         return "this ticket is on its way to Jira and can no longer be rejected here"
     return f"this ticket is {status} and cannot be {'approved' if action == 'approve' else 'rejected'}"
-

@@ -21,7 +21,7 @@ from integrations.spec.sheets import SheetKind
 from integrations.tickets import FALLBACK_WRITER, details_from_dict
 from integrations.urls import jira_browse_url as browse_url
 from jobs.planning import Plan
-from jobs.publishing.service import stored_label
+from jobs.publishing.labels import stored_label
 from jobs.states import MessageState, TaskStatus, TicketStatus
 from storage.models import COLLECTING, TaskRecord, TicketRecord, UploadRecord
 from storage.uow import UnitOfWork
