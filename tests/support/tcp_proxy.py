@@ -39,6 +39,11 @@ class FaultProxy:
             for sock in self.connections:
                 with contextlib.suppress(OSError):
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                    # shutdown first: on Linux a close() does not wake the pump thread blocked in recv() on the
+                    # same socket, so nothing reached the peer and the worker waited forever on a silent
+                    # connection (the test hung now and then); shutdown wakes it and ends the connection.
+                    sock.shutdown(socket.SHUT_RDWR)
+                with contextlib.suppress(OSError):
                     sock.close()
             self.connections.clear()
 
