@@ -23,9 +23,8 @@ from typing import Any
 from slack_bolt import BoltRequest, BoltResponse
 from slack_sdk.models.blocks import Block
 
-from bot.slack import replies
 from bot.slack.listener_pool import QueueLazyListenerRunner
-from bot.slack.workspace_gate import WorkspaceGate
+from bot.slack.workspace_gate import WorkspaceGate, refusal_answer
 from integrations.slack.blocks import Message
 
 log = logging.getLogger(__name__)
@@ -62,7 +61,7 @@ class FastAck:
         if why is not None:
             log.warning("refused %s from user %s: %s", payload.get("command") or "an event",
                         request.context.user_id or "?", why)
-            return _guest_answer() if not is_event else _empty()  # an event: 200, so Slack does not resend it
+            return refusal_answer(is_command=not is_event)
         answer = None if is_event else self.answer_command(payload)
         if answer is not None:
             return _ephemeral(answer)  # answered here; the listener has nothing left to do
@@ -79,11 +78,6 @@ class FastAck:
 
 def _empty() -> BoltResponse:
     return BoltResponse(status=200, body="")
-
-
-def _guest_answer() -> BoltResponse:
-    return BoltResponse(status=200, body=json.dumps({"response_type": "ephemeral", "text": replies.GUEST}),
-                        headers={"content-type": "application/json"})
 
 
 def _ephemeral(answer: Message) -> BoltResponse:

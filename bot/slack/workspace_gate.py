@@ -86,7 +86,13 @@ class WorkspaceGate:
             return next()
         log.warning("refused %s from user %s: %s", req.body.get("command") or req.body.get("type") or "a request",
                     context.user_id or "?", why)
-        if req.body.get("command"):
-            return BoltResponse(status=200, body=json.dumps({"response_type": "ephemeral", "text": replies.GUEST}),
-                                headers={"content-type": "application/json"})
-        return BoltResponse(status=200, body="")  # an event: 200, so Slack does not send it again
+        return refusal_answer(is_command=bool(req.body.get("command")))
+
+
+def refusal_answer(*, is_command: bool) -> BoltResponse:
+    """What a refused request gets, from the middleware and from bot/slack/fast_ack.py alike: a command the
+    guest answer, an event an empty 200 (so Slack does not send it again)."""
+    if is_command:
+        return BoltResponse(status=200, body=json.dumps({"response_type": "ephemeral", "text": replies.GUEST}),
+                            headers={"content-type": "application/json"})
+    return BoltResponse(status=200, body="")
