@@ -195,6 +195,14 @@ class TicketRecord(Base):
     jira_project: Mapped[str | None] = mapped_column(String(32))  # where it was pushed
     jira_error: Mapped[str | None] = mapped_column(Text)
     decided_by: Mapped[str] = mapped_column(String(64), default="")
+    # A revised spec (docs/design.md §10): the version of the same spec key this one revises (the latest
+    # pushed or approved one of an earlier session), how it differs ("" for a first version; new | changed |
+    # unchanged | removed), what changed ([{"what", "file", "row", "column", "old", "new"}]), and what Jira
+    # said after our last write ({"updated", "description_hash"}) to catch a person's edit made in Jira since.
+    revises_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    change_kind: Mapped[str] = mapped_column(String(16), default="")
+    changes: Mapped[list[Any]] = mapped_column(default=list)
+    jira_synced: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

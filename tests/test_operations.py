@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from bot.cli.main import build_parser
+from storage.migrate import head_revision
 from tests.support.workers import ROOT, WorkerProcess, wait_for, worker_env
 
 
@@ -23,7 +24,7 @@ def test_doctor_names_what_is_wrong(pg_url: str, redis_url: str, tmp_path: Path)
     env = worker_env(pg_url, redis_url)
     no_worker = cli(["doctor"], env)
     assert no_worker.returncode == 3  # a service failed: README's exit codes
-    assert "✓ Database: postgresql, schema 0005 (the newest)" in no_worker.stdout
+    assert f"✓ Database: postgresql, schema {head_revision()} (the newest)" in no_worker.stdout
     assert "✗ Redis: queue ticketbot-test: 0 waiting, 0 worker(s) — start `ticketbot worker`" in no_worker.stdout
     assert "– Slack: not configured" in no_worker.stdout
     assert "✓ LLM (template)" in no_worker.stdout
