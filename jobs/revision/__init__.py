@@ -1,0 +1,1 @@
+"""Revised specs: compare a new plan with what earlier sessions pushed, and write only what changed."""
