@@ -231,12 +231,27 @@ def details_from_dict(data: dict[str, Any] | None) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class TicketHistory:
+    """How a ticket of a revised spec relates to what was pushed before, and every version it had.
+
+    `change_kind` is "" for a first version, else new | changed | unchanged | removed; `changes` are
+    `{"what", "file", "row", "column", "old", "new"}` dicts; each version says which session and upload
+    made it, which writer wrote it, who approved it and where it went in Jira.
+    """
+
+    change_kind: str = ""
+    changes: tuple[dict[str, object], ...] = ()
+    versions: tuple[dict[str, object], ...] = ()
+
+
+@dataclass(frozen=True)
 class WrittenTicket:
     brief: TicketBrief
     content: TicketContent
+    history: TicketHistory = field(default_factory=TicketHistory)
 
     def to_dict(self) -> dict[str, object]:
-        """The tickets.json item (docs/design.md §4)."""
+        """The tickets.json item (docs/design.md §4), then what a later `--since` compares with."""
         return {
             "key": self.brief.key,
             "group": self.brief.group.value,
@@ -247,6 +262,15 @@ class WrittenTicket:
             "depends_on": [d.key for d in self.brief.depends_on],
             "sources": [{"file": s.file, "row": s.row} for s in self.brief.sources],
             **self.content.details(),
+            "label": self.brief.label,
+            "kind": self.brief.kind.value,
+            "action": self.brief.action.value,
+            "modules": list(self.brief.modules),
+            "change_kind": self.history.change_kind,
+            "changes": [dict(c) for c in self.history.changes],
+            "versions": [dict(v) for v in self.history.versions],
+            "source_rows": [{"file": r.file, "row": r.row, "sheet": r.sheet.value, "values": dict(r.values),
+                             "extras": dict(r.extras)} for r in self.brief.rows],
         }
 
 

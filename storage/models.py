@@ -209,6 +209,18 @@ class TicketRecord(Base):
     __table_args__ = (UniqueConstraint("session_id", "spec_key", name="uq_tickets_session_spec_key"),)
 
 
+class RevisionBaselineRecord(Base):
+    """What a revision session is compared with, fixed at its run's start (migration 0009)."""
+
+    __tablename__ = "revision_baselines"
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))  # channel | file
+    label: Mapped[str] = mapped_column(String(255), default="")  # where from, in words
+    ticket_ids: Mapped[dict[str, Any]] = mapped_column(default=dict)  # spec key -> earlier ticket id
+    items: Mapped[list[Any]] = mapped_column(default=list)  # tickets.json items (a file)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class TicketDependencyRecord(Base):
     __tablename__ = "ticket_dependencies"
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)

@@ -21,6 +21,7 @@ from storage.models import (
     JiraEpicRecord,
     ProcessedEventRecord,
     ProcessingErrorRecord,
+    RevisionBaselineRecord,
     SessionRecord,
     TaskRecord,
     TicketDependencyRecord,
@@ -352,6 +353,47 @@ class TicketRepository:
             select(TicketDependencyRecord).join(TicketRecord, TicketRecord.id == TicketDependencyRecord.ticket_id)
             .where(TicketRecord.session_id == session_id)
         ))
+
+
+class RevisionRepository:
+    """Earlier versions of a channel's tickets, and what a revision session is compared with."""
+
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def accepted_in_channel(self, channel_id: str, *, before_session_id: int,
+                            statuses: Sequence[str]) -> list[tuple[SessionRecord, TicketRecord]]:
+        """Tickets in `statuses` of the channel's earlier sessions, oldest session first (later ones win)."""
+        rows = self.db.execute(
+            select(SessionRecord, TicketRecord).join(TicketRecord, TicketRecord.session_id == SessionRecord.id)
+            .where(SessionRecord.channel_id == channel_id, SessionRecord.id < before_session_id,
+                   TicketRecord.status.in_(list(statuses)))
+            .order_by(SessionRecord.id, TicketRecord.position)
+        )
+        return [(session, ticket) for session, ticket in rows]
+
+    def versions_of(self, channel_id: str, spec_key: str) -> list[tuple[SessionRecord, TicketRecord]]:
+        """Every ticket of the channel for one spec key, oldest first: the key's history."""
+        rows = self.db.execute(
+            select(SessionRecord, TicketRecord).join(TicketRecord, TicketRecord.session_id == SessionRecord.id)
+            .where(SessionRecord.channel_id == channel_id, TicketRecord.spec_key == spec_key)
+            .order_by(SessionRecord.id)
+        )
+        return [(session, ticket) for session, ticket in rows]
+
+    def baseline(self, session_id: int) -> RevisionBaselineRecord | None:
+        return self.db.get(RevisionBaselineRecord, session_id)
+
+    def set_baseline(self, session_id: int, *, source: str, label: str, ticket_ids: dict[str, int] | None = None,
+                     items: list[Any] | None = None) -> RevisionBaselineRecord:
+        """Fix what the session is compared with (kept if already fixed: a retry compares as its first run)."""
+        record = self.baseline(session_id)
+        if record is None:
+            record = RevisionBaselineRecord(session_id=session_id, source=source, label=label[:255],
+                                            ticket_ids=dict(ticket_ids or {}), items=list(items or []))
+            self.db.add(record)
+            self.db.flush()
+        return record
 
 
 class JiraEpicRepository:

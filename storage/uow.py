@@ -13,6 +13,7 @@ from storage.repositories import (
     EventRepository,
     InstanceRepository,
     JiraEpicRepository,
+    RevisionRepository,
     SessionRepository,
     TaskRepository,
     TicketRepository,
@@ -40,6 +41,7 @@ class UnitOfWork:
         self.messages = SlackMessageRepository(self.db)  # the Slack outbox
         self.channels = ChannelSettingsRepository(self.db)
         self.instance = InstanceRepository(self.db)
+        self.revisions = RevisionRepository(self.db)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

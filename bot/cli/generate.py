@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -24,13 +26,16 @@ from bot.cli.state import KEEP_RUNS, describe_database, run_key
 from bot.wiring import exit_codes
 from bot.wiring.bootstrap import Services, UnavailableWriter, bootstrap
 from bot.wiring.settings import MERGE_THRESHOLD_MAX, Settings
-from integrations.tickets import SiteContext, Usage
+from integrations.tickets import SiteContext, TicketBrief, Usage
 from jobs.conversation.uploads import upload_fields
 from jobs.errors import Category, ProcessingError
 from jobs.generation.outputs import OutputNotWritable, check_writable, write_outputs
 from jobs.generation.service import ProcessingStatus
 from jobs.planning import PlanCache, PlanOptions, UploadedFile
 from jobs.planning.families import DEFAULT_MERGE_THRESHOLD
+from jobs.revision.apply import COPIED
+from jobs.revision.compare import Comparison, compare
+from jobs.revision.previous import BaselineUnreadable, file_versions, fix_file_baseline
 
 FOLLOW_INTERVAL_S = 0.5
 NO_WORKER_AFTER_S = 5.0  # a queued run nobody took after this: say there is no worker
@@ -76,6 +81,12 @@ def run_generate(args: argparse.Namespace, settings: Settings, out: TextIO, err:
     if not plan.tickets:
         print("ticketbot: nothing could be planned from these files.", file=err)
         return exit_codes.USAGE
+    since = read_since(args.since, plan.tickets) if args.since is not None else None
+    if isinstance(since, str):
+        print(f"ticketbot: --since {args.since}: {since}", file=err)
+        return exit_codes.USAGE
+    if since is not None and not args.quiet:  # the change, before any work
+        print(f"Compared with {args.since}: {since.comparison.summary()}", file=err)
     progress = TerminalProgress(err, enabled=not quiet)
 
     def on_progress(percentage: float, stage: str, details: dict[str, object]) -> None:
@@ -88,7 +99,8 @@ def run_generate(args: argparse.Namespace, settings: Settings, out: TextIO, err:
     except UnavailableWriter as exc:
         print(f"ticketbot: {exc}", file=err)
         return exit_codes.USAGE
-    estimate = services.processing.estimate_cost(plan.tickets, site)
+    to_write = [b for b in plan.tickets if since is None or b.key not in since.copied_keys]
+    estimate = services.processing.estimate_cost(to_write, site)
     if estimate is not None:
         progress.initial_eta_s = estimate.seconds
         if not args.quiet:
@@ -98,12 +110,18 @@ def run_generate(args: argparse.Namespace, settings: Settings, out: TextIO, err:
             return exit_codes.OK
     writer = f"{settings.llm_provider}/{settings.openai_model}"
     # Another threshold is another plan, so another run; the default keeps the keys of earlier runs.
-    key = run_key(collected.hashes, site.name, site.description,
+    # A revision of another tickets.json is another run than the same files compared with nothing.
+    hashes = [*collected.hashes, *([since.digest] if since is not None else [])]
+    key = run_key(hashes, site.name, site.description,
                   writer if threshold == DEFAULT_MERGE_THRESHOLD else f"{writer}/merge-{threshold}")
     with services.uow_factory() as uow:  # the run's session plans as this command did, in a worker too
         uow.channels.set(key, "cli", extra={"merge_threshold": threshold})
         uow.commit()
     session_id, resume = find_or_create_session(services, key, collected, site, fresh=args.fresh)
+    if since is not None:
+        with services.uow_factory() as uow:  # fixed before the run starts: every retry compares with it too
+            fix_file_baseline(uow, session_id, str(args.since), since.items)
+            uow.commit()
     if not quiet:
         print(f"state: {describe_database(settings.database_url)} (run {key})", file=err)
     try:
@@ -136,11 +154,49 @@ def run_generate(args: argparse.Namespace, settings: Settings, out: TextIO, err:
                     "problems": problem_counts(plan.problems), "outputs": [str(p) for p in paths],
                     "dependencies": dependency_counts(plan.stats),
                     "tokens": status.tokens, "state": describe_database(settings.database_url), "run": key,
+                    **({"revision": {k.value: n for k, n in since.comparison.counts().items()}} if since else {}),
                     "exit_code": code}, out)
     elif not args.quiet:
         print_summary(site.name, [t.brief.group for t in tickets], plan.problems, paths, usage, out, plan.stats)
+        if since is not None:
+            print(f"Revision of {args.since}: {since.comparison.summary()}", file=out)
     prune(services)
     return code
+
+
+MAX_SINCE_BYTES = 64 * 1024 * 1024  # a tickets.json bigger than any spec's is refused before it is parsed
+
+
+@dataclass(frozen=True)
+class Since:
+    """`--since`: the earlier run's tickets.json, and how the new plan compares with it."""
+
+    items: list[dict[str, object]]
+    digest: str
+    comparison: Comparison
+
+    @property
+    def copied_keys(self) -> frozenset[str]:
+        return frozenset(i.key for i in self.comparison.items if i.kind in COPIED)
+
+
+def read_since(path: Path, briefs: Sequence[TicketBrief]) -> Since | str:
+    """The earlier tickets.json compared with the plan, or why it cannot be read (in plain words)."""
+    try:
+        if path.stat().st_size > MAX_SINCE_BYTES:
+            return f"the file is over {MAX_SINCE_BYTES // 1024 // 1024} MB; give the tickets.json of an earlier run"
+        data = path.read_bytes()
+    except OSError as exc:
+        return f"cannot read it: {exc.strerror or exc}"
+    try:
+        items = json.loads(data.decode("utf-8"))
+        previous = file_versions(items)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return "it is not a JSON file; give the tickets.json an earlier `ticketbot generate` wrote"
+    except BaselineUnreadable as exc:
+        return f"it is not a tickets.json ticketbot can compare with: {exc}"
+    comparison = compare(briefs, {k: p.version for k, p in previous.items()}, str(path))
+    return Since(items, hashlib.sha256(data).hexdigest(), comparison)
 
 
 def confirm(question: str, err: TextIO) -> bool:

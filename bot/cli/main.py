@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples:\n  ticketbot generate examples/acme/*.csv --site \"Acme Outdoors\" --out out/\n"
                "  LLM_PROVIDER=openai OPENAI_API_KEY=sk-… ticketbot generate specs/ --yes\n"
                "  ticketbot generate specs/ --jira        # and push to JIRA_URL/JIRA_PROJECT\n"
+               "  ticketbot generate revised/ --since out/tickets.json --out out-revised/\n"
                "  ticketbot generate specs/ --json --quiet > summary.json\n\n" + ENVIRONMENT + "\n" + EXIT_CODES,
     )
     generate.add_argument("files", nargs="+", type=Path, help="spec files (CSV or .xlsx), or folders of them")
@@ -78,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="push the tickets to the configured Jira (JIRA_URL, JIRA_PROJECT and credentials)")
     generate.add_argument("--fresh", action="store_true",
                           help="start over instead of resuming an interrupted run of the same files")
+    generate.add_argument("--since", type=Path, default=None, metavar="PREVIOUS/tickets.json",
+                          help="a revised spec: compare with an earlier run's tickets.json and write only the new "
+                               "and changed tickets (unchanged ones are copied, removed ones proposed for closing)")
     generate.add_argument("--merge-threshold", type=int, default=None, metavar="N",
                           help="merge menus or image styles by name family past N new ones; 0 never merges "
                                "(default: TICKETBOT_MERGE_THRESHOLD, else 10)")

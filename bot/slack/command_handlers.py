@@ -88,7 +88,8 @@ class SlashCommands:
             pass  # the worker posts the progress message when it starts
         estimate = started.estimate.describe() if started.estimate is not None else None
         return [notice(replies.run_started(started.estimated_tickets, site, started.generation,
-                                           queue_note=started.queue_note, estimate=estimate))]
+                                           queue_note=started.queue_note, estimate=estimate,
+                                           revision=started.revision))]
 
     def do_status(self, command: Command, request: CommandRequest) -> list[Message]:
         session = self._session(request)

@@ -85,8 +85,12 @@ def run_already_going(generation: int, done: int, total: int, stage: str, *, fil
             f"Its progress is in the thread.{waiting}")
 
 
-def run_started(tickets: int, site: str, generation: int, *, queue_note: str, estimate: str | None) -> str:
+def run_started(tickets: int, site: str, generation: int, *, queue_note: str, estimate: str | None,
+                revision: str = "") -> str:
     note = f"\n{escape(queue_note)}" if queue_note else ""
+    if revision:
+        note += (f"\nCompared with what was pushed before: {escape(revision)}. Only new and changed tickets are "
+                 "written; unchanged ones are kept as they are in Jira.")
     if estimate is not None:
         note += f"\nEstimate: {escape(estimate)}."
     return (f"▶️ Writing {tickets} tickets for *{escape(site)}* "

@@ -76,7 +76,8 @@ INLINE_CHECKPOINT_BATCH = 200  # in this process nobody else can take the run ov
 def processing_config(settings: Settings, inline: bool = False) -> ProcessingConfig:
     config = ProcessingConfig(lease_s=settings.lease_seconds, queued_grace_s=settings.queued_grace_seconds,
                               max_job_s=settings.job_timeout_seconds,
-                              checkpoint_batch=INLINE_CHECKPOINT_BATCH if inline else 1)
+                              checkpoint_batch=INLINE_CHECKPOINT_BATCH if inline else 1,
+                              default_jira_project=settings.jira_project)
     return replace(config, llm_prices=settings.llm_prices) if settings.llm_prices else config
 
 

@@ -9,9 +9,11 @@ from integrations.spec.problems import Problem
 from integrations.tickets import WrittenTicket
 
 # The keys of one tickets.json item, in order: the docs/design.md §4 contract first, then the additions
-# (acceptance criteria, estimate, open questions, risks); tests hold the renderer to exactly these.
+# (acceptance criteria, estimate, open questions, risks), then what a revised spec's `--since` compares
+# with and the ticket's history; tests hold the renderer to exactly these.
 CONTRACT_KEYS = ("key", "group", "title", "user_story", "analysis", "verification", "depends_on", "sources")
-TICKET_KEYS = (*CONTRACT_KEYS, "acceptance", "estimate", "open_questions", "risks")
+REVISION_KEYS = ("label", "kind", "action", "modules", "change_kind", "changes", "versions", "source_rows")
+TICKET_KEYS = (*CONTRACT_KEYS, "acceptance", "estimate", "open_questions", "risks", *REVISION_KEYS)
 
 
 def render_json(tickets: Sequence[WrittenTicket]) -> str:

@@ -26,7 +26,8 @@ from jobs.generation.notify import ProgressUpdate, RunNotifier, RunOutcome
 from jobs.generation.service import ProcessingConfig, ProgressCallback
 from jobs.generation.writing import GenerationCancelled, write_tickets
 from jobs.planning import Plan
-from jobs.states import ACCEPTED, SessionStatus, TaskStatus, TicketStatus, may, ticket_move
+from jobs.revision.apply import Revision, copy_unwritten, mark_written, may_withdraw, session_revision
+from jobs.states import ACCEPTED, SessionStatus, TaskStatus, TicketStatus, ticket_move
 from jobs.tasks.clock import Clock
 from jobs.tasks.faults import fault_point
 from jobs.tasks.task_run import TaskRun
@@ -64,6 +65,8 @@ class GenerationRun:
         self.usage = Usage()
         self.fallbacks = 0
         self.group_positions: dict[str, tuple[int, int]] = {}
+        self.revision: Revision | None = None  # a revised spec's comparison with what was pushed before
+        self.removed_ids: list[int] = []
 
     # ---- the run ----------------------------------------------------------------------------------
 
@@ -105,8 +108,13 @@ class GenerationRun:
             task = uow.tasks.get(self.task_id)
             plan = deps.plan(uow, self.session_id)
             site = SiteContext(session.site_name or session.channel_id, session.site_description)
-            existing = {t.spec_key: t for t in uow.tickets.for_session(self.session_id, include_withdrawn=True)}
             generation = task.generation
+            # A revised spec: unchanged and removed tickets are copies of their previous version, stored
+            # before anything is written, so the writer never sees them and a retry counts them done.
+            self.revision = session_revision(uow, self.session_id, plan.tickets)
+            if self.revision is not None:
+                self.removed_ids = copy_unwritten(uow, self.session_id, self.revision, plan.tickets, generation)
+            existing = {t.spec_key: t for t in uow.tickets.for_session(self.session_id, include_withdrawn=True)}
             done_keys = {k for k, t in existing.items() if t.generation == generation or t.status in ACCEPTED}
             self.fallbacks = sum(1 for t in existing.values()
                                  if t.generation == generation and t.writer == FALLBACK_WRITER)
@@ -117,7 +125,10 @@ class GenerationRun:
             uow.commit()
         if not plan.tickets:
             raise ProcessingError("the uploaded files hold no row to build a ticket from", Category.USER_FIXABLE)
-        todo = [b for b in plan.tickets if b.key not in done_keys]
+        copied = self.revision.copied_keys if self.revision is not None else frozenset()
+        todo = [b for b in plan.tickets if b.key not in done_keys and b.key not in copied]
+        for ticket_id in self.removed_ids:  # drafts proposing to close what left the spec
+            self.deps.notifier.ticket_written(self.session_id, ticket_id)
         done = len(plan.tickets) - len(todo)
         self._report(done, len(plan.tickets), todo[0] if todo else plan.tickets[-1])
 
@@ -171,6 +182,7 @@ class GenerationRun:
                 elif record.slack_ts:
                     record.slack_version += 1  # the posted draft is edited in place
                 apply_content(record, ticket, generation)
+                mark_written(record, self.revision)
                 if content.fallback_reason:
                     self.fallbacks += 1
                     uow.errors.add(self.session_id, Category.TEMPORARY.value,
@@ -231,7 +243,7 @@ class GenerationRun:
         with self.task.owned() as uow:  # a copy that lost its lease must not mark the task completed
             records = {t.spec_key: t for t in uow.tickets.for_session(self.session_id, include_withdrawn=True)}
             for key, record in records.items():
-                if key not in keys and may(record.status, "withdraw"):
+                if key not in keys and may_withdraw(record, self.revision):
                     record.status = ticket_move(record.status, "withdraw")  # rows left the spec: marked, not deleted
                     record.slack_version += 1
                 elif key in keys and record.status == TicketStatus.WITHDRAWN:

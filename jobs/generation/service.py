@@ -19,8 +19,10 @@ from jobs.conversation.channels import channel_plan_options
 from jobs.errors import Category, ProcessingError, SpecHasErrors
 from jobs.generation.cost import DEFAULT_PRICES, CostEstimate, estimate_cost
 from jobs.generation.notify import RunNotifier, SilentNotifier
-from jobs.generation.stored_tickets import written_ticket
 from jobs.planning import Plan, PlanCache, UploadedFile
+from jobs.revision.apply import session_revision
+from jobs.revision.history import written_with_history
+from jobs.revision.previous import fix_baseline
 from jobs.states import SessionStatus, TaskStatus, may, ticket_move
 from jobs.tasks.clock import Clock, system_clock
 from jobs.tasks.job_kinds import JobKind, job_id_for
@@ -46,6 +48,8 @@ class ProcessingConfig:
     checkpoint_batch: int = 1
     checkpoint_interval_s: float = 1.0
     llm_prices: Mapping[str, tuple[float, float]] = field(default_factory=lambda: dict(DEFAULT_PRICES))
+    # JIRA_PROJECT: with the channel's setting, which earlier sessions a revised spec is compared with.
+    default_jira_project: str = ""
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ class StartResult:
     already_running: bool = False
     queue_note: str = ""  # set when the queue was unreachable: the sweeper starts it later
     estimate: CostEstimate | None = None  # an LLM run's calls, tokens and cost (None for the template writer)
+    revision: str = ""  # a revised spec: "12 unchanged, 3 changed (…), 2 new, 1 removed"
 
 
 @dataclass(frozen=True)
@@ -120,11 +125,15 @@ class ProcessingService:
             if description is not None:
                 session.site_description = description
             plan = self._checked_plan(uow, session_id, start_anyway, health)
+            fix_baseline(uow, session_id, self.config.default_jira_project)  # a revision compares from now on
+            revision = session_revision(uow, session_id, plan.tickets)
             site = SiteContext(session.site_name or session.channel_id, session.site_description)
+            to_write = [b for b in plan.tickets if revision is None or b.key not in revision.copied_keys]
             task = self._start_task(uow, session_id, plan, requested_by, "start")
             uow.commit()
             started = self._enqueue(task, len(plan.tickets))
-        return replace(started, estimate=self.estimate_cost(plan.tickets, site))
+        return replace(started, estimated_tickets=len(to_write), estimate=self.estimate_cost(to_write, site),
+                       revision=revision.comparison.summary() if revision is not None else "")
 
     def retry_processing(self, session_id: int, *, requested_by: str = "") -> StartResult:
         """Generate again (failed, cancelled or in review): tickets not approved or pushed are rewritten."""
@@ -260,7 +269,7 @@ class ProcessingService:
     def written_tickets(self, session_id: int) -> list[WrittenTicket]:
         """The session's tickets as written, for the outputs."""
         with self.uow_factory() as uow:
-            return [written_ticket(t) for t in uow.tickets.for_session(session_id)]
+            return [written_with_history(uow, t) for t in uow.tickets.for_session(session_id)]
 
     def get_processing_errors(self, session_id: int, *, category: str | None = None, entity: str | None = None,
                               task_id: int | None = None) -> list[ErrorView]:

@@ -121,7 +121,8 @@ class SlackThread:
                 row = rows.get(ticket.id)
                 if row is None or row.state == MessageState.INTENT:
                     retry = row is None or row.attempts < self.config.max_attempts
-                    if ticket.status != TicketStatus.WITHDRAWN and retry:
+                    # An unchanged ticket of a revised spec is in Jira as it is: nothing to review.
+                    if ticket.status != TicketStatus.WITHDRAWN and ticket.change_kind != "unchanged" and retry:
                         todo.append(ticket.id)
                 elif row.state == MessageState.POSTED and row.version_posted < ticket.slack_version:
                     todo.append(ticket.id)
