@@ -12,10 +12,12 @@ from bot.wiring.bootstrap import Services
 from bot.wiring.health import check_services
 from integrations.slack.blocks import Message, help_message, notice, problem_pages, status_message
 from integrations.slack.errors import SlackError, SlackRejected
+from integrations.slack.history_blocks import history_message
 from integrations.slack.views import StatusView
 from jobs.conversation.channels import ChannelAccess, SessionRecordView, setting_name
 from jobs.conversation.publisher_port import TicketPublisher
 from jobs.errors import SpecHasErrors
+from jobs.revision.history import key_history
 from jobs.thread.outbox import SlackThread
 from jobs.thread.views import problem_view
 
@@ -52,7 +54,8 @@ class SlashCommands:
         return {
             "help": self.do_help, "start": self.do_start, "status": self.do_status, "errors": self.do_errors,
             "push": self.do_push, "cancel": self.do_cancel, "retry": self.do_retry, "new": self.do_new,
-            "config": self.do_config, "health": self.do_health, "usage": self.do_usage,
+            "config": self.do_config, "health": self.do_health, "history": self.do_history,
+            "usage": self.do_usage,
         }
 
     # ---- subcommands ------------------------------------------------------------------------------
@@ -175,6 +178,12 @@ class SlashCommands:
             self.access.set_config(request.channel_id, command.key, command.value, request.user_id)
         config = self.access.config(request.channel_id)
         return [notice(replies.channel_settings(config, self.access.admins, saved=bool(command.key)))]
+
+    def do_history(self, command: Command, request: CommandRequest) -> list[Message]:
+        """Every version of one ticket in this channel: session, upload, writer, approver, Jira key."""
+        with self.services.uow_factory() as uow:
+            view = key_history(uow, request.channel_id, command.key)
+        return [history_message(view)]
 
     def do_usage(self, command: Command, request: CommandRequest) -> list[Message]:
         return [notice(replies.usage(command.problem))]

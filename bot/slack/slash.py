@@ -10,10 +10,11 @@ import html
 import re
 from dataclasses import dataclass
 
-SUBCOMMANDS = ("start", "status", "cancel", "retry", "errors", "push", "new", "health", "help", "config")
+SUBCOMMANDS = ("start", "status", "cancel", "retry", "errors", "push", "new", "health", "help", "config", "history")
 NO_ARGUMENTS = ("status", "cancel", "retry", "errors", "new", "health")
 MAX_SITE_CHARS = 255
 MAX_DESCRIPTION_CHARS = 2000
+MAX_SPEC_KEY_CHARS = 255  # a ticket's spec key column
 # What Slack sends for mentions, channels and links in command text (with should_escape on).
 _SLACK_MARKUP = re.compile(r"<([@#!])?([^>|]*)(?:\|([^>]*))?>")
 
@@ -54,6 +55,12 @@ def parse_command(text: str) -> Command:
                                             "ticket's label and finding nothing, `push confirm SPEC_KEY` (or "
                                             "`push confirm epic GROUP`) creates it")
         return Command("push", key="confirm", value=target.strip())
+    if word == "history":
+        key = plain_text(rest).strip()
+        if not key or " " in key or len(key) > MAX_SPEC_KEY_CHARS:
+            return Command("usage", problem="`history` needs one spec key (the config name on a draft), e.g. "
+                                            "`history node.type.article`")
+        return Command("history", key=key)
     if word == "config":
         if not rest:
             return Command("config")

@@ -199,6 +199,7 @@ def draft_message(view: DraftView) -> Message:
     blocks: list[Block] = [header(view.title), context(" · ".join(where))]
     if view.estimate:
         blocks.append(context(truncate(f"*Estimate:* {escape(view.estimate)}", 2000)))
+    blocks.extend(revision_blocks(view))
     blocks.append(section(truncate("*User story*\n" + (escape(view.user_story) or "_none_"), MAX_SECTION_CHARS)))
     blocks.extend(sections("Analysis", escape(view.analysis), ANALYSIS_SECTIONS))
     checks = "\n".join(f"☐ {escape(check)}" for check in view.verification)
@@ -210,6 +211,8 @@ def draft_message(view: DraftView) -> Message:
 
 
 def draft_status(view: DraftView) -> str:
+    if view.change_kind == "removed" and view.status == "draft":
+        return REMOVAL_HINT
     who = mention(view.decided_by) if view.decided_by else "someone"
     again = f" (rewritten {view.regenerations}×)" if view.regenerations else ""
     if view.status == "approved":
@@ -233,6 +236,26 @@ def draft_status(view: DraftView) -> str:
     if view.status == "withdrawn":
         return "🗑 Withdrawn: its rows are no longer in the spec"
     return DRAFT_HINT + again
+
+
+REMOVAL_HINT = "React ✅ to close it in Jira as obsolete · ❌ to keep it open"
+CHANGES_SHOWN = 12  # changes listed on a draft; the rest are counted (all are in tickets.json and history)
+
+
+def revision_blocks(view: DraftView) -> list[Block]:
+    """What a revised spec changed in this ticket, or the proposal to close it; nothing for a first version."""
+    issue = jira_link(view.jira_key, view.jira_url) if view.jira_key else "the approved version"
+    if view.change_kind == "removed":
+        why = "; ".join(escape(c) for c in view.changes) or "no longer in the spec"
+        return [section(truncate(f"🗑 *Proposes closing* {issue} as obsolete: {why}.", MAX_SECTION_CHARS))]
+    if view.change_kind != "changed":
+        return []
+    shown = [f"• {escape(c)}" for c in view.changes[:CHANGES_SHOWN]]
+    more = len(view.changes) - len(shown)
+    if more:
+        shown.append(f"… and {more} more: `{COMMAND} history {view.spec_key}` lists every one.")
+    body = f"*What changed* since {issue}:\n" + "\n".join(shown) + "\n_The text below is the new version._"
+    return [section(truncate(body, MAX_SECTION_CHARS))]
 
 
 def jira_link(key: str, url: str) -> str:
@@ -306,10 +329,21 @@ def upload_reply_message(view: UploadReplyView) -> Message:
         else:
             summary += f" Type `{COMMAND}` to write the tickets."
         blocks.append(context(summary))
+    blocks.extend(revision_summary_blocks(view))
     reading = sum(1 for f in view.files if f.state == "reading")
     text = (f"Reading {reading} of {count} file{'s' * (count != 1)}…" if reading
             else f"Upload of {count} file{'s' * (count != 1)}: {errors} errors, {warnings} warnings")
     return message(text, blocks)
+
+
+def revision_summary_blocks(view: UploadReplyView) -> list[Block]:
+    """A revised spec's change against what the channel pushed, shown before any work is started."""
+    if not view.revision or view.planned_tickets is None:
+        return []
+    body = (f"*Revised spec* — compared with what this channel pushed before: {escape(view.revision)}.\n"
+            f"`{COMMAND}` writes only the new and changed tickets; unchanged ones stay as they are in Jira, "
+            "removed ones are proposed for closing.")
+    return [section(truncate(body, MAX_SECTION_CHARS))]
 
 
 # ---- command answers -----------------------------------------------------------------------------
@@ -362,6 +396,7 @@ HELP = (
     f"• `{COMMAND} push` — send approved tickets to Jira\n"
     f"• `{COMMAND} new` — close this channel's open session; the next upload starts a fresh thread\n"
     f"• `{COMMAND} health` — check the bot's services\n"
+    f"• `{COMMAND} history SPEC_KEY` — every version of one ticket: upload, writer, approver, Jira key\n"
     f"• `{COMMAND} config [KEY VALUE]` — show or set this channel's settings "
     "(`jira_project KEY`, `approvers @a @b` or `approvers -`)\n"
     "Reactions: on a draft ✅ approve · 🔁 regenerate · ❌ reject; on the progress message ✅ approve all · "

@@ -83,6 +83,9 @@ class DraftView:
     regenerations: int = 0
     note: ActionNote | None = None
     estimate: str = ""  # "M (3 points): 5 fields, 1 contributed module", empty for a ticket stored before it
+    # A revised spec: new | changed | unchanged | removed ("" for a first version), and what changed in words.
+    change_kind: str = ""
+    changes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,8 @@ class UploadReplyView:
     max_problems_shown: int = 15
     run_going_elsewhere: bool = False  # another session of the channel is generating: these files wait for the next
     files_in_started_run: int = 0  # of this upload's files, those stored just before a run started with them
+    # A revised spec: how its plan compares with what the channel pushed before ("12 unchanged, 3 changed (…)").
+    revision: str = ""
 
 
 @dataclass(frozen=True)

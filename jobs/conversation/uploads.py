@@ -29,6 +29,7 @@ from integrations.slack.text import mention
 from integrations.spec.reader import read_upload
 from jobs.conversation.channels import ChannelAccess, channel_plan_options
 from jobs.planning import Plan, PlanCache, UploadedFile
+from jobs.revision.previous import upload_comparison
 from jobs.states import SessionStatus
 from jobs.thread.outbox import Outgoing, SlackThread
 from jobs.thread.views import upload_key, upload_reply_view
@@ -60,6 +61,7 @@ class _Upload:
     reading: list[str] = field(default_factory=list)
     plan: Plan | None = None
     edited_at: float = 0.0
+    revision: str = ""  # a revised spec's comparison with what the channel pushed, once planned
 
 
 class UploadService:
@@ -105,6 +107,9 @@ class UploadService:
             files = [UploadedFile(u.name, u.data) for u in uow.uploads.active(session_id)]
             options = channel_plan_options(uow, shared.channel, self.plan_cache.options)
         upload.plan = self.plan_cache.plan(files, options)
+        with self.uow_factory() as uow:
+            comparison = upload_comparison(uow, session_id, upload.plan.tickets, self.access.default_project)
+        upload.revision = comparison.summary() if comparison is not None else ""
         self._reply(upload, shared.channel, thread_ts)
         return session_id
 
@@ -154,7 +159,8 @@ class UploadService:
             record = uow.messages.get(upload.key)
             reply_ts = record.ts if record is not None else None
             return upload_reply_message(upload_reply_view(uow, upload.session_id, upload.key, reply_ts,
-                                                          upload.reading, upload.plan, earlier=upload.earlier))
+                                                          upload.reading, upload.plan, earlier=upload.earlier,
+                                                          revision=upload.revision))
 
         upload.edited_at = time.monotonic()
         try:

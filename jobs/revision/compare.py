@@ -182,8 +182,9 @@ def row_changes(old_rows: Iterable[SpecRow], new_rows: Iterable[SpecRow], ticket
             changes.append(Change(f"{_name(row, '')} added", row.file, row.row))
             continue
         if row.status != before.status and row.status in ("c", "d"):
-            changes.append(Change(_join(_name(row, ticket_label), f"marked X = {row.status} "
-                                                                 f"({STATUS_MEANING[row.status]})"),
+            marked = f"marked X = {row.status} ({STATUS_MEANING[row.status]})"
+            name = _name(row, ticket_label)
+            changes.append(Change(f"{name} {marked}" if name else marked,
                                   row.file, row.row, "x", before.status, row.status))
         if row.sheet is SheetKind.PERMISSIONS:
             continue  # the grid's cells are other roles' grants: the row being there is what counts

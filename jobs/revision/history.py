@@ -5,9 +5,9 @@ versions its tickets.json carried), for `tickets.json` and `/generate-tickets hi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from integrations.slack.history_blocks import KeyHistoryView, VersionLine
 from integrations.tickets import TicketHistory, WrittenTicket
 from jobs.generation.stored_tickets import written_ticket
 from jobs.revision.previous import SOURCE_FILE
@@ -17,23 +17,6 @@ from storage.uow import UnitOfWork
 
 MAX_VERSIONS = 50  # a chain longer than this is cut (oldest first): no loop, no unbounded answer
 HISTORY_ROWS = 20  # versions shown by `/generate-tickets history KEY`, newest last
-
-
-@dataclass(frozen=True)
-class VersionView:
-    """One version of a ticket, as `history` shows it."""
-
-    session_id: int
-    generation: int
-    created_at: str  # ISO date and time
-    uploads: tuple[str, ...]
-    uploaded_by: tuple[str, ...]
-    writer: str
-    status: str
-    approved_by: str
-    change_kind: str
-    changes: tuple[str, ...]
-    jira_key: str
 
 
 def version_dict(uow: UnitOfWork, session: SessionRecord, ticket: TicketRecord) -> dict[str, Any]:
@@ -75,14 +58,15 @@ def written_with_history(uow: UnitOfWork, ticket: TicketRecord) -> WrittenTicket
     return WrittenTicket(written.brief, written.content, history)
 
 
-def key_history(uow: UnitOfWork, channel_id: str, spec_key: str) -> list[VersionView]:
+def key_history(uow: UnitOfWork, channel_id: str, spec_key: str) -> KeyHistoryView:
     """Every ticket of the channel for `spec_key`, oldest first (drafts never approved included)."""
-    views = []
-    for session, ticket in uow.revisions.versions_of(channel_id, spec_key)[-HISTORY_ROWS:]:
+    found = uow.revisions.versions_of(channel_id, spec_key)
+    lines = []
+    for session, ticket in found[-HISTORY_ROWS:]:
         version = version_dict(uow, session, ticket)
-        views.append(VersionView(
+        lines.append(VersionLine(
             session.id, ticket.generation, str(version["created_at"])[:16].replace("T", " "),
             tuple(version["uploads"]), tuple(version["uploaded_by"]), str(version["writer"]), ticket.status,
             str(version["approved_by"]), ticket.change_kind,
             tuple(str(c.get("what", "")) for c in ticket.changes or ()), ticket.jira_key or ""))
-    return views
+    return KeyHistoryView(spec_key, tuple(lines), max(len(found) - HISTORY_ROWS, 0))

@@ -13,8 +13,8 @@ from typing import Any
 
 from integrations.spec.reader import SpecRow
 from integrations.spec.sheets import SheetKind
-from integrations.tickets import TicketAction, brief_from_dict
-from jobs.revision.compare import ChangeKind, PreviousVersion
+from integrations.tickets import TicketAction, TicketBrief, brief_from_dict
+from jobs.revision.compare import ChangeKind, Comparison, PreviousVersion, compare
 from jobs.states import TicketStatus
 from storage.models import SessionRecord, TicketRecord
 from storage.uow import UnitOfWork
@@ -167,3 +167,16 @@ def _from_item(item: dict[str, Any]) -> PreviousTicket:
     brief = {"key": item["key"], "group": item.get("group", ""), "kind": item.get("kind", "")}
     return PreviousTicket(version, None, "", str(item.get("group", "")), str(item.get("kind") or "bundle"),
                           content, brief, versions=versions)
+
+
+def upload_comparison(uow: UnitOfWork, session_id: int, briefs: Sequence[TicketBrief],
+                      default_project: str) -> Comparison | None:
+    """How a collecting session's plan compares with what its channel pushed: shown before any work."""
+    session = uow.sessions.get(session_id)
+    if session.created_by == CLI_CREATOR:
+        return None
+    stored = load_previous(uow, session_id)  # fixed already when its run started
+    versions = stored or {k: from_record(t) for k, t in channel_versions(uow, session_id, default_project).items()}
+    if not versions:
+        return None
+    return compare(briefs, {k: p.version for k, p in versions.items()})

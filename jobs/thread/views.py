@@ -130,6 +130,7 @@ def draft_view(uow: UnitOfWork, ticket: TicketRecord, jira_browse_url: str = "")
         jira_state=ticket.jira_state, jira_error=ticket.jira_error or "", jira_label=stored_label(ticket),
         fallback=ticket.writer == FALLBACK_WRITER, regenerations=ticket.regeneration_count, note=note,
         estimate=estimate.describe() if (estimate := details_from_dict(ticket.details)["estimate"]) else "",
+        change_kind=ticket.change_kind or "", changes=tuple(str(c.get("what", "")) for c in ticket.changes or ()),
     )
 
 
@@ -165,7 +166,7 @@ def belongs_to(problem_file: str, names: Sequence[str]) -> bool:
 
 def upload_reply_view(uow: UnitOfWork, session_id: int, key: str, reply_ts: str | None,
                       reading: Sequence[str] = (), plan: Plan | None = None, *,
-                      earlier: Sequence[int] = ()) -> UploadReplyView:
+                      earlier: Sequence[int] = (), revision: str = "") -> UploadReplyView:
     """One upload's files (read, refused, still reading) and their problems; the spec summary once planned.
 
     `session_id` is where its files go; `earlier` are sessions that took some of them and then started
@@ -199,4 +200,5 @@ def upload_reply_view(uow: UnitOfWork, session_id: int, key: str, reply_ts: str 
                              and uow.sessions.running_in_channel(session.channel_id) is not None),
         files_in_started_run=len(taken_by_run),
         dependencies=plan.stats.summary_line() if plan is not None else "",
+        revision=revision if plan is not None else "",
     )
