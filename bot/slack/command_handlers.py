@@ -70,11 +70,13 @@ class SlashCommands:
                 return [notice(replies.last_session(latest_status))]
             return [notice(replies.NOTHING_UPLOADED)]
         session_id = session.id
+        # No site named: a revised spec keeps the site its channel pushed; a first spec takes the channel's name.
         site = command.site or session.site_name or request.channel_name
         try:
             started = self.processing.generate_tickets(
-                session_id, requested_by=request.user_id, site_name=site,
+                session_id, requested_by=request.user_id, site_name=command.site or session.site_name or None,
                 description=command.description or None, start_anyway=command.anyway,
+                fallback_site=request.channel_name,
             )
         except SpecHasErrors as exc:
             return [notice(replies.spec_has_errors(exc.problems))]
@@ -90,7 +92,7 @@ class SlashCommands:
         except SlackError:
             pass  # the worker posts the progress message when it starts
         estimate = started.estimate.describe() if started.estimate is not None else None
-        return [notice(replies.run_started(started.estimated_tickets, site, started.generation,
+        return [notice(replies.run_started(started.estimated_tickets, started.site or site, started.generation,
                                            queue_note=started.queue_note, estimate=estimate,
                                            revision=started.revision))]
 

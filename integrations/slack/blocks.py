@@ -155,8 +155,7 @@ def progress_message(view: ProgressView) -> Message:
         blocks.append(context(eta, f"{view.tokens:,} tokens used" if view.tokens else "", generation, started))
         blocks.append(context("React ❌ here to cancel."))
     elif view.state == "completed":
-        posting = "" if view.posted >= view.total else f" ({view.posted} of {view.total} posted so far)"
-        blocks.append(section(f"{meter}\n✅ *{view.total} drafts ready for review*{posting}"))
+        blocks.append(section(f"{meter}\n{ready_line(view)}"))
         if view.groups:
             lines = []
             for group in view.groups:
@@ -186,6 +185,15 @@ def progress_message(view: ProgressView) -> Message:
     if view.notes:
         blocks.append(context(*[note_line(n) for n in view.notes[-NOTES_SHOWN:]]))
     return message(f"Tickets for {escape(site)}: {view.state} {percent}", blocks)
+
+
+def ready_line(view: ProgressView) -> str:
+    """'✅ 38 drafts ready for review'; a revised spec's unchanged tickets are counted apart."""
+    if not view.unchanged:
+        posting = "" if view.posted >= view.total else f" ({view.posted} of {view.total} posted so far)"
+        return f"✅ *{view.total} drafts ready for review*{posting}"
+    return (f"✅ *{view.posted} drafts ready for review* (new, changed, or proposed for closing) · "
+            f"{view.unchanged} unchanged ticket{'s' * (view.unchanged != 1)} kept as they are in Jira")
 
 
 # ---- drafts --------------------------------------------------------------------------------------

@@ -47,15 +47,16 @@ class ProgressView:
     notes: tuple[ActionNote, ...] = ()
     jira_note: str = ""  # the latest push to Jira, in plain words
     dependencies: str = ""  # the run's PlanStats.summary_line()
+    unchanged: int = 0  # a revised spec's tickets kept as they are in Jira (never posted for review)
 
     @property
     def fraction(self) -> float:
         """Tickets written, then drafts posted: 100 % only once the last draft is in the thread."""
         if not self.total:
             return 1.0 if self.state == "completed" else 0.0
-        if self.state == "completed" and self.posted >= self.total:
+        if self.state == "completed" and self.posted + self.unchanged >= self.total:
             return 1.0
-        shown = self.posted if self.state in ("posting", "completed") else self.done
+        shown = self.posted + self.unchanged if self.state in ("posting", "completed") else self.done
         return min(shown / self.total, 0.99)
 
 

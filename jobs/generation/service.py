@@ -62,6 +62,7 @@ class StartResult:
     queue_note: str = ""  # set when the queue was unreachable: the sweeper starts it later
     estimate: CostEstimate | None = None  # an LLM run's calls, tokens and cost (None for the template writer)
     revision: str = ""  # a revised spec: "12 unchanged, 3 changed (…), 2 new, 1 removed"
+    site: str = ""  # the site name the run writes for
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,13 @@ class ProcessingService:
     # ---- public: validate and enqueue ----------------------------------------------------------
 
     def generate_tickets(self, session_id: int, *, requested_by: str = "", site_name: str | None = None,
-                         description: str | None = None, start_anyway: bool = False) -> StartResult:
-        """Start the session's first generation; a run already going is answered with its task."""
+                         description: str | None = None, start_anyway: bool = False,
+                         fallback_site: str = "") -> StartResult:
+        """Start the session's first generation; a run already going is answered with its task.
+
+        `fallback_site` names a session that has no site name and revises none (a revision keeps the
+        site its earlier tickets were pushed under).
+        """
         health = self.writer.health()  # before the session's row is locked: the check may take ~20 s
         with self.uow_factory() as uow:
             # Freeze the upload set first, so the files planned below are exactly the ones the run,
@@ -126,6 +132,8 @@ class ProcessingService:
                 session.site_description = description
             plan = self._checked_plan(uow, session_id, start_anyway, health)
             fix_baseline(uow, session_id, self.config.default_jira_project)  # a revision compares from now on
+            if not session.site_name:
+                session.site_name = fallback_site
             revision = session_revision(uow, session_id, plan.tickets)
             site = SiteContext(session.site_name or session.channel_id, session.site_description)
             to_write = [b for b in plan.tickets if revision is None or b.key not in revision.copied_keys]
@@ -133,7 +141,7 @@ class ProcessingService:
             uow.commit()
             started = self._enqueue(task, len(plan.tickets))
         return replace(started, estimated_tickets=len(to_write), estimate=self.estimate_cost(to_write, site),
-                       revision=revision.comparison.summary() if revision is not None else "")
+                       site=site.name, revision=revision.comparison.summary() if revision is not None else "")
 
     def retry_processing(self, session_id: int, *, requested_by: str = "") -> StartResult:
         """Generate again (failed, cancelled or in review): tickets not approved or pushed are rewritten."""

@@ -59,7 +59,10 @@ def progress_view(uow: UnitOfWork, session_id: int, now: datetime, max_generatio
     tickets = uow.tickets.for_session(session_id)
     posted = drafts_shown(uow, tickets)
     state = task.status
-    if state == TaskStatus.COMPLETED and posted < task.total:
+    # A revised spec's unchanged tickets are not posted for review (they are in Jira as they were).
+    unchanged = sum(1 for t in tickets if t.change_kind == "unchanged")
+    reviewable = len(tickets) - unchanged if any(t.change_kind for t in tickets) else task.total
+    if state == TaskStatus.COMPLETED and posted < reviewable:
         state = "posting"
     counts = Counter(t.status for t in tickets)
     groups: dict[str, list[TicketRecord]] = {}
@@ -72,7 +75,7 @@ def progress_view(uow: UnitOfWork, session_id: int, now: datetime, max_generatio
     )
     return ProgressView(
         site=session.site_name or "", state=state, generation=task.generation, max_generations=max_generations,
-        done=task.done, total=task.total, posted=min(posted, task.total), stage=task.stage,
+        done=task.done, total=task.total, posted=min(posted, max(reviewable, task.total)), stage=task.stage,
         eta_s=_eta(task, now), tokens=task.prompt_tokens + task.completion_tokens, started_by=task.requested_by,
         error=task.error_message or "", error_category=task.error_category or "", reference=f"task {task.id}",
         groups=tuple(GroupSummary(g, len(ts), sum(1 for t in ts if t.writer == FALLBACK_WRITER))
@@ -81,7 +84,7 @@ def progress_view(uow: UnitOfWork, session_id: int, now: datetime, max_generatio
         approved=counts.get(TicketStatus.APPROVED, 0), rejected=counts.get(TicketStatus.REJECTED, 0),
         pushed=counts.get(TicketStatus.PUSHED, 0),
         notes=notes, jira_note=_jira_note(uow.tasks.latest(session_id, "push")),
-        dependencies=str(task.details.get("dependencies", "")),
+        dependencies=str(task.details.get("dependencies", "")), unchanged=unchanged,
     )
 
 
