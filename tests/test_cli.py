@@ -30,7 +30,9 @@ def test_generate_on_the_embedded_default(tmp_path: Path) -> None:
     tickets = json.loads((tmp_path / "out" / "tickets.json").read_text())
     assert len(tickets) == 38
     assert set(tickets[0]) == {"key", "group", "title", "user_story", "analysis", "verification", "depends_on",
-                               "sources", "acceptance", "estimate", "open_questions", "risks"}
+                               "sources", "acceptance", "estimate", "open_questions", "risks", "label", "kind",
+                               "action", "modules", "change_kind", "changes", "versions", "source_rows"}
+    assert {t["change_kind"] for t in tickets} == {""} and all(len(t["versions"]) == 1 for t in tickets)
     # The code-made estimate and acceptance criteria survive the database round trip.
     assert all(t["estimate"]["size"] in ("XS", "S", "M", "L", "XL") and t["estimate"]["reason"] for t in tickets)
     assert all(t["acceptance"] for t in tickets)

@@ -120,6 +120,8 @@ def test_removed_when_marked_d_or_gone_and_a_removal_already_done_is_not_removed
     closed = {"node.type.event": replace(previous(EVENT)["node.type.event"], was_removal=True)}
     assert compare([], closed).items == ()
     assert compare([bundle(EVENT)], closed).items[0].kind is ChangeKind.NEW  # it came back
+    still_marked = compare([bundle(gone, action=TicketAction.REMOVE)], closed).items[0]
+    assert still_marked.kind is ChangeKind.UNCHANGED  # proposed for closing already: nothing new to propose
 
 
 def test_the_summary_is_bounded() -> None:

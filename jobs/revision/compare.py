@@ -135,7 +135,9 @@ def compare(briefs: Sequence[TicketBrief], previous: Mapping[str, PreviousVersio
     items: list[KeyComparison] = []
     for brief in briefs:
         before = previous.get(brief.key)
-        if before is None or before.was_removal:
+        if before is not None and before.was_removal and brief.action is TicketAction.REMOVE:
+            items.append(KeyComparison(brief.key, brief.label, ChangeKind.UNCHANGED))  # still to be closed
+        elif before is None or before.was_removal:  # never pushed, or back after it was proposed for closing
             items.append(KeyComparison(brief.key, brief.label, ChangeKind.NEW))
         elif brief.action is TicketAction.REMOVE and before.action is not TicketAction.REMOVE:
             own = brief.rows[0] if brief.rows else None
