@@ -16,7 +16,8 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def plan_of(folder: str) -> tuple[TicketBrief, ...]:
-    return plan_uploads([UploadedFile(p.name, p.read_bytes()) for p in sorted((EXAMPLES / folder).glob("*.csv"))]).tickets
+    files = [UploadedFile(p.name, p.read_bytes()) for p in sorted((EXAMPLES / folder).glob("*.csv"))]
+    return plan_uploads(files).tickets
 
 
 def as_previous(briefs: tuple[TicketBrief, ...]) -> dict[str, PreviousVersion]:
@@ -45,7 +46,8 @@ def previous(*rows: SpecRow, depends: tuple[str, ...] = ()) -> dict[str, Previou
 
 def test_acme_revised_compares_exactly_with_acme() -> None:
     comparison = compare(plan_of("acme-revised"), as_previous(plan_of("acme")))
-    found = {i.key: (i.kind, [c.what for c in i.changes]) for i in comparison.items if i.kind is not ChangeKind.UNCHANGED}
+    found = {i.key: (i.kind, [c.what for c in i.changes])
+             for i in comparison.items if i.kind is not ChangeKind.UNCHANGED}
     assert found == {
         "core.extension": (ChangeKind.CHANGED, ["module block_content no longer needed"]),
         "taxonomy.vocabulary.event_type": (ChangeKind.NEW, []),
