@@ -141,10 +141,11 @@ def compare(briefs: Sequence[TicketBrief], previous: Mapping[str, PreviousVersio
             items.append(KeyComparison(brief.key, brief.label, ChangeKind.NEW))
         elif brief.action is TicketAction.REMOVE and before.action is not TicketAction.REMOVE:
             own = brief.rows[0] if brief.rows else None
+            was = next((r.status for r in before.rows if own is not None and r.sheet is own.sheet
+                        and r.get("machine_name") == own.get("machine_name")), "")
             items.append(KeyComparison(brief.key, brief.label, ChangeKind.REMOVED, (Change(
                 f"{brief.entity_type_label.lower() or 'item'} {brief.label} marked X = d",
-                own.file if own else "", own.row if own else None, "x" if own else "",
-                own.status if own else "", "d"),)))
+                own.file if own else "", own.row if own else None, "x" if own else "", was, "d"),)))
         else:
             changes = tuple(ticket_changes(brief, before))
             items.append(KeyComparison(brief.key, brief.label,
