@@ -59,7 +59,8 @@ def test_a_revision_writes_only_new_and_changed_tickets_and_a_retry_keeps_the_co
         for key, ticket in after.items():
             old = before.get(key)
             if kinds[key] == "unchanged" and key != ONLY_APPROVED:
-                assert (ticket.status, ticket.jira_state, ticket.jira_key) == (TicketStatus.PUSHED, "created", jira[key])
+                assert (ticket.status, ticket.jira_state) == (TicketStatus.PUSHED, "created")
+                assert ticket.jira_key == jira[key]
                 assert (ticket.jira_label, ticket.jira_project) == (old.jira_label, "RPL")
                 assert (ticket.title, ticket.decided_by, ticket.revises_ticket_id) == (old.title, "U0ANN", old.id)
             elif kinds[key] == "changed":
