@@ -261,7 +261,7 @@ def revision_blocks(view: DraftView) -> list[Block]:
     shown = [f"• {escape(c)}" for c in view.changes[:CHANGES_SHOWN]]
     more = len(view.changes) - len(shown)
     if more:
-        shown.append(f"… and {more} more: `{COMMAND} history {view.spec_key}` lists every one.")
+        shown.append(f"… and {more} more: {code(f'{COMMAND} history {view.spec_key}')} lists every one.")
     body = f"*What changed* since {issue}:\n" + "\n".join(shown) + "\n_The text below is the new version._"
     return [section(truncate(body, MAX_SECTION_CHARS))]
 
