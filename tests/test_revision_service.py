@@ -6,6 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from jobs.errors import ProcessingError
 from jobs.revision.previous import channel_versions, fix_baseline
 from jobs.states import JiraState, TicketStatus, ticket_move
 from storage.uow import UnitOfWorkFactory
@@ -76,7 +79,11 @@ def test_a_revision_writes_only_new_and_changed_tickets_and_a_retry_keeps_the_co
         assert (removed.status, removed.jira_state, removed.jira_key) == (TicketStatus.DRAFT, "none", jira[REMOVED])
         assert removed.changes == [{"what": "custom block type Promo banner marked X = d", "file": "bundles.csv",
                                     "row": 13, "column": "x", "old": "a", "new": "d"}]
-        count = len(after)
+        count, removed_id = len(after), removed.id
+
+    # 🔁 on the proposal to close has nothing to rewrite: said in plain words, nothing queued.
+    with pytest.raises(ProcessingError, match="proposes closing its Jira issue"):
+        engine.service.regenerate_ticket(removed_id)
 
     # A retry rewrites the drafts it wrote (changed, new) and keeps every copy, once.
     engine.writer.calls.clear()

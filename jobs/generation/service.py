@@ -23,7 +23,7 @@ from jobs.planning import Plan, PlanCache, UploadedFile
 from jobs.revision.apply import session_revision
 from jobs.revision.history import written_with_history
 from jobs.revision.previous import fix_baseline
-from jobs.states import SessionStatus, TaskStatus, may, ticket_move
+from jobs.states import SessionStatus, TaskStatus, TicketStatus, may, ticket_move
 from jobs.tasks.clock import Clock, system_clock
 from jobs.tasks.job_kinds import JobKind, job_id_for
 from jobs.tasks.job_queue import JobQueue, QueueUnavailable
@@ -238,6 +238,9 @@ class ProcessingService:
             existing = uow.tasks.active_for_ticket(ticket_id)
             if existing is not None:
                 return StartResult(ticket.session_id, existing.id, existing.generation, 1, already_running=True)
+            if ticket.change_kind == "removed" and ticket.status == TicketStatus.DRAFT:
+                raise ProcessingError("this draft proposes closing its Jira issue, so there is no text to rewrite: "
+                                      "react ✅ to close it or ❌ to keep it", Category.USER_FIXABLE)
             if not may(ticket.status, "regenerate"):
                 raise ProcessingError(f"this ticket is {ticket.status} and cannot be regenerated",
                                       Category.USER_FIXABLE)
@@ -277,7 +280,7 @@ class ProcessingService:
     def written_tickets(self, session_id: int) -> list[WrittenTicket]:
         """The session's tickets as written, for the outputs."""
         with self.uow_factory() as uow:
-            return [written_with_history(uow, t) for t in uow.tickets.for_session(session_id)]
+            return written_with_history(uow, uow.tickets.for_session(session_id))
 
     def get_processing_errors(self, session_id: int, *, category: str | None = None, entity: str | None = None,
                               task_id: int | None = None) -> list[ErrorView]:

@@ -5,6 +5,7 @@ versions its tickets.json carried), for `tickets.json` and `/generate-tickets hi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from integrations.slack.history_blocks import KeyHistoryView, VersionLine
@@ -19,19 +20,31 @@ MAX_VERSIONS = 50  # a chain longer than this is cut (oldest first): no loop, no
 HISTORY_ROWS = 20  # versions shown by `/generate-tickets history KEY`, newest last
 
 
-def version_dict(uow: UnitOfWork, session: SessionRecord, ticket: TicketRecord) -> dict[str, Any]:
+# session id -> (file names, who uploaded them): read once per session, not once per ticket (uploads are large)
+UploadNames = dict[int, tuple[list[str], list[str]]]
+
+
+def _uploads_of(uow: UnitOfWork, session_id: int, cache: UploadNames) -> tuple[list[str], list[str]]:
+    if session_id not in cache:
+        uploads = uow.uploads.active(session_id)
+        cache[session_id] = ([u.name for u in uploads], sorted({u.uploaded_by for u in uploads if u.uploaded_by}))
+    return cache[session_id]
+
+
+def version_dict(uow: UnitOfWork, session: SessionRecord, ticket: TicketRecord,
+                 cache: UploadNames | None = None) -> dict[str, Any]:
     """A version as tickets.json carries it."""
-    uploads = uow.uploads.active(session.id)
+    names, users = _uploads_of(uow, session.id, {} if cache is None else cache)
     return {
         "session": session.id, "generation": ticket.generation, "created_at": ticket.created_at.isoformat(),
-        "uploads": [u.name for u in uploads], "uploaded_by": sorted({u.uploaded_by for u in uploads if u.uploaded_by}),
+        "uploads": names, "uploaded_by": users,
         "writer": ticket.writer + (f"/{ticket.model}" if ticket.model else ""), "status": ticket.status,
         "approved_by": ticket.decided_by if ticket.status in ACCEPTED else "", "change_kind": ticket.change_kind,
         "jira_key": ticket.jira_key or "",
     }
 
 
-def versions_of(uow: UnitOfWork, ticket: TicketRecord) -> list[dict[str, Any]]:
+def versions_of(uow: UnitOfWork, ticket: TicketRecord, cache: UploadNames | None = None) -> list[dict[str, Any]]:
     """Every version up to this one, oldest first: the file's (a CLI `--since`), then the database's chain."""
     chain = [ticket]
     seen = {ticket.id}
@@ -46,24 +59,30 @@ def versions_of(uow: UnitOfWork, ticket: TicketRecord) -> list[dict[str, Any]]:
     if baseline is not None and baseline.source == SOURCE_FILE:
         item = next((i for i in baseline.items if isinstance(i, dict) and i.get("key") == ticket.spec_key), None)
         found += [dict(v) for v in (item or {}).get("versions") or () if isinstance(v, dict)]
-    found += [version_dict(uow, uow.sessions.get(t.session_id), t) for t in reversed(chain)]
+    cache = {} if cache is None else cache
+    found += [version_dict(uow, uow.sessions.get(t.session_id), t, cache) for t in reversed(chain)]
     return found[-MAX_VERSIONS:]
 
 
-def written_with_history(uow: UnitOfWork, ticket: TicketRecord) -> WrittenTicket:
-    """The stored ticket as the exports take it, with how it changed and its versions."""
-    written = written_ticket(ticket)
-    history = TicketHistory(ticket.change_kind or "", tuple(dict(c) for c in ticket.changes or ()),
-                            tuple(versions_of(uow, ticket)))
-    return WrittenTicket(written.brief, written.content, history)
+def written_with_history(uow: UnitOfWork, tickets: Sequence[TicketRecord]) -> list[WrittenTicket]:
+    """The stored tickets as the exports take them, with how each changed and its versions."""
+    cache: UploadNames = {}
+    found = []
+    for ticket in tickets:
+        written = written_ticket(ticket)
+        history = TicketHistory(ticket.change_kind or "", tuple(dict(c) for c in ticket.changes or ()),
+                                tuple(versions_of(uow, ticket, cache)))
+        found.append(WrittenTicket(written.brief, written.content, history))
+    return found
 
 
 def key_history(uow: UnitOfWork, channel_id: str, spec_key: str) -> KeyHistoryView:
     """Every ticket of the channel for `spec_key`, oldest first (drafts never approved included)."""
     found = uow.revisions.versions_of(channel_id, spec_key)
     lines = []
+    cache: UploadNames = {}
     for session, ticket in found[-HISTORY_ROWS:]:
-        version = version_dict(uow, session, ticket)
+        version = version_dict(uow, session, ticket, cache)
         lines.append(VersionLine(
             session.id, ticket.generation, str(version["created_at"])[:16].replace("T", " "),
             tuple(version["uploads"]), tuple(version["uploaded_by"]), str(version["writer"]), ticket.status,
