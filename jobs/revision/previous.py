@@ -165,8 +165,12 @@ def _from_item(item: dict[str, Any]) -> PreviousTicket:
                "writer": str(last.get("writer") or "template"), "model": str(last.get("model") or ""),
                "prompt_version": ""}
     brief = {"key": item["key"], "group": item.get("group", ""), "kind": item.get("kind", "")}
-    return PreviousTicket(version, None, "", str(item.get("group", "")), str(item.get("kind") or "bundle"),
-                          content, brief, versions=versions)
+    # A file knows a ticket was pushed only when its last version says so with the key Jira gave it.
+    pushed = last.get("status") == TicketStatus.PUSHED.value and bool(last.get("jira_key"))
+    jira = {"jira_key": str(last["jira_key"])} if pushed else {}
+    return PreviousTicket(version, None, TicketStatus.PUSHED.value if pushed else "", str(item.get("group", "")),
+                          str(item.get("kind") or "bundle"), content, brief, jira,
+                          str(last.get("approved_by") or ""), versions)
 
 
 def upload_comparison(uow: UnitOfWork, session_id: int, briefs: Sequence[TicketBrief],
