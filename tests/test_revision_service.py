@@ -133,3 +133,29 @@ def test_a_revision_compares_with_the_latest_accepted_version_of_the_same_site_a
         assert fix_baseline(uow, cli.id, "RPL") == 0  # a CLI run revises only what --since names
         first_ever = uow.sessions.add(channel_id="CFRESH", site_name="Acme", created_by="U0TEST")
         assert fix_baseline(uow, first_ever.id, "RPL") == 0 and uow.revisions.baseline(first_ever.id) is None
+
+
+def test_keys_that_left_the_spec_are_kept_as_proposals_to_close_after_the_planned_tickets(pg_url: str) -> None:
+    engine = build_engine(pg_url)
+    first = new_session(engine.uow_factory, channel="CLEFT")
+    engine.service.generate_tickets(first)
+    jira = push_all(engine.uow_factory, first)
+    without_menus = {p.name: p.read_bytes() for p in sorted((REVISED.parent / "acme").glob("*.csv"))
+                     if p.name != "menus.csv"}
+    second = new_session(engine.uow_factory, without_menus, channel="CLEFT")
+    engine.writer.calls.clear()
+    started = engine.service.generate_tickets(second)
+    assert started.revision == "35 unchanged, 1 changed (Modules this spec needs: module menu_ui no longer needed), " \
+                               "0 new, 2 removed"
+    assert engine.writer.calls == ["core.extension"]
+    with engine.uow_factory() as uow:
+        tickets = uow.tickets.for_session(second)
+        gone = [t for t in tickets if t.change_kind == "removed"]
+        assert [(t.spec_key, t.status, t.jira_key) for t in gone] == [
+            ("system.menu.trails-sidebar", "draft", jira["system.menu.trails-sidebar"]),
+            ("system.menu.gear-guide", "draft", jira["system.menu.gear-guide"])]
+        assert all(t.changes == [{"what": "no longer in the spec", "file": "", "row": None, "column": "", "old": "",
+                                  "new": ""}] for t in gone)
+        assert [t.position for t in gone] == [37, 38] and tickets[-2:] == gone  # after the 36 planned ones
+        gone_ids = {t.id for t in gone}
+    assert set(engine.notifier.written) >= gone_ids  # their drafts are posted to propose closing

@@ -16,7 +16,6 @@ from storage.models import TicketRecord
 from storage.uow import UnitOfWork
 
 COPIED = frozenset({ChangeKind.UNCHANGED, ChangeKind.REMOVED})  # never sent to the writer
-REMOVED_POSITION = 100_000  # removed keys the plan no longer has go after every planned ticket
 
 
 @dataclass(frozen=True)
@@ -54,12 +53,17 @@ def copy_unwritten(uow: UnitOfWork, session_id: int, revision: Revision, briefs:
     """
     by_key = {b.key: b for b in briefs}
     removed: list[int] = []
+    after_plan = len(briefs)  # keys the plan no longer has are placed after every planned ticket
     for item in revision.comparison.items:
         if item.kind not in COPIED:
             continue
+        brief = by_key.get(item.key)
+        if brief is None:
+            after_plan += 1
         record = uow.tickets.by_key(session_id, item.key)
         if record is None:
-            record = _copy(uow, session_id, item, revision.previous[item.key], by_key.get(item.key), generation)
+            record = _copy(uow, session_id, item, revision.previous[item.key], brief,
+                           brief.position if brief is not None else after_plan, generation)
         elif record.status not in ACCEPTED:
             record.generation = generation
             if record.status == TicketStatus.WITHDRAWN:
@@ -88,7 +92,7 @@ def mark_written(record: TicketRecord, revision: Revision | None) -> None:
 
 
 def _copy(uow: UnitOfWork, session_id: int, item: KeyComparison, previous: PreviousTicket,
-          brief: TicketBrief | None, generation: int) -> TicketRecord:
+          brief: TicketBrief | None, position: int, generation: int) -> TicketRecord:
     content = previous.content
     unchanged = item.kind is ChangeKind.UNCHANGED
     if unchanged and previous.status == TicketStatus.PUSHED:
@@ -101,7 +105,7 @@ def _copy(uow: UnitOfWork, session_id: int, item: KeyComparison, previous: Previ
     use_brief = brief if unchanged and brief is not None else None
     record = uow.tickets.add(
         session_id=session_id, spec_key=item.key, generation=generation,
-        position=brief.position if brief is not None else REMOVED_POSITION,
+        position=position,
         group=use_brief.group.value if use_brief else previous.group,
         kind=use_brief.kind.value if use_brief else previous.kind,
         label=(use_brief.label if use_brief else item.label)[:255], status=status,
