@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 
 import pytest
 
-from jobs.publishing.revision import change_lines, closing_transition
 from integrations.jira.gateway import Transition
+from jobs.publishing.revision import change_lines, closing_transition
 from storage.uow import UnitOfWorkFactory
 from tests.fakes.jira_server import FakeJiraServer, Reply
 from tests.support.engine import build_engine, new_session

@@ -319,24 +319,28 @@ class JiraGateway:
         body = {"fields": {"summary": one_line(draft.summary), "description": self._description(draft)}}
         self.transport.request("PUT", f"issue/{key}", f"updating {key}", body=body)
 
-    def comment(self, key: str, text: str) -> None:
-        """Add a comment (plain text, rendered inert: ADF on Cloud, escaped wiki markup on Server/DC)."""
+    def comment(self, key: str, text: str) -> str:
+        """Add a comment (plain text, rendered inert: ADF on Cloud, escaped wiki markup on Server/DC); the time
+        Jira says it was made (the issue's `updated` as of this write)."""
         body = {"body": render_adf_text(text) if self.transport.is_cloud else escape_wiki(text)}
-        self.transport.post(f"issue/{key}/comment", f"commenting on {key}", body)
+        answer = self.transport.post(f"issue/{key}/comment", f"commenting on {key}", body)
+        return str((answer or {}).get("updated") or (answer or {}).get("created") or "") \
+            if isinstance(answer, dict) else ""
 
-    def has_comment(self, key: str, marker: str, *, pages: int = MAX_SEARCH_PAGES) -> bool:
-        """Whether a comment on the issue holds `marker` (newest first; a comment added twice is never needed)."""
+    def find_comment(self, key: str, marker: str, *, pages: int = MAX_SEARCH_PAGES) -> str | None:
+        """The time of the issue's comment holding `marker` (newest first), or None when there is none."""
         for page in range(pages):
             answer = self.transport.get(f"issue/{key}/comment", f"reading the comments of {key}",
                                         params={"startAt": page * SEARCH_PAGE, "maxResults": SEARCH_PAGE,
                                                 "orderBy": "-created"}) or {}
             batch = [c for c in answer.get("comments") or [] if isinstance(c, Mapping)]
-            if any(marker in _plain_text(c.get("body")) for c in batch):
-                return True
+            for found in batch:
+                if marker in _plain_text(found.get("body")):
+                    return str(found.get("updated") or found.get("created") or "")
             total = answer.get("total")
             if not batch or not isinstance(total, int) or (page + 1) * SEARCH_PAGE >= total:
-                return False
-        return False
+                return None
+        return None
 
     def transitions(self, key: str) -> list[Transition]:
         answer = self.transport.get(f"issue/{key}/transitions", f"reading the transitions of {key}") or {}

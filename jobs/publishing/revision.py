@@ -261,9 +261,9 @@ class RevisionSteps:
         try:
             if before.fingerprint != wanted:  # a resumed update that was written already is not sent again
                 gateway.update_issue(job.key, job.draft)
-            if not (job.resuming and gateway.has_comment(job.key, job.marker)):
-                gateway.comment(job.key, job.comment)
-            after = gateway.read_issue(job.key)
+            commented = gateway.find_comment(job.key, job.marker) if job.resuming else None
+            if commented is None:
+                commented = gateway.comment(job.key, job.comment)
         except JiraOutcomeUnknown:
             log.warning("the update of %s got no answer; the next round reads the issue first", job.key)
             return
@@ -279,7 +279,8 @@ class RevisionSteps:
             if ticket.jira_state != JiraState.UPDATING:
                 return
             ticket.jira_state, ticket.status = JiraState.CREATED, ticket_move(ticket.status, "mark_pushed")
-            ticket.jira_synced = {"updated": after.updated, "description_hash": wanted}
+            # Our last write is the comment: its time is the issue's `updated` as we left it (no read-back).
+            ticket.jira_synced = {"updated": commented or before.updated, "description_hash": wanted}
             ticket.jira_error, ticket.jira_project = None, self.ctx.project
             ticket.slack_version += 1
             uow.commit()
@@ -337,7 +338,7 @@ class RevisionSteps:
         gateway = self.ctx.gateway
         how = "closed"
         try:
-            if not (resuming and gateway.has_comment(key, marker)):
+            if not (resuming and gateway.find_comment(key, marker) is not None):
                 gateway.comment(key, text)
             issue = gateway.read_issue(key)
             if issue.status_category == "done" or OBSOLETE_LABEL in issue.labels:

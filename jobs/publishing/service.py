@@ -74,7 +74,8 @@ class PushSummary:
         text = (f"{_count(self.issues, 'issue')} in {self.project or 'Jira'} under {_count(self.epics, 'epic')}, "
                 f"{_count(self.links, 'link')}")
         extras = [f"{self.updated} updated from the revised spec" if self.updated else "",
-                  f"{self.closed} closed as removed from the spec" if self.closed else "",f"{self.failed} refused by Jira" if self.failed else "",
+                  f"{self.closed} closed as removed from the spec" if self.closed else "",
+                  f"{self.failed} refused by Jira" if self.failed else "",
                   f"{self.needs_person} need a person to check Jira" if self.needs_person else "",
                   f"{self.waiting} still waiting" if self.waiting else ""]
         return text + "".join(f"; {e}" for e in extras if e)

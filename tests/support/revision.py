@@ -197,7 +197,7 @@ def revised_acme_files() -> dict[str, bytes]:
     edit("fields.csv", "Promo banner (Custom block type),Banner link,field_banner_link,a,",
          "Promo banner (Custom block type),Banner link,field_banner_link,d,")
     lines = files["bundles.csv"].rstrip("\n").split("\n")
-    vocabulary = lines[[i for i, line in enumerate(lines) if line.startswith("B07,")][0]].split(",")
+    vocabulary = next(line for line in lines if line.startswith("B07,")).split(",")
     vocabulary[:4] = ["B13", "Skill level", "skill_level", "a"]
     files["bundles.csv"] = "\n".join([*lines, ",".join(vocabulary).replace(
         "Product categories for gear reviews", "How hard a trail or event is").replace(
