@@ -231,3 +231,45 @@ def test_the_removed_setting_is_checked() -> None:
 
 
 
+
+
+def test_a_closing_whose_answer_was_lost_is_neither_commented_nor_transitioned_twice(pg_url: str) -> None:
+    with FakeJiraServer("server") as fake:
+        p = pushed_then_revised(pg_url, fake)
+        fake.enqueue("transition", Reply.reset_after_work())  # Jira moved it to Won't Do; the answer is lost
+        build_publisher(p.uow_factory, fake).service.approve_all(p.revision.session_id, "U1")
+        promo = fake.issues[p.keys["block_content.type.promo_banner"]]
+        assert len(promo.comments) == 1 and fake.count("transition") == 1
+        assert promo.fields["status"]["name"] == "Won't Do"
+        assert "Removed from the spec" in promo.comments[0]["body"]  # wiki markup on Server/DC
+        with p.uow_factory() as uow:
+            ticket = uow.tickets.by_key(p.revision.session_id, "block_content.type.promo_banner")
+            assert ticket is not None and ticket.jira_state == "closed"
+            assert ticket.jira_synced["closed"] == "found closed"  # the resumed round saw it done
+
+
+def test_a_link_removal_whose_answer_was_lost_is_read_back_not_sent_again(pg_url: str) -> None:
+    with FakeJiraServer("cloud") as fake:
+        p = pushed_then_revised(pg_url, fake)
+        fake.enqueue("unlink", Reply.reset_after_work())
+        build_publisher(p.uow_factory, fake).service.approve_all(p.revision.session_id, "U1")
+        assert blocks(fake) == revised_graph(p)
+        deletes = [r.path for r in fake.requests if r.method == "DELETE"]
+        assert len(deletes) == len(set(deletes))  # the lost one was seen gone, not deleted again
+        with p.uow_factory() as uow:
+            states = Counter(d.jira_link_state for d in uow.tickets.dependencies(p.first))
+        assert states["removed"] == len(deletes) and states["removing"] == 0
+
+
+def test_overwrite_is_a_push_confirm_command_and_the_draft_says_what_to_do() -> None:
+    from bot.slack.slash import parse_command
+    from integrations.slack.blocks import draft_status
+    from integrations.slack.views import DraftView
+
+    command = parse_command("push confirm overwrite node.type.event")
+    assert (command.name, command.key, command.value) == ("push", "confirm", "overwrite node.type.event")
+    view = DraftView(1, 1, "Event", "Content", "node.type.event", "", "", (), status="approved",
+                     decided_by="U1", jira_key="RPL-7", jira_state="edited_in_jira")
+    shown = draft_status(view)
+    assert "RPL-7 was changed in Jira since ticketbot last wrote it" in shown
+    assert "`/generate-tickets push confirm overwrite node.type.event`" in shown
