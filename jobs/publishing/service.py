@@ -444,9 +444,9 @@ def reconcile_delay_s(config: PublishingConfig, searches: int) -> float | None:
 
 
 def _awaiting(uow: UnitOfWork, session_id: int) -> list[TicketRecord]:
-    """Approved tickets not in Jira yet and not refused by it."""
+    """Approved tickets not in Jira yet, not refused by it, and not waiting for a person's word on an edit in Jira."""
     return [t for t in uow.tickets.for_session(session_id)
-            if t.status == TicketStatus.APPROVED and t.jira_state != JiraState.FAILED]
+            if t.status == TicketStatus.APPROVED and t.jira_state not in (JiraState.FAILED, JiraState.EDITED_IN_JIRA)]
 
 
 def push_summary(uow: UnitOfWork, session_id: int, project: str) -> PushSummary:
