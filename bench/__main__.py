@@ -171,6 +171,17 @@ def jira(results: dict[str, Any]) -> list[Row]:
              f"≤ {data['create_budget']} creates + links", bool(data["met"]) and not data["duplicates"])]
 
 
+def jira_revision(results: dict[str, Any]) -> list[Row]:
+    data = results["jira_revision"] = run_json("bench.jira_revision")
+    if "error" in data or "skipped" in data:
+        return [("Jira revision push", "not run", str(data.get("error") or data.get("skipped")), True)]
+    fresh, again = data["fresh_push"]["requests"], data["revision_push"]["requests"]
+    return [(f"Jira revision of VA.gov, {data['rows_changed']} of {data['rows_total']} rows changed "
+             f"({data['tickets'].get('changed', 0)} tickets)",
+             f"{again} requests vs {fresh} fresh ({data['ratio']:.2f}×), {data['duplicates']} dup.",
+             "< fresh push, 0 duplicates", bool(data["met"]))]
+
+
 def hostile_inputs(results: dict[str, Any]) -> list[Row]:
     data = results["hostile_inputs"] = run_json("bench.hostile_inputs")
     if "error" in data:
@@ -211,6 +222,7 @@ BENCHMARKS.append(serve_edge)  # issue 10: a 100 MB unsigned body; ack p99 besid
 BENCHMARKS.insert(1, cli_wall)  # issue 15: the command line as a user times it, beside the in-process figure
 BENCHMARKS.append(plan_kinds)  # issue 11: shipped configuration and family merging on the shared specs
 BENCHMARKS.insert(1, plan_quality)  # issue 11: precision, recall and order with the dependency columns hidden
+BENCHMARKS.insert(BENCHMARKS.index(jira) + 1, jira_revision)  # issue 16: a revision's requests beside a fresh push's
 
 
 def main() -> int:

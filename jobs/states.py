@@ -51,6 +51,13 @@ class JiraState(StrEnum):
     NEEDS_RECONCILE = "needs_reconcile"  # the create got no answer: searched for before any new create
     CREATED = "created"
     FAILED = "failed"  # Jira refused it for a reason a person must fix
+    # A revised spec's changed or removed ticket, whose issue exists already (jobs/publishing/revision.py):
+    UPDATING = "updating"  # the new description and the change comment are being written: if we die, the
+    #                        issue is read and our marked comment looked for before anything is sent again
+    CLOSING = "closing"  # the removal comment and the close (or obsolete label) are being written, the same way
+    EDITED_IN_JIRA = "edited_in_jira"  # a person changed the issue in Jira since our last write: nothing is
+    #                                    overwritten until someone says so (`push confirm overwrite SPEC_KEY`)
+    CLOSED = "closed"  # a removed ticket's issue: commented, closed or labelled obsolete (never deleted)
 
 
 class MessageState(StrEnum):
@@ -65,6 +72,10 @@ class LinkState(StrEnum):
     NONE = "none"
     CREATING = "creating"
     CREATED = "created"
+    FAILED = "failed"  # Jira refused it (an issue deleted since); reported
+    # A link of an earlier version's graph that the revised graph no longer has (jobs/publishing/revision.py):
+    REMOVING = "removing"  # the delete is being sent: if we die, the issue's links are read before sending again
+    REMOVED = "removed"
 
 
 # Keep-on-retry: a new generation never rewrites what a person accepted.

@@ -304,7 +304,8 @@ class TicketRepository:
             select(TicketRecord).where(TicketRecord.session_id == session_id)
             .options(load_only(TicketRecord.id, TicketRecord.spec_key, TicketRecord.group, TicketRecord.position,
                                TicketRecord.status, TicketRecord.jira_key, TicketRecord.jira_label,
-                               TicketRecord.jira_state, TicketRecord.jira_attempts, TicketRecord.jira_next_try_at))
+                               TicketRecord.jira_state, TicketRecord.jira_attempts, TicketRecord.jira_next_try_at,
+                               TicketRecord.change_kind, TicketRecord.revises_ticket_id))
             .order_by(TicketRecord.position, TicketRecord.id)
         ))
 

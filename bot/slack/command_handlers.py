@@ -157,6 +157,10 @@ class SlashCommands:
         if publishing is None:
             return notice(replies.NOTHING_TO_CONFIRM)
         kind, _, name = target.partition(" ")
+        if kind.lower() == "overwrite" and name.strip():  # a person compared Jira's edit with the revision
+            if not publishing.confirm_overwrite(session_id, name.strip(), actor):
+                return notice(replies.no_ticket_with_key(name.strip()))
+            return None
         if kind.lower() == "epic" and name.strip():
             if not publishing.confirm_epic_not_in_jira(session_id, name.strip(), actor):
                 return notice(replies.no_epic_waiting(name.strip()))

@@ -53,7 +53,8 @@ def parse_command(text: str) -> Command:
         if verb.lower() != "confirm" or not target.strip():
             return Command("usage", problem="`push` alone sends approved tickets; after searching Jira for a "
                                             "ticket's label and finding nothing, `push confirm SPEC_KEY` (or "
-                                            "`push confirm epic GROUP`) creates it")
+                                            "`push confirm epic GROUP`) creates it; `push confirm overwrite "
+                                            "SPEC_KEY` writes a revised ticket over a person's edit in Jira")
         return Command("push", key="confirm", value=target.strip())
     if word == "history":
         key = plain_text(rest).strip()

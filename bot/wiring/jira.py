@@ -42,7 +42,7 @@ def build_publisher(settings: Settings, *, uow_factory: UnitOfWorkFactory, queue
     """The publishing service; `notifier` is used when it speaks PublishNotifier (the Slack thread does)."""
     config = PublishingConfig(
         default_project=settings.jira_project, jira_url=settings.jira_url, lease_s=settings.lease_seconds,
-        queued_grace_s=settings.queued_grace_seconds,
+        queued_grace_s=settings.queued_grace_seconds, removed_issues=settings.jira_removed,
         # In this process nobody sweeps: wait out Jira's search lag here rather than hand the task back.
         wait_in_job_s=PublishingConfig.reconcile_window_s if inline else PublishingConfig.wait_in_job_s,
     )

@@ -68,6 +68,7 @@ class Settings:
     jira_epics: str = ""  # empty: parent on Cloud, epic-link on Server/DC
     jira_link_type: str = "Blocks"
     jira_field_defaults: dict[str, object] = field(default_factory=dict)
+    jira_removed: str = "close"  # a revised spec's removed ticket: close its issue (label when it cannot) or label it
     queue_name: str = "ticketbot"
     lease_seconds: int = 30
     sweep_seconds: int = 15
@@ -149,6 +150,9 @@ class Settings:
         epics = get("JIRA_EPICS").lower()
         if epics not in ("", "parent", "epic-link", "none"):
             problems.append(f"JIRA_EPICS={epics!r}: must be parent, epic-link or none")
+        removed = get("JIRA_REMOVED", "close").lower()
+        if removed not in ("close", "label"):
+            problems.append(f"JIRA_REMOVED={removed!r}: must be close or label")
         defaults: dict[str, object] = {}
         try:
             loaded = json.loads(get("JIRA_FIELD_DEFAULTS", "{}"))
@@ -213,6 +217,7 @@ class Settings:
             jira_epics=epics,
             jira_link_type=get("JIRA_LINK_TYPE", "Blocks"),
             jira_field_defaults=defaults,
+            jira_removed=removed,
             queue_name=queue_name,
             drupal_version=integer("TICKETBOT_DRUPAL_VERSION", 11, 8, 20),
             lease_seconds=integer("TICKETBOT_LEASE_SECONDS", 30, 2, 3600),

@@ -10,6 +10,8 @@ creates in REST v3 with ADF descriptions. Writes are never retried once they may
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -132,6 +134,25 @@ class BulkItem:
     index: int
     issue: CreatedIssue | None = None
     error: JiraError | None = None
+
+
+@dataclass(frozen=True)
+class IssueState:
+    """What an update reads of an issue before writing it (a read by key: consistent, unlike search)."""
+
+    key: str
+    updated: str  # Jira's `updated` time
+    fingerprint: str  # of its summary and description as Jira holds them now (description_fingerprint)
+    labels: frozenset[str]
+    status_category: str  # new | indeterminate | done
+    links: Mapping[tuple[str, str], str]  # (blocker, blocked) of the configured link type → the link's id
+
+
+@dataclass(frozen=True)
+class Transition:
+    id: str
+    name: str
+    category: str  # of the status it leads to: new | indeterminate | done
 
 
 @dataclass(frozen=True)
@@ -270,6 +291,78 @@ class JiraGateway:
             return False
         return True
 
+    # ---- revising issues that exist (jobs/publishing/revision.py) --------------------------------------
+
+    def fingerprint(self, draft: IssueDraft) -> str:
+        """The fingerprint of the summary and description `draft` writes (compared with IssueState.fingerprint)."""
+        return description_fingerprint(one_line(draft.summary), self._description(draft))
+
+    def read_issue(self, key: str) -> IssueState:
+        """The issue's `updated`, text fingerprint, labels, status category and links, in one read."""
+        answer = self.transport.get(f"issue/{key}", f"reading {key}",
+                                    params={"fields": "summary,description,updated,labels,status,issuelinks"}) or {}
+        fields = answer.get("fields") or {}
+        links: dict[tuple[str, str], str] = {}
+        link_type = self.config.link_type.lower()
+        for entry in fields.get("issuelinks") or []:
+            if isinstance(entry, Mapping) and str((entry.get("type") or {}).get("name", "")).lower() == link_type:
+                pair = link_in_issue(key, entry)
+                if pair is not None:
+                    links[pair] = str(entry.get("id", ""))
+        category = str(((fields.get("status") or {}).get("statusCategory") or {}).get("key", ""))
+        return IssueState(key, str(fields.get("updated") or ""),
+                          description_fingerprint(str(fields.get("summary") or ""), fields.get("description")),
+                          frozenset(str(x) for x in fields.get("labels") or []), category, links)
+
+    def update_issue(self, key: str, draft: IssueDraft) -> None:
+        """Replace the summary and description (labels, status and everything else are kept). Idempotent."""
+        body = {"fields": {"summary": one_line(draft.summary), "description": self._description(draft)}}
+        self.transport.request("PUT", f"issue/{key}", f"updating {key}", body=body)
+
+    def comment(self, key: str, text: str) -> str:
+        """Add a comment (plain text, rendered inert: ADF on Cloud, escaped wiki markup on Server/DC); the time
+        Jira says it was made (the issue's `updated` as of this write)."""
+        body = {"body": render_adf_text(text) if self.transport.is_cloud else escape_wiki(text)}
+        answer = self.transport.post(f"issue/{key}/comment", f"commenting on {key}", body)
+        return str((answer or {}).get("updated") or (answer or {}).get("created") or "") \
+            if isinstance(answer, dict) else ""
+
+    def find_comment(self, key: str, marker: str, *, pages: int = MAX_SEARCH_PAGES) -> str | None:
+        """The time of the issue's comment holding `marker` (newest first), or None when there is none."""
+        for page in range(pages):
+            answer = self.transport.get(f"issue/{key}/comment", f"reading the comments of {key}",
+                                        params={"startAt": page * SEARCH_PAGE, "maxResults": SEARCH_PAGE,
+                                                "orderBy": "-created"}) or {}
+            batch = [c for c in answer.get("comments") or [] if isinstance(c, Mapping)]
+            for found in batch:
+                if marker in _plain_text(found.get("body")):
+                    return str(found.get("updated") or found.get("created") or "")
+            total = answer.get("total")
+            if not batch or not isinstance(total, int) or (page + 1) * SEARCH_PAGE >= total:
+                return None
+        return None
+
+    def transitions(self, key: str) -> list[Transition]:
+        answer = self.transport.get(f"issue/{key}/transitions", f"reading the transitions of {key}") or {}
+        return [Transition(str(t.get("id")), str(t.get("name", "")),
+                           str(((t.get("to") or {}).get("statusCategory") or {}).get("key", "")))
+                for t in answer.get("transitions") or [] if isinstance(t, Mapping)]
+
+    def transition(self, key: str, transition_id: str) -> None:
+        self.transport.post(f"issue/{key}/transitions", f"closing {key}", {"transition": {"id": transition_id}})
+
+    def add_label(self, key: str, label: str) -> None:
+        """Add one label, keeping the others (`update.labels.add`: sending it twice changes nothing)."""
+        self.transport.request("PUT", f"issue/{key}", f"labelling {key}",
+                               body={"update": {"labels": [{"add": label}]}})
+
+    def unlink(self, link_id: str) -> None:
+        """Delete one issue link by its id; one already gone counts as deleted."""
+        try:
+            self.transport.request("DELETE", f"issueLink/{link_id}", f"removing the link {link_id}")
+        except JiraNotFound:
+            log.info("issue link %s was gone already", link_id)
+
     # ---- finding by label ------------------------------------------------------------------------------
 
     def find_by_labels(self, labels: Sequence[str]) -> dict[str, FoundIssue]:
@@ -355,6 +448,40 @@ def one_line(text: str) -> str:
     """A summary: one line, no control characters, at most 255 characters (never empty)."""
     line = " ".join(INVISIBLE.sub(" ", text).split())
     return (line[:SUMMARY_LIMIT - 1] + "…" if len(line) > SUMMARY_LIMIT else line) or "(untitled)"
+
+
+def description_fingerprint(summary: str, description: Any) -> str:
+    """A hash of an issue's summary and description that survives how Jira stores them.
+
+    On Cloud the description is ADF, which Jira may give back with attributes of its own (local ids,
+    marks reordered): only the node types and the text count. On Server/DC it is wiki markup, whose
+    line ends Jira may turn into CRLF. So what we wrote and what Jira shows of it hash the same, and a
+    person's edit of either changes the hash.
+    """
+    if isinstance(description, Mapping):
+        text = json.dumps(_adf_shape(description), ensure_ascii=False, separators=(",", ":"))
+    else:
+        text = "\n".join(line.rstrip() for line in str(description or "").replace("\r\n", "\n").split("\n")).strip()
+    return hashlib.sha256(f"{summary.strip()}\0{text}".encode()).hexdigest()[:32]
+
+
+def _adf_shape(node: Any) -> Any:
+    if isinstance(node, Mapping):
+        shape: list[Any] = [str(node.get("type", ""))]
+        if node.get("text"):
+            shape.append(str(node["text"]))
+        shape.extend(_adf_shape(child) for child in node.get("content") or [])
+        return shape
+    return []
+
+
+def _plain_text(body: Any) -> str:
+    """Every text of a comment body: a wiki string as it is, ADF's text nodes joined."""
+    if isinstance(body, str):
+        return body
+    if isinstance(body, Mapping):
+        return str(body.get("text") or "") + " ".join(_plain_text(c) for c in body.get("content") or [])
+    return ""
 
 
 def _jql_string(value: str) -> str:

@@ -231,7 +231,11 @@ def draft_status(view: DraftView) -> str:
             return (f"⚠️ Approved by {who}; it is not certain it reached Jira. Search Jira for the label "
                     f"{code(view.jira_label)}: if it is there, `{COMMAND} push` records it; if not, "
                     f"`{COMMAND} push confirm {view.spec_key}` creates it (never twice).")
-        if view.jira_state in ("creating", "created"):
+        if view.jira_state == "edited_in_jira":
+            return (f"⚠️ Approved by {who}, but {escape(view.jira_key or 'its issue')} was changed in Jira since "
+                    f"ticketbot last wrote it, so nothing was overwritten. `{COMMAND} push confirm overwrite "
+                    f"{view.spec_key}` writes the revised text over it; ❌ keeps Jira's.")
+        if view.jira_state in ("creating", "created", "updating", "closing"):
             return f"✅ Approved by {who} — on its way to Jira{again}"
         return f"✅ Approved by {who} — waiting to go to Jira{again}"
     if view.status == "rejected":

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from integrations.jira.errors import USER_FIXABLE, JiraError, JiraOutcomeUnknown
 from integrations.jira.gateway import JiraGateway
 from jobs.publishing.service import GatewayFactory, PublishingConfig, PublishNotifier
-from jobs.states import LinkState
+from jobs.states import JiraState, LinkState, TicketStatus
 from jobs.tasks.clock import Clock
 from storage.models import TicketDependencyRecord
 from storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -52,7 +52,13 @@ class PushContext:
 
 
 def keys_and_deps(uow: UnitOfWork, session_id: int) -> tuple[Keys, list[TicketDependencyRecord]]:
-    keys: Keys = {t.id: t.jira_key for t in uow.tickets.states_for(session_id)}
+    """The Jira key of each ticket whose issue is settled (pushed, not closed), and the session's dependencies.
+
+    A revision's changed or removed ticket carries its issue's key before it is approved and written: its
+    links follow the revised graph only once the person's decision reached Jira.
+    """
+    keys: Keys = {t.id: t.jira_key if t.status == TicketStatus.PUSHED and t.jira_state == JiraState.CREATED else None
+                  for t in uow.tickets.states_for(session_id)}
     return keys, uow.tickets.dependencies(session_id)
 
 

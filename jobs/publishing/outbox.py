@@ -29,6 +29,7 @@ from integrations.jira.gateway import BulkItem, FoundIssue, IssueDraft
 from jobs.generation.stored_tickets import written_ticket
 from jobs.publishing.labels import epic_label, issue_label, legacy_session_label, session_label, stored_label
 from jobs.publishing.links import Keys, LinkSteps, PushContext, keys_and_deps, linkable
+from jobs.publishing.revision import RevisionSteps
 from jobs.publishing.service import NeedsPerson, reconcile_delay_s
 from jobs.states import JiraState, LinkState, TicketStatus, ticket_move
 from jobs.tasks.faults import fault_point
@@ -37,10 +38,14 @@ from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
+REVISING = frozenset({"changed", "removed"})  # change kinds whose issue exists: updated or closed, never created
+
 
 def ready(ticket: TicketRecord, now: datetime) -> bool:
-    """Approved, not in Jira, not refused, and not backing off."""
+    """Approved, not in Jira, not refused, and not backing off (a revision's changed or removed ticket has its
+    issue already: jobs/publishing/revision.py writes it, never a create)."""
     return (ticket.status == TicketStatus.APPROVED and ticket.jira_state == JiraState.NONE
+            and ticket.change_kind not in REVISING and not ticket.jira_key
             and (ticket.jira_next_try_at is None or ticket.jira_next_try_at <= now))
 
 
@@ -66,12 +71,18 @@ class PushSteps:
         self.uow_factory = ctx.deps.uow_factory
         self.clock = ctx.deps.clock
         self.checked_epics: set[str] = set()  # epic keys seen in Jira during this run
+        self.revision = RevisionSteps(ctx)
 
     def round(self) -> None:
+        self.revision.carry_links()  # a revision: what the earlier graph linked already is not sent again
         self.reconcile_tickets()
         self.reconcile_epics()
+        # Updates first: a new issue's create payload then carries its links to the updated ones.
+        self.revision.update_tickets()
+        self.revision.close_tickets()
         self.create_tickets(self.ensure_epics())
         LinkSteps(self.ctx).create_links()
+        self.revision.remove_links()
 
     # ---- reconciling what may or may not have been created ------------------------------------------------
 
@@ -93,7 +104,9 @@ class PushSteps:
                 issue = found.get(label)
                 if issue is not None and self._session_label(label) in issue.labels:
                     log.info("%s was created as %s before its answer got lost; recorded", ticket.spec_key, issue.key)
-                    self._mark_created(ticket, issue.key, issue, keys, deps)
+                    self._mark_created(ticket, issue.key, issue, keys, deps,
+                                       self.ctx.gateway.fingerprint(IssueDraft(ticket.title, (),
+                                                                               ticket=written_ticket(ticket))))
                     pushed.append((ticket.id, issue.key))
                     continue
                 ticket.jira_state, ticket.jira_attempts = JiraState.NEEDS_RECONCILE, ticket.jira_attempts + 1
@@ -339,7 +352,8 @@ class PushSteps:
                 if answer.issue is None:
                     refused.append((item, answer.error or JiraError("Jira refused the issue")))
                     continue
-                self._mark_created(locked[item.ticket_id], answer.issue.key, None, keys, deps)
+                self._mark_created(locked[item.ticket_id], answer.issue.key, None, keys, deps,
+                                   self.ctx.gateway.fingerprint(item.draft))
                 pushed.append((item.ticket_id, answer.issue.key))
             if pushed:
                 task = uow.tasks.get(self.ctx.task_id)
@@ -349,14 +363,19 @@ class PushSteps:
         return refused
 
     def _mark_created(self, ticket: TicketRecord, key: str, found: FoundIssue | None, keys: Keys,
-                      deps: Sequence[TicketDependencyRecord]) -> None:
-        """The ticket is in Jira as `key`; the links its create carried are settled (from `found` if searched)."""
+                      deps: Sequence[TicketDependencyRecord], fingerprint: str) -> None:
+        """The ticket is in Jira as `key`; the links its create carried are settled (from `found` if searched).
+
+        `jira_synced` keeps the fingerprint of the text we wrote: a later revision's update compares Jira's
+        text with it to tell a person's edit in Jira (jobs/publishing/revision.py).
+        """
         if ticket.jira_key and ticket.jira_key != key:
             log.error("%s is already recorded as %s; Jira also holds %s", ticket.spec_key, ticket.jira_key, key)
             return
         ticket.jira_key, ticket.jira_state, ticket.status = key, JiraState.CREATED, ticket_move(ticket.status,
                                                                                               "mark_pushed")
         ticket.jira_error, ticket.jira_next_try_at, ticket.jira_project = None, None, self.ctx.project
+        ticket.jira_synced = {"description_hash": fingerprint}
         ticket.slack_version += 1  # the draft shows the key
         keys[ticket.id] = key
         for dep in _carried(deps, ticket.id):
@@ -416,7 +435,7 @@ class PushSteps:
                     times.append(t.jira_next_try_at if t.jira_next_try_at else now)
                 elif (when := self.epic_due(epic, now)) is not None:  # waits for its epic to be found
                     times.append(when)
-        if any(linkable(d, keys) for d in deps):
+        if any(linkable(d, keys) for d in deps) or self.revision.has_work(uow):
             times.append(now)
         return max(0.0, (min(times) - now).total_seconds()) if times else None
 

@@ -48,6 +48,7 @@ class PublishingConfig:
     wait_in_job_s: float = 60.0  # shorter waits are slept in the job; longer ones hand the task back
     temporary_delays_s: tuple[float, ...] = (10.0, 30.0, 60.0, 120.0, 300.0)  # then the push fails
     job_timeout_s: int = 1800
+    removed_issues: str = "close"  # JIRA_REMOVED: a removed ticket's issue is closed (else labelled) or labelled
 
 
 # ---- what the public methods answer ----------------------------------------------------------------------
@@ -64,13 +65,17 @@ class PushSummary:
     links: int
     waiting: int = 0  # approved, not yet pushed (queued or being reconciled)
     failed: int = 0  # refused by Jira: see the session's errors
-    needs_person: int = 0  # undecided after the reconcile window: a person must look
+    needs_person: int = 0  # undecided after the reconcile window, or edited in Jira since: a person must look
+    updated: int = 0  # a revision's changed tickets whose issue was updated
+    closed: int = 0  # a revision's removed tickets whose issue was closed (or labelled obsolete)
 
     @property
     def text(self) -> str:
         text = (f"{_count(self.issues, 'issue')} in {self.project or 'Jira'} under {_count(self.epics, 'epic')}, "
                 f"{_count(self.links, 'link')}")
-        extras = [f"{self.failed} refused by Jira" if self.failed else "",
+        extras = [f"{self.updated} updated from the revised spec" if self.updated else "",
+                  f"{self.closed} closed as removed from the spec" if self.closed else "",
+                  f"{self.failed} refused by Jira" if self.failed else "",
                   f"{self.needs_person} need a person to check Jira" if self.needs_person else "",
                   f"{self.waiting} still waiting" if self.waiting else ""]
         return text + "".join(f"; {e}" for e in extras if e)
@@ -187,7 +192,8 @@ class PublishingService:
             ticket = uow.tickets.get(ticket_id, for_update=True)
             if ticket.status == TicketStatus.REJECTED:
                 return self._decision(ticket, changed=False)
-            if not may(ticket.status, "reject") or ticket.jira_state not in (JiraState.NONE, JiraState.FAILED):
+            if not may(ticket.status, "reject") or ticket.jira_state not in (JiraState.NONE, JiraState.FAILED,
+                                                                            JiraState.EDITED_IN_JIRA):
                 raise ProcessingError(_cannot("reject", ticket.status, ticket.jira_key), Category.USER_FIXABLE)
             ticket.status, ticket.decided_by = ticket_move(ticket.status, "reject"), actor
             ticket.jira_state, ticket.jira_error = JiraState.NONE, None
@@ -279,6 +285,28 @@ class PublishingService:
         if ticket_id is None:
             return False
         self.confirm_not_in_jira(ticket_id, actor)
+        return True
+
+    def confirm_overwrite(self, session_id: int, spec_key: str, actor: str) -> bool:
+        """`push confirm overwrite SPEC_KEY`: a person compared the edit made in Jira with the revised ticket and
+        lets the revision replace it (that edit only: a later one is caught again). False: nothing waits."""
+        with self.uow_factory() as uow:
+            found = uow.tickets.by_key(session_id, spec_key)
+            if found is None:
+                return False
+            ticket = uow.tickets.get(found.id, for_update=True)
+            if ticket.status != TicketStatus.APPROVED or ticket.jira_state != JiraState.EDITED_IN_JIRA:
+                return False
+            synced = dict(ticket.jira_synced or {})
+            ticket.jira_synced = {**synced, "overwrite": synced.get("seen_in_jira", "")}
+            ticket.jira_state, ticket.jira_error = JiraState.NONE, None
+            ticket.slack_version += 1
+            uow.audit.record(actor, "confirm_overwrite", session_id=session_id, ticket_id=ticket.id,
+                             detail=ticket.jira_key or "")
+            task, enqueue = self._push_task(uow, session_id, actor)
+            uow.commit()
+        if task is not None and enqueue:
+            self._enqueue(task)
         return True
 
     def jira_errors(self, session_id: int) -> list[tuple[str, str]]:
@@ -416,9 +444,9 @@ def reconcile_delay_s(config: PublishingConfig, searches: int) -> float | None:
 
 
 def _awaiting(uow: UnitOfWork, session_id: int) -> list[TicketRecord]:
-    """Approved tickets not in Jira yet and not refused by it."""
+    """Approved tickets not in Jira yet, not refused by it, and not waiting for a person's word on an edit in Jira."""
     return [t for t in uow.tickets.for_session(session_id)
-            if t.status == TicketStatus.APPROVED and t.jira_state != JiraState.FAILED]
+            if t.status == TicketStatus.APPROVED and t.jira_state not in (JiraState.FAILED, JiraState.EDITED_IN_JIRA)]
 
 
 def push_summary(uow: UnitOfWork, session_id: int, project: str) -> PushSummary:
@@ -429,10 +457,14 @@ def push_summary(uow: UnitOfWork, session_id: int, project: str) -> PushSummary:
                 and e.issue_key)
     links = sum(1 for d in uow.tickets.dependencies(session_id) if d.jira_link_state == LinkState.CREATED)
     approved = [t for t in tickets if t.status == TicketStatus.APPROVED]
-    needs_person = sum(1 for t in approved if t.jira_state == JiraState.NEEDS_RECONCILE and t.jira_next_try_at is None)
+    needs_person = sum(1 for t in approved if (t.jira_state == JiraState.NEEDS_RECONCILE and t.jira_next_try_at is None)
+                       or t.jira_state == JiraState.EDITED_IN_JIRA)
     failed = sum(1 for t in approved if t.jira_state == JiraState.FAILED)
-    return PushSummary(session_id, project, sum(1 for t in tickets if t.status == TicketStatus.PUSHED), epics, links,
-                       len(approved) - failed - needs_person, failed, needs_person)
+    pushed = [t for t in tickets if t.status == TicketStatus.PUSHED]
+    return PushSummary(session_id, project, sum(1 for t in pushed if t.jira_state != JiraState.CLOSED), epics, links,
+                       len(approved) - failed - needs_person, failed, needs_person,
+                       updated=sum(1 for t in pushed if t.change_kind == "changed"),
+                       closed=sum(1 for t in pushed if t.jira_state == JiraState.CLOSED))
 
 
 def _count(n: int, word: str) -> str:

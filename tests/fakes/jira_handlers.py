@@ -25,6 +25,9 @@ def route(fake: FakeJiraServer, method: str, version: str, path: str, query: dic
           reply: Reply | None) -> Answer:
     if version == "3" and fake.flavor == "server":
         return 404, {"errorMessages": ["REST API version 3 does not exist on this server"]}
+    revising = revision_route(fake, method, version, path, query, body)
+    if revising is not None:
+        return revising
     if path == "serverInfo":
         return 200, server_info(fake)
     if path == "myself":
@@ -194,12 +197,15 @@ def store(fake: FakeJiraServer, item: dict[str, Any]) -> dict[str, str]:
     key, issue_id = f"{fake.project}-{number}", str(10000 + number)
     from tests.fakes.jira_server import FakeIssue, Link
 
-    fake.issues[key] = FakeIssue(issue_id, key, dict(item["fields"]), time.monotonic(), fake.search_misses)
+    issue = fake.issues[key] = FakeIssue(issue_id, key, dict(item["fields"]), time.monotonic(), fake.search_misses)
+    issue.fields["status"] = status_json(fake, fake.transitions[0])
+    fake.touch(issue)
+    issue.fields["created"] = issue.fields["updated"]
     for entry in ((item.get("update") or {}).get("issuelinks") or []):
         add = entry["add"]
         inward = add["inwardIssue"]["key"] if "inwardIssue" in add else key
         outward = add["outwardIssue"]["key"] if "outwardIssue" in add else key
-        fake.links.append(Link(add["type"]["name"], inward, outward))
+        add_link(fake, Link(add["type"]["name"], inward, outward))
     return {"id": issue_id, "key": key, "self": f"{fake.url}/rest/api/2/issue/{issue_id}"}
 
 
@@ -242,13 +248,13 @@ def issue_json(fake: FakeJiraServer, issue: Any, wanted: list[str] | None) -> di
 
 def issue_links(fake: FakeJiraServer, key: str) -> list[dict[str, Any]]:
     entries = []
-    for number, link in enumerate(fake.links, start=1):
-        _, name, inward, outward = next(t for t in fake.link_types if t[1] == link.type)
-        kind = {"id": str(number), "name": name, "inward": inward, "outward": outward}
+    for link in fake.links:
+        type_id, name, inward, outward = next(t for t in fake.link_types if t[1] == link.type)
+        kind = {"id": type_id, "name": name, "inward": inward, "outward": outward}
         if link.inward == key:
-            entries.append({"id": str(number), "type": kind, "outwardIssue": {"key": link.outward}})
+            entries.append({"id": link.id, "type": kind, "outwardIssue": {"key": link.outward}})
         if link.outward == key:
-            entries.append({"id": str(number), "type": kind, "inwardIssue": {"key": link.inward}})
+            entries.append({"id": link.id, "type": kind, "inwardIssue": {"key": link.inward}})
     return entries
 
 
@@ -271,10 +277,21 @@ def link(fake: FakeJiraServer, body: Any) -> Answer:
     for key in (inward, outward):
         if key not in fake.issues:
             return 404, {"errorMessages": [f"Issue Does Not Exist: {key}"], "errors": {}}
-    new = Link(str(name), str(inward), str(outward))
-    if new not in fake.links:  # Jira keeps one link per type and direction between two issues
-        fake.links.append(new)
+    add_link(fake, Link(str(name), str(inward), str(outward)))
     return 201, None
+
+
+def add_link(fake: FakeJiraServer, new: Any) -> None:
+    """Jira keeps one link per type and direction between two issues; both ends' `updated` move on."""
+    from dataclasses import replace
+
+    if new in fake.links:
+        return
+    fake.link_count += 1
+    fake.links.append(replace(new, id=str(10000 + fake.link_count)))
+    for key in (new.inward, new.outward):
+        if key in fake.issues:
+            fake.touch(fake.issues[key])
 
 
 def search(fake: FakeJiraServer, query: dict[str, list[str]], *, cloud: bool) -> Answer:
@@ -312,3 +329,123 @@ def search(fake: FakeJiraServer, query: dict[str, list[str]], *, cloud: bool) ->
     page = matches[start:start + size]
     return 200, {"startAt": start, "maxResults": size, "total": len(matches),
                  "issues": [issue_json(fake, i, wanted) for i in page]}
+
+
+# ---- revising issues that exist: edit, comments, transitions, unlinking (the revision push) -----------------
+# Kept apart from the bulk-undo endpoints (DELETE issue …), which live in their own section.
+
+
+def revision_route(fake: FakeJiraServer, method: str, version: str, path: str, query: dict[str, list[str]],
+                   body: Any) -> Answer | None:
+    """The answer to a revising request, or None when the request is not one."""
+    parts = path.split("/")
+    if len(parts) == 2 and parts[0] == "issueLink" and method == "DELETE":
+        return unlink(fake, parts[1])
+    if parts[0] != "issue" or len(parts) not in (2, 3) or parts[1] in ("bulk", "createmeta"):
+        return None
+    issue = fake.issues.get(parts[1]) or next((i for i in fake.issues.values() if i.id == parts[1]), None)
+    if len(parts) == 2 and method != "PUT":
+        return None
+    if len(parts) == 3 and parts[2] not in ("comment", "transitions"):
+        return None
+    if issue is None:
+        return 404, {"errorMessages": ["Issue does not exist or you do not have permission to see it."], "errors": {}}
+    if len(parts) == 2:
+        return edit(fake, version, issue, body)
+    if parts[2] == "comment":
+        return comments(fake, issue, query) if method == "GET" else add_comment(fake, version, issue, body)
+    return transitions(fake, issue) if method == "GET" else transition(fake, issue, body)
+
+
+def status_json(fake: FakeJiraServer, step: tuple[str, str, str, str]) -> dict[str, Any]:
+    _, _, status, category = step
+    names = {"new": "To Do", "indeterminate": "In Progress", "done": "Done"}
+    return {"name": status, "id": str(10000 + [t[2] for t in fake.transitions].index(status)),
+            "statusCategory": {"key": category, "name": names.get(category, category)}}
+
+
+def edit(fake: FakeJiraServer, version: str, issue: Any, body: Any) -> Answer:
+    """PUT issue/{key}: `fields` are set, `update.labels` added or removed; 204 with no body, as Jira does."""
+    if not isinstance(body, dict):
+        return 400, {"errorMessages": ["Can not deserialize the request body"], "errors": {}}
+    fields = body.get("fields") or {}
+    type_name = next((n for n, i in fake.issue_types.items() if i == issue.fields["issuetype"]["id"]), "Story")
+    screen = fake.screens.get(type_name, {})
+    errors = {f: NOT_ON_SCREEN.format(f) for f in fields if f not in screen}
+    if "description" in fields:
+        problem = adf_problem(fields["description"]) if version == "3" else (
+            None if isinstance(fields["description"], str) else "Operation value must be a string")
+        if problem:
+            errors["description"] = problem
+    summary = fields.get("summary")
+    if summary is not None and (not isinstance(summary, str) or "\n" in summary or len(summary) > 255):
+        errors["summary"] = "The summary is invalid."
+    label_ops = ((body.get("update") or {}).get("labels") or [])
+    for op in label_ops:
+        value = next(iter((op or {}).values()), "")
+        if not isinstance(value, str) or not value or " " in value:
+            errors["labels"] = "Labels cannot contain spaces."
+    if errors:
+        return 400, {"errorMessages": [], "errors": errors}
+    issue.fields.update(fields)
+    labels = list(issue.fields.get("labels") or [])
+    for op in label_ops:
+        if "add" in op and op["add"] not in labels:
+            labels.append(op["add"])
+        if "remove" in op and op["remove"] in labels:
+            labels.remove(op["remove"])
+    issue.fields["labels"] = labels
+    fake.touch(issue)
+    return 204, None
+
+
+def comments(fake: FakeJiraServer, issue: Any, query: dict[str, list[str]]) -> Answer:
+    start = int((query.get("startAt") or ["0"])[0])
+    size = min(int((query.get("maxResults") or ["50"])[0]), 100)  # Jira's page limit
+    ordered = list(issue.comments)
+    if (query.get("orderBy") or [""])[0] == "-created":
+        ordered.reverse()
+    return 200, {"startAt": start, "maxResults": size, "total": len(ordered), "comments": ordered[start:start + size]}
+
+
+def add_comment(fake: FakeJiraServer, version: str, issue: Any, body: Any) -> Answer:
+    text = (body or {}).get("body") if isinstance(body, dict) else None
+    problem = (adf_problem(text) if version == "3" else
+               None if isinstance(text, str) and text.strip() else "Comment body can not be empty!")
+    if problem:
+        return 400, {"errorMessages": [], "errors": {"comment": problem}}
+    fake.comment_count += 1
+    fake.touch(issue)
+    comment = {"id": str(10000 + fake.comment_count), "self": f"{fake.url}/rest/api/2/issue/{issue.id}/comment",
+               "author": {"displayName": "ticketbot"}, "body": text, "created": issue.fields["updated"],
+               "updated": issue.fields["updated"]}
+    issue.comments.append(comment)
+    return 201, comment
+
+
+def transitions(fake: FakeJiraServer, issue: Any) -> Answer:
+    current = issue.fields["status"]["name"]
+    return 200, {"expand": "transitions", "transitions": [
+        {"id": t[0], "name": t[1], "to": status_json(fake, t), "hasScreen": False, "isGlobal": True}
+        for t in fake.transitions if t[2] != current]}
+
+
+def transition(fake: FakeJiraServer, issue: Any, body: Any) -> Answer:
+    wanted = str((((body or {}) if isinstance(body, dict) else {}).get("transition") or {}).get("id", ""))
+    step = next((t for t in fake.transitions if t[0] == wanted and t[2] != issue.fields["status"]["name"]), None)
+    if step is None:
+        return 400, {"errorMessages": [f"Transition id '{wanted}' is not valid for this issue."], "errors": {}}
+    issue.fields["status"] = status_json(fake, step)
+    fake.touch(issue)
+    return 204, None
+
+
+def unlink(fake: FakeJiraServer, link_id: str) -> Answer:
+    found = next((link for link in fake.links if link.id == link_id), None)
+    if found is None:
+        return 404, {"errorMessages": [f"No issue link with id '{link_id}' exists."], "errors": {}}
+    fake.links.remove(found)
+    for key in (found.inward, found.outward):
+        if key in fake.issues:
+            fake.touch(fake.issues[key])
+    return 204, None

@@ -17,6 +17,12 @@ mypermissions, issue/createmeta/{key}/issuetypes[/{id}] (Cloud pages as `issueTy
 Server as `values`), field, issueLinkType, issue (POST create, GET one), issue/bulk (≤ 50, partial
 failures as `errors[].failedElementNumber`, all failed → 400), issueLink, search/jql (Cloud; only ids
 unless `fields` is given) and search (Server; 410 Gone on Cloud, as on the real Cloud).
+Revising issues that exist: PUT issue/{key} (`fields` set, `update.labels` add/remove; 204), issue/{key}/comment
+(GET paged with `startAt`/`maxResults`/`total`, POST; bodies ADF on v3, strings on v2), issue/{key}/transitions
+(GET the ones open from the current status, POST `{"transition": {"id"}}`; 204), DELETE issueLink/{id} (204).
+Every issue has `created`, `updated` (moves on with every change, links included, as in Jira) and `status` (with
+its `statusCategory`); `fake.transitions` is the workflow, `fake.edit_in_jira(key, description)` a person's edit
+in Jira's UI, and `fake.endpoints()` counts requests by method and path template (`PUT issue/{key}`).
 
 Like Jira, it checks what it is sent: credentials (Basic email:token on Cloud, Bearer PAT on Server),
 project and issue type, fields on the create screen, required fields, one-line summaries, ADF on v3
@@ -54,7 +60,9 @@ EPIC_NAME_SCHEMA = "com.pyxis.greenhopper.jira:gh-epic-label"
 STORY_POINTS_SCHEMA = "com.pyxis.greenhopper.jira:jsw-story-points"
 FLOAT_SCHEMA = "com.atlassian.jira.plugin.system.customfieldtypes:float"
 KINDS = ("serverInfo", "myself", "project", "permissions", "createmeta", "field", "issueLinkType", "create", "bulk",
-         "get_issue", "link", "search")
+         "get_issue", "link", "search",
+         # revising issues that exist (the revision push): edit, comments, transitions, unlinking
+         "update", "comments", "comment", "transitions", "transition", "unlink")
 _API = re.compile(r"^/rest/api/(2|3|latest)/(.*)$")
 
 
@@ -79,6 +87,7 @@ class Link:
     type: str
     inward: str  # for Blocks: the blocker ("inward blocks outward")
     outward: str
+    id: str = field(default="", compare=False)  # Jira's issueLink id (DELETE issueLink/{id}); not part of equality
 
 
 @dataclass
@@ -88,6 +97,7 @@ class FakeIssue:
     fields: dict[str, Any]
     created_at: float  # time.monotonic()
     unseen_by: int = 0  # searches that would match it and still miss it (Jira's index lag, counted)
+    comments: list[dict[str, Any]] = field(default_factory=list)  # as GET issue/{key}/comment shows them
 
 
 @dataclass(frozen=True)
@@ -191,6 +201,12 @@ class FakeJiraServer:
         self.issues: dict[str, FakeIssue] = {}
         self.created_count = 0
         self.links: list[Link] = []
+        self.link_count = 0  # issueLink ids are never reused
+        self.comment_count = 0
+        # The project's workflow: (transition id, name, status it leads to, that status's category key).
+        self.transitions = [("11", "To Do", "To Do", "new"), ("21", "In Progress", "In Progress", "indeterminate"),
+                            ("31", "Done", "Done", "done"), ("41", "Won't Do", "Won't Do", "done")]
+        self._clock_ms = 0  # `updated` times: strictly increasing, like Jira's for one issue
         self.requests: list[Recorded] = []
         self._queues: dict[str, deque[Reply]] = {}
         self._lock = threading.RLock()
@@ -270,6 +286,23 @@ class FakeJiraServer:
         outward = next(t[3] for t in self.link_types if t[1] == link.type)
         return f"{link.inward} {outward} {link.outward}"
 
+    def endpoints(self) -> Counter[str]:
+        """Requests by method and path, keys and ids replaced: `PUT issue/{key}`, `DELETE issueLink/{id}` (bench)."""
+        with self._lock:
+            return Counter(f"{r.method} {_template(r.path)}" for r in self.requests)
+
+    def edit_in_jira(self, key: str, description: Any) -> None:
+        """A person edits the issue's description in Jira's own UI (not through ticketbot)."""
+        with self._lock:
+            issue = self.issues[key]
+            issue.fields["description"] = description
+            self.touch(issue)
+
+    def touch(self, issue: FakeIssue) -> None:
+        """The issue changed: its `updated` moves on (at least a millisecond, as Jira's always does)."""
+        self._clock_ms = max(self._clock_ms + 1, int(time.time() * 1000))
+        issue.fields["updated"] = jira_time(self._clock_ms)
+
     def reset(self) -> None:
         with self._lock:
             self.requests.clear()
@@ -306,7 +339,30 @@ class FakeJiraServer:
             return route(self, method, version, path, query, body, reply)
 
 
+def jira_time(ms: int) -> str:
+    """Jira's timestamp format: 2026-12-04T15:00:00.123+0000."""
+    seconds, millis = divmod(ms, 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}+0000"
+
+
+_KEY_OR_ID = re.compile(r"^[A-Z][A-Z0-9_]*-[0-9]+$|^[0-9]+$")
+
+
+def _template(path: str) -> str:
+    return "/".join("{key}" if _KEY_OR_ID.match(part) and not part.isdigit() else "{id}" if part.isdigit()
+                    else part for part in path.split("/"))
+
+
 def kind_of(method: str, path: str) -> str:
+    parts = path.split("/")
+    if len(parts) == 3 and parts[0] == "issue" and parts[2] in ("comment", "transitions"):
+        return {("comment", "GET"): "comments", ("comment", "POST"): "comment",
+                ("transitions", "GET"): "transitions", ("transitions", "POST"): "transition"}.get((parts[2], method),
+                                                                                              "other")
+    if len(parts) == 2 and parts[0] == "issue" and method == "PUT":
+        return "update"
+    if len(parts) == 2 and parts[0] == "issueLink" and method == "DELETE":
+        return "unlink"
     if path == "serverInfo":
         return "serverInfo"
     if path == "myself":
@@ -350,6 +406,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_PUT(self) -> None:
         self._handle("PUT")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
 
     def _handle(self, method: str) -> None:
         length = int(self.headers.get("content-length") or 0)
