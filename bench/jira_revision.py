@@ -37,7 +37,7 @@ from storage.database import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.uow import UnitOfWorkFactory, unit_of_work_factory
 from tests.fakes.jira_server import FakeJiraServer
-from tests.support.revision import make_revision_session
+from tests.support.revision import revision_of
 
 TEXT_COLUMNS = ("description", "help text", "notes", "settings/notes")
 SEED = 16
@@ -115,7 +115,7 @@ def measure(flavor: str, share: float, database_url: str) -> dict[str, object]:
         issues_after_fresh = len(fake.issues)
         changed_files, rows_changed, rows_total = revised(files, share)
         second = generated_session(uow_factory, changed_files)
-        revision = make_revision_session(uow_factory, first, second)
+        revision = revision_of(uow_factory, first, second)
         again, again_wall, again_summary = push(uow_factory, fake, second)
         duplicates = len(fake.issues) - issues_after_fresh - revision.counts()["new"]
     engine.dispose()

@@ -210,7 +210,7 @@ class TicketRecord(Base):
 
 
 class RevisionBaselineRecord(Base):
-    """What a revision session is compared with, fixed at its run's start (migration 0009)."""
+    """What a revision session is compared with, fixed at its run's start (migration 0007)."""
 
     __tablename__ = "revision_baselines"
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)

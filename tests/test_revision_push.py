@@ -20,7 +20,7 @@ from storage.uow import UnitOfWorkFactory
 from tests.fakes.jira_server import FakeJiraServer, Reply
 from tests.support.engine import build_engine, new_session
 from tests.support.publishing import FAST, build_publisher, is_ticket_label
-from tests.support.revision import RevisionSession, make_revision_session, revised_acme_files
+from tests.support.revision import RevisionSession, revised_acme_files, revision_of
 
 
 @dataclass
@@ -40,7 +40,7 @@ def pushed_then_revised(database_url: str, fake: FakeJiraServer) -> Pushed:
     build_publisher(engine.uow_factory, fake).service.approve_all(first, "U1")
     revised = new_session(engine.uow_factory, revised_acme_files())
     engine.service.generate_tickets(revised, start_anyway=True)
-    revision = make_revision_session(engine.uow_factory, first, revised)
+    revision = revision_of(engine.uow_factory, first, revised)
     with engine.uow_factory() as uow:
         keys = {t.spec_key: str(t.jira_key) for t in uow.tickets.for_session(first)}
     fake.reset()
@@ -102,7 +102,7 @@ def test_the_acme_revision_is_written_to_the_issues_that_exist_exactly_once(pg_u
         assert fake_jira.issues[p.keys[key]].fields["labels"] == p.labels_before[p.keys[key]]
     event = fake_jira.issues[p.keys["node.type.event"]]
     comment = str(event.comments[0]["body"])
-    assert "field field_capacity added" in comment and "fields.csv" in comment
+    assert "field Capacity added" in comment and "fields.csv" in comment
     assert "Capacity" in str(event.fields["description"])
     assert "Removed from the spec" in str(fake_jira.issues[promo].comments[0]["body"])
     # Links: Jira holds exactly the revised graph; the removed bundle's links are gone.

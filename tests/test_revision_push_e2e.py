@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tests.fakes.jira_server import FakeJiraServer
 from tests.support.publishing import is_ticket_label
-from tests.support.revision import make_revision_session, revised_acme_files
+from tests.support.revision import revised_acme_files, revision_of
 from tests.support.slack import texts
 from tests.support.slack_stack import (
     Stack,
@@ -83,7 +83,7 @@ def test_a_revision_of_acme_is_pushed_exactly_once_through_a_killed_worker(pg_da
         links_before = {(link.inward, link.outward) for link in jira.links}
 
         revised = upload_revision(stack, channel, first)
-        revision = make_revision_session(stack.uow_factory, first, revised)
+        revision = revision_of(stack.uow_factory, first, revised)
         changed, removed = revision.keys("changed"), revision.keys("removed")
         assert revision.keys("new") == ["taxonomy.vocabulary.skill_level"]
         assert removed == ["block_content.type.promo_banner"]
