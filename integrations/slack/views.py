@@ -47,6 +47,7 @@ class ProgressView:
     notes: tuple[ActionNote, ...] = ()
     jira_note: str = ""  # the latest push to Jira, in plain words
     dependencies: str = ""  # the run's PlanStats.summary_line()
+    review_hint: str = ""  # how to review when the drafts are in digests (integrations/slack/digest_blocks.py)
 
     @property
     def fraction(self) -> float:
