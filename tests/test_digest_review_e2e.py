@@ -11,6 +11,7 @@ import math
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -120,6 +121,23 @@ def test_a_large_run_is_reviewed_in_digest_pages_kept_in_step_in_place(stack: St
     assert posts_and_updates(stack, channel)[0] == posts_before
     assert {m["ts"] for m in pages} <= set(posts_and_updates(stack, channel)[1])
     assert "❌ rejected by <@U0BOB0001>" in texts(message(stack, key_of(content[1])))  # left as decided
+
+    # A process that changed a ticket and died before its edit: the workers' Slack sweeper finds the page
+    # behind its tickets and edits it in place; then the session is no longer behind.
+    last_page = content[-1]
+    edited = len([ts for ts in posts_and_updates(stack, channel)[1] if ts == last_page["ts"]])
+    with stack.uow_factory() as uow:
+        record = uow.tickets.get(lines_on(last_page)[0])
+        record.status, record.decided_by = ticket_move(record.status, "reject"), BOB
+        record.slack_version += 1
+        uow.commit()
+    wait_for(lambda: len([ts for ts in posts_and_updates(stack, channel)[1] if ts == last_page["ts"]]) > edited,
+             60, "the sweeper to edit the page behind")
+    assert "❌ rejected by <@U0BOB0001>" in texts(message(stack, key_of(last_page)))
+    assert posts_and_updates(stack, channel)[0] == posts_before
+    with stack.uow_factory() as uow:
+        now = datetime.now(UTC)
+        assert sid not in uow.messages.sessions_needing_sync(now, now + timedelta(seconds=1), 5)
 
 
 def test_the_threshold_is_per_channel(stack: Stack) -> None:

@@ -160,7 +160,7 @@ class SlackThread:
                 ticket.slack_version += 1
             session = uow.sessions.get(ticket.session_id)
             channel, thread_ts, session_id = session.channel_id, session.thread_ts, session.id
-            in_digest, page = bool(session.digest_mode), ticket.digest_key
+            in_digest, page = digest_mode(uow, session, self.config.digest_threshold), ticket.digest_key
             uow.commit()
         if not thread_ts:
             return True
