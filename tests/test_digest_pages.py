@@ -127,3 +127,14 @@ def test_the_fake_slack_refuses_what_slack_refuses(breakage: str) -> None:
     else:
         blocks[-2]["elements"][0]["text"]["text"] = "b" * 76
     assert _check_message(payload) == "invalid_blocks"
+
+
+def test_a_channels_digest_setting_is_read_in_plain_words() -> None:
+    from jobs.conversation.channels import parse_digest_setting
+    from jobs.errors import ProcessingError
+
+    assert [parse_digest_setting(v) for v in ("50", " 007 ", "always", "ON", "off", "never")] == \
+        ["50", "7", "0", "0", "off", "off"]
+    for bad in ("lots", "-3", "1e3", "100001"):
+        with pytest.raises(ProcessingError, match="is not a digest setting"):
+            parse_digest_setting(bad)
