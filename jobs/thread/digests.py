@@ -177,13 +177,17 @@ def tickets_shown(uow: UnitOfWork, tickets: Sequence[TicketRecord]) -> int:
     for ticket in tickets:
         if ticket.digest_key:
             pages.setdefault(ticket.digest_key, []).append(ticket)
+    if not pages:
+        return 0
+    everyone: dict[str, list[TicketRecord]] = {}  # a page's version counts its withdrawn lines too
+    for ticket in uow.tickets.for_session(tickets[0].session_id, include_withdrawn=True):
+        if ticket.digest_key in pages:
+            everyone.setdefault(ticket.digest_key, []).append(ticket)
     shown = 0
     for key, on_page in pages.items():
         record = uow.messages.get(key)
-        if record is None or record.state != MessageState.POSTED:
-            continue
-        everyone = page_tickets(uow, key)  # the version counts withdrawn lines too
-        if record.version_posted >= page_version(everyone):
+        if record is not None and record.state == MessageState.POSTED \
+                and record.version_posted >= page_version(everyone[key]):
             shown += len(on_page)
     return shown
 
