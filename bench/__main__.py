@@ -216,11 +216,39 @@ def plan_kinds(results: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def digest_review(results: dict[str, Any]) -> list[Row]:
+    """Issue 14: a large run reviewed in digests (DESIGN.md §12: "the thread holds a few dozen bot messages, not
+    one per ticket, and the first group is reviewable as soon as it is written")."""
+    data = results["digest_review"] = run_json("bench.digest_review")
+    if "skipped" in data or "error" in data:
+        return [("digest review", "not run", str(data.get("skipped") or data.get("error")), "error" not in data)]
+    every = data["tickets_on_exactly_one_line"] and data["digest_mode"]
+    return [
+        (f"digest review, VA.gov ({data['tickets']} tickets, {data['groups']} groups, LLM L = "
+         f"{data['llm_latency_s']} s, C = {data['concurrency']}): bot messages in the thread",
+         f"{data['bot_messages_in_thread']} ({data['digest_pages']} digest pages)",
+         f"≤ {data['target_messages']}, every ticket on one line", data["bot_messages_in_thread"]
+         <= data["target_messages"] and every),
+        ("digest review, VA.gov: first group reviewable", f"{data['first_group_reviewable_s']} s after start, "
+         f"{data['first_group_lag_after_written_s']} s after written",
+         f"≤ {data['target_first_lag_s']:.0f} s after written",
+         (data["first_group_lag_after_written_s"] or 0) <= data["target_first_lag_s"]),
+        ("digest review, VA.gov: last group reviewable", f"{data['last_group_reviewable_s']} s after start "
+         f"(written in {data['writing_s']} s), {data['last_group_lag_after_written_s']} s after written",
+         f"≤ {data['target_last_lag_s']:.0f} s after written",
+         (data["last_group_lag_after_written_s"] or 0) <= data["target_last_lag_s"]),
+        ("digest review, VA.gov: Slack calls per ticket", f"{data['slack_calls_per_ticket']} ({data['posts']} posts, "
+         f"{data['edits']} edits)", f"≤ {data['target_calls_per_ticket']} (per draft: ≥ 1)",
+         data["slack_calls_per_ticket"] <= data["target_calls_per_ticket"]),
+    ]
+
+
 BENCHMARKS: list[Callable[[dict[str, Any]], list[Row]]] = [parse_plan, worker_generation, llm_writer, slack, jira,
                                                           hostile_inputs, slow_regeneration]
 BENCHMARKS.append(serve_edge)  # issue 10: a 100 MB unsigned body; ack p99 beside a bare Bolt app
 BENCHMARKS.insert(1, cli_wall)  # issue 15: the command line as a user times it, beside the in-process figure
 BENCHMARKS.append(plan_kinds)  # issue 11: shipped configuration and family merging on the shared specs
+BENCHMARKS.append(digest_review)  # issue 14: a large run reviewed in digests, one page per group and 47 tickets
 BENCHMARKS.insert(1, plan_quality)  # issue 11: precision, recall and order with the dependency columns hidden
 BENCHMARKS.insert(BENCHMARKS.index(jira) + 1, jira_revision)  # issue 16: a revision's requests beside a fresh push's
 

@@ -250,7 +250,10 @@ def main() -> int:
     slack.start()
     try:
         extra = {"TICKETBOT_QUEUE": queue, "TICKETBOT_SLACK_POST_INTERVAL_MS": str(args.post_interval_ms),
-                 "TICKETBOT_SLACK_QUIET_SECONDS": "60", "LOG_LEVEL": "WARNING"}
+                 "TICKETBOT_SLACK_QUIET_SECONDS": "60", "LOG_LEVEL": "WARNING",
+                 # one message per draft, whatever the size: the posting rate is measured here; digests (the
+                 # default above 50 tickets) in bench/digest_review.py
+                 "TICKETBOT_DIGEST_THRESHOLD": "100000"}
         redis_url = f"redis://{REDIS_HOST}:{REDIS_PORT}/0"
         result["ack"] = measure_acks_against_running_serve(url, redis_url, logs, args.bursts, args.concurrency, extra)
         if not args.skip_runs:

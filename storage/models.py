@@ -77,6 +77,9 @@ class SessionRecord(Base):
     site_description: Mapped[str] = mapped_column(Text, default="")
     generation_count: Mapped[int] = mapped_column(Integer, default=0)
     progress_ts: Mapped[str | None] = mapped_column(String(32))  # the ONE progress message of the thread
+    # Drafts shown as one digest per group (a large run) instead of one message each: decided once, by the
+    # first run's planned tickets against the threshold (TICKETBOT_DIGEST_THRESHOLD, `config digest`).
+    digest_mode: Mapped[bool | None] = mapped_column(Boolean)
     jira_project: Mapped[str | None] = mapped_column(String(32))  # chosen at first push
     created_by: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -203,6 +206,9 @@ class TicketRecord(Base):
     change_kind: Mapped[str] = mapped_column(String(16), default="")
     changes: Mapped[list[Any]] = mapped_column(default=list)
     jira_synced: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # In a digest session: the outbox key of the digest page showing this ticket's line. Kept once set,
+    # so a ticket never moves between pages (a rewrite that changes its group included).
+    digest_key: Mapped[str | None] = mapped_column(String(128), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

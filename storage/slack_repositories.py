@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -112,6 +112,8 @@ class SlackMessageRepository:
             .outerjoin(SlackMessageRecord, SlackMessageRecord.ticket_id == TicketRecord.id)
             .where(
                 SessionRecord.thread_ts.is_not(None),
+                SessionRecord.digest_mode.is_not(True),  # a digest session's drafts have no message each
+                TicketRecord.change_kind != "unchanged",  # a revised spec's unchanged tickets are not posted
                 TicketRecord.updated_at < quiet_since,
                 or_(
                     SlackMessageRecord.id.is_(None),
@@ -132,12 +134,36 @@ class SlackMessageRepository:
                 & (SlackMessageRecord.version_posted < SlackMessageRecord.version_wanted),
             ),
         )
+        # Digest sessions: tickets not on a page yet, pages not posted, pages behind their tickets (a page's
+        # content version is the sum of its tickets' slack_version + 1: jobs/thread/digests.py).
+        unplaced = (
+            select(TicketRecord.session_id)
+            .join(SessionRecord, SessionRecord.id == TicketRecord.session_id)
+            .where(SessionRecord.thread_ts.is_not(None), SessionRecord.digest_mode.is_(True),
+                   TicketRecord.digest_key.is_(None), TicketRecord.status != "withdrawn",
+                   TicketRecord.change_kind != "unchanged",
+                   TicketRecord.updated_at < quiet_since)
+        )
+        page_version = (
+            select(func.coalesce(func.sum(TicketRecord.slack_version + 1), 0))
+            .where(TicketRecord.digest_key == SlackMessageRecord.key)
+            .scalar_subquery()
+        )
+        pages = select(SlackMessageRecord.session_id).where(
+            SlackMessageRecord.session_id.is_not(None),
+            SlackMessageRecord.key.like("digest:%"),
+            SlackMessageRecord.updated_at < quiet_since,
+            or_(
+                (SlackMessageRecord.state == "intent") & (SlackMessageRecord.attempts < max_attempts),
+                (SlackMessageRecord.state == "posted") & (SlackMessageRecord.version_posted < page_version),
+            ),
+        )
         # A session whose messages changed lately has a process at work on it (a run's end posting its
         # drafts, a reaction being shown): leave it alone until it has been quiet for a while.
         busy = select(SlackMessageRecord.session_id).where(SlackMessageRecord.updated_at >= quiet_since,
                                                            SlackMessageRecord.session_id.is_not(None))
         ids: set[int] = set()
-        for query in (drafts, others):
+        for query in (drafts, others, unplaced, pages):
             column = query.selected_columns[0]
             ids.update(i for i in self.db.scalars(query.where(~column.in_(running), ~column.in_(busy))
                                                   .distinct().limit(limit)) if i is not None)

@@ -228,6 +228,8 @@ def test_s9_s10_rate_limits_and_resets_lose_and_double_nothing(stack: Stack) -> 
 def test_s11_o1_a_200_ticket_run_with_hostile_text_stays_within_limits_and_inert(stack: Stack) -> None:
     channel = new_channel()
     files = {"bundles.csv": bundles_csv(200, HOSTILE), f"{HOSTILE[:10]}.csv": b"Nothing,Here\n1,2\n"}
+    stack.drive.command("config digest off", channel=channel)  # every draft a message of its own: the
+    # worst case for per-message limits (digests of a large run: tests/test_digest_review_e2e.py)
     sid, _root = upload_and_start(stack, channel, files, start="start anyway <!everyone> Site | <@U0ADMIN1>")
     assert len(drafts(stack, sid)) == 200 + 1  # and the Behat set-up
     refused = [c for c in stack.slack.calls if c.error in ("msg_too_long", "invalid_blocks")]

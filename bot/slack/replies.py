@@ -148,6 +148,10 @@ def channel_settings(config: ChannelConfig, admins: Iterable[str], *, saved: boo
              f"• admins (`TICKETBOT_ADMINS`, always approvers): {_people(admins) or 'none'}",
              "• `merge_threshold`: " + (f"{config.merge_threshold} (set for this channel)"
                                          if config.merge_threshold is not None else "the default"),
+             "• `digest`: " + ("off (one message per draft)" if config.digest == "off" else
+                               "always" if config.digest == "0" else
+                               f"runs of more than {config.digest} tickets (set for this channel)" if config.digest
+                               else "the default"),
              "Change one with `" + CMD + " config KEY VALUE`: " + "; ".join(
                  f"`{k}` — {v}" for k, v in CONFIG_KEYS.items())]
     return "\n".join(lines)

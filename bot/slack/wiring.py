@@ -32,7 +32,8 @@ def build_slack(settings: Settings, uow_factory: UnitOfWorkFactory, redis: Redis
     gateway = SlackGateway.create(token=str(settings.slack_bot_token), base_url=settings.slack_api_url, pacer=pacer)
     thread = SlackThread(uow_factory=uow_factory, gateway=gateway,
                          config=ThreadConfig(max_generations=max_generations, jira_browse_url=settings.jira_url,
-                                             stale_intent_s=float(settings.slack_quiet_seconds)))
+                                             stale_intent_s=float(settings.slack_quiet_seconds),
+                                             digest_threshold=settings.digest_threshold))
     notifier = SlackRunNotifier(thread, NotifierConfig(interval_s=settings.slack_progress_interval_ms / 1000))
     downloader = FileDownloader(token=str(settings.slack_bot_token), allowed_hosts=settings.slack_file_hosts,
                                 max_bytes=DEFAULT_LIMITS.max_file_bytes)

@@ -82,6 +82,9 @@ class Settings:
     # A kind of trivial item (menus, image styles) with more new items than this is merged by name family;
     # 0 never merges. A channel's `config merge-threshold` and the CLI's --merge-threshold override it.
     merge_threshold: int = 10
+    # A session whose first run plans more tickets than this is reviewed in digests (one message per group
+    # and 47 tickets) instead of one message per draft; 0 always. A channel's `config digest` overrides it.
+    digest_threshold: int = 50
 
     def secret_values(self) -> tuple[str, ...]:
         """Every configured secret as it could be written out: tokens, keys, and the passwords of URLs."""
@@ -230,6 +233,7 @@ class Settings:
             slack_quiet_seconds=integer("TICKETBOT_SLACK_QUIET_SECONDS", 60, 1, 3600),
             allow_slack_connect=flag("TICKETBOT_ALLOW_SLACK_CONNECT"),
             merge_threshold=integer("TICKETBOT_MERGE_THRESHOLD", 10, 0, MERGE_THRESHOLD_MAX),
+            digest_threshold=integer("TICKETBOT_DIGEST_THRESHOLD", 50, 0, MERGE_THRESHOLD_MAX),
         )
         if problems:
             raise SettingsError(problems)

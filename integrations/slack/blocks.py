@@ -154,6 +154,9 @@ def progress_message(view: ProgressView) -> Message:
         eta = f"ETA {duration(view.eta_s)}" if view.eta_s is not None else ""
         blocks.append(context(eta, f"{view.tokens:,} tokens used" if view.tokens else "", generation, started))
         blocks.append(context("React ❌ here to cancel."))
+        if view.review_hint:
+            blocks.append(context(f"*How to review:* {view.review_hint} (each group's digest is posted as soon "
+                                  "as the group is written)"))
     elif view.state == "completed":
         blocks.append(section(f"{meter}\n{ready_line(view)}"))
         if view.groups:
@@ -165,7 +168,10 @@ def progress_message(view: ProgressView) -> Message:
         if view.dependencies:
             blocks.append(context(escape(view.dependencies)))
         blocks.append(context(f"{view.tokens:,} tokens used" if view.tokens else "", generation, started))
-        blocks.append(section(PROGRESS_HINT + "\nOn each draft: " + DRAFT_HINT.replace("React ", "")))
+        if view.review_hint:
+            blocks.append(section(f"*How to review:* {view.review_hint}."))
+        else:
+            blocks.append(section(PROGRESS_HINT + "\nOn each draft: " + DRAFT_HINT.replace("React ", "")))
     elif view.state == "failed":
         blocks.append(section(f"{meter}\n❌ *The run failed* after {view.done} of {view.total} tickets."))
         reason = view.error[:1].upper() + view.error[1:] if view.error else "No reason was recorded."

@@ -48,6 +48,7 @@ class ProgressView:
     jira_note: str = ""  # the latest push to Jira, in plain words
     dependencies: str = ""  # the run's PlanStats.summary_line()
     unchanged: int = 0  # a revised spec's tickets kept as they are in Jira (never posted for review)
+    review_hint: str = ""  # how to review when the drafts are in digests (integrations/slack/digest_blocks.py)
 
     @property
     def fraction(self) -> float:

@@ -21,10 +21,16 @@ CONFIG_KEYS = {
                  "`@someone @other`, or `-` for the default",
     "merge_threshold": "merge menus or image styles by name family past this many new ones, e.g. `10`; "
                        "`0` never merges, `-` for the default",
+    "digest": "review a run of more than this many tickets in one digest per group, e.g. `50`; "
+              "`always`, `off`, or `-` for the default",
 }
 KEY_ALIASES = {"jira-project": "jira_project", "project": "jira_project", "approver": "approvers",
-               "merge-threshold": "merge_threshold"}
+               "merge-threshold": "merge_threshold", "digests": "digest", "digest_threshold": "digest",
+               "digest-threshold": "digest"}
 MERGE_THRESHOLD_MAX = 100_000
+DIGEST_THRESHOLD_MAX = 100_000
+DIGEST_WORDS = {"always": 0, "on": 0}  # `config digest always`: every run in digests
+DIGEST_OFF = ("off", "never", "none")  # `config digest off`: one message per draft, however large the run
 
 
 def setting_name(key: str) -> str:
@@ -40,6 +46,7 @@ class ChannelConfig:
     approvers_from_channel: bool
     updated_by: str = ""
     merge_threshold: int | None = None  # None: the TICKETBOT_MERGE_THRESHOLD default
+    digest: str | None = None  # "off" or a threshold ("0": always); None: the TICKETBOT_DIGEST_THRESHOLD default
 
 
 class ChannelAccess:
@@ -65,7 +72,7 @@ class ChannelAccess:
             from_channel = record.approvers is not None
             approvers = tuple(record.approvers or ()) if from_channel else self.default_approvers
             return ChannelConfig(channel_id, record.jira_project or self.default_project, approvers, from_channel,
-                                 record.updated_by, _merge_threshold(record))
+                                 record.updated_by, _merge_threshold(record), _digest_setting(record))
 
     def is_admin(self, user_id: str) -> bool:
         return user_id in self.admins
@@ -101,6 +108,12 @@ class ChannelAccess:
                 extra.pop("merge_threshold", None)
                 if value.strip() not in ("", "-", "default"):
                     extra["merge_threshold"] = parse_merge_threshold(value)
+                uow.channels.set(channel_id, actor, extra=extra)
+            elif name == "digest":
+                extra = dict(record.extra or {})
+                extra.pop("digest", None)
+                if value.strip().lower() not in ("", "-", "default"):
+                    extra["digest"] = parse_digest_setting(value)
                 uow.channels.set(channel_id, actor, extra=extra)
             else:
                 uow.channels.set(channel_id, actor, approvers=approvers)
@@ -196,6 +209,33 @@ def channel_plan_options(uow: UnitOfWork, channel_id: str, default: PlanOptions)
     """How the channel's plans are cut: its `config merge-threshold`, else the default."""
     threshold = _merge_threshold(uow.channels.get(channel_id))
     return default if threshold is None else PlanOptions(merge_threshold=threshold)
+
+
+def parse_digest_setting(value: str) -> str:
+    """`50` → "50", `always` → "0", `off` → "off"; anything else is refused in plain words."""
+    text = value.strip().lower()
+    if text in DIGEST_OFF:
+        return "off"
+    if text in DIGEST_WORDS:
+        return str(DIGEST_WORDS[text])
+    if not text.isdigit() or int(text) > DIGEST_THRESHOLD_MAX:
+        raise ProcessingError(f"'{value}' is not a digest setting: give the number of tickets above which a run is "
+                              f"reviewed in digests (0 to {DIGEST_THRESHOLD_MAX}), `always`, `off`, or `-` for the "
+                              "default", Category.USER_FIXABLE)
+    return str(int(text))
+
+
+def _digest_setting(record: ChannelSettingsRecord | None) -> str | None:
+    value = (record.extra or {}).get("digest") if record is not None else None
+    return value if isinstance(value, str) and (value == "off" or value.isdigit()) else None
+
+
+def channel_digest_threshold(uow: UnitOfWork, channel_id: str, default: int) -> int | None:
+    """The number of planned tickets above which the channel's runs are reviewed in digests; None: never."""
+    setting = _digest_setting(uow.channels.get(channel_id))
+    if setting is None:
+        return default
+    return None if setting == "off" else int(setting)
 
 
 def parse_approvers(value: str) -> list[str] | None:

@@ -11,6 +11,7 @@ import contextlib
 import logging
 import time
 import traceback
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -120,7 +121,9 @@ class GenerationRun:
                                  if t.generation == generation and t.writer == FALLBACK_WRITER)
             self.usage = Usage(task.prompt_tokens, task.completion_tokens, task.cached_tokens)
             task.total, task.stage = len(plan.tickets), "Writing tickets"
-            task.details = {**task.details, "dependencies": plan.stats.summary_line()}  # for the run's summary
+            task.details = {**task.details, "dependencies": plan.stats.summary_line(),  # for the run's summary
+                            # planned tickets per group: a group's digest is posted once they are all written
+                            "group_sizes": dict(Counter(b.group.value for b in plan.tickets))}
             self._position_groups(plan.tickets)
             uow.commit()
         if not plan.tickets:

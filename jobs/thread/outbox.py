@@ -15,11 +15,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from integrations.slack.blocks import Message, draft_message, progress_message
+from integrations.slack.digest_blocks import digest_message
 from integrations.slack.errors import SlackError, SlackPostUncertain, SlackRateLimited, SlackRejected
 from integrations.slack.gateway import SlackGateway
 from jobs.states import MessageState, TicketStatus
 from jobs.tasks.clock import Clock, system_clock
 from jobs.tasks.faults import fault_point
+from jobs.thread.digests import (
+    digest_mode,
+    page_states,
+    page_tickets,
+    page_version,
+    page_view,
+    parse_digest_key,
+    place_written,
+)
 from jobs.thread.views import draft_key, draft_view, progress_key, progress_view
 from storage.models import SlackMessageRecord
 from storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -65,6 +75,7 @@ class ThreadConfig:
     wait_for_post_s: float = 10.0  # how long to wait for another process's post of the same message
     max_generations: int = 3
     jira_browse_url: str = ""
+    digest_threshold: int = 50  # a first run planning more tickets than this is reviewed in digests
 
 
 class SlackThread:
@@ -110,6 +121,8 @@ class SlackThread:
 
         Returns how many drafts still wait (0 when the thread shows the database).
         """
+        if self.in_digests(session_id):
+            return self.sync_digests(session_id, on_change, should_stop)
         with self.uow_factory() as uow:
             session = uow.sessions.get(session_id)
             if not session.thread_ts:
@@ -148,9 +161,12 @@ class SlackThread:
                 ticket.slack_version += 1
             session = uow.sessions.get(ticket.session_id)
             channel, thread_ts, session_id = session.channel_id, session.thread_ts, session.id
+            in_digest, page = digest_mode(uow, session, self.config.digest_threshold), ticket.digest_key
             uow.commit()
         if not thread_ts:
             return True
+        if in_digest:  # its line on a digest page shows it; a ticket not on one yet waits for its group
+            return page is None or self.show_page(page) is not None
 
         def render(uow: UnitOfWork) -> Message:
             return draft_message(draft_view(uow, uow.tickets.get(ticket_id), self.config.jira_browse_url))
@@ -165,6 +181,62 @@ class SlackThread:
         return self.deliver(Outgoing(draft_key(ticket_id), channel, thread_ts, render, self.gateway.post_draft,
                                      self.gateway.update_draft, session_id=session_id, ticket_id=ticket_id,
                                      on_posted=on_posted, wanted=wanted)) is not None
+
+    # ---- digests (jobs/thread/digests.py): a large run's drafts, one page per group and 47 tickets -----
+
+    def in_digests(self, session_id: int) -> bool:
+        """Whether the session's drafts are shown in digests (decided and stored on first asking)."""
+        with self.uow_factory() as uow:
+            session = uow.sessions.get(session_id)
+            if not session.thread_ts:
+                return False
+            digest = digest_mode(uow, session, self.config.digest_threshold)
+            uow.commit()
+            return digest
+
+    def sync_digests(self, session_id: int, on_change: Callable[[], None] | None = None,
+                     should_stop: Callable[[], bool] | None = None) -> int:
+        """Place the tickets of every group written so far on pages; post the pages not in the thread and
+        edit those behind. Returns how many tickets still wait for their line to show."""
+        with self.uow_factory() as uow:
+            place_written(uow, session_id)
+            uow.commit()
+            pages, unplaced = page_states(uow, session_id, self.config.max_attempts)
+        todo = [p for p in pages if not p.shown and (p.posted or p.can_retry)]
+        left = unplaced + sum(p.tickets for p in todo)
+        for page in todo:
+            if should_stop is not None and should_stop():
+                break
+            if self.show_page(page.key) is None:
+                break  # another process is posting it right now: later pages wait, to keep the order
+            left -= page.tickets
+            if on_change is not None:
+                on_change()
+        return left
+
+    def show_page(self, key: str) -> str | None:
+        """Post a digest page once, or edit it to what its tickets are now; its ts, None while another
+        process posts it."""
+        parsed = parse_digest_key(key)
+        assert parsed is not None, key
+        session_id = parsed[0]
+        with self.uow_factory() as uow:
+            session = uow.sessions.get(session_id)
+            channel, thread_ts = session.channel_id, session.thread_ts
+
+        def render(uow: UnitOfWork) -> Message:
+            return digest_message(page_view(uow, key, self.config.jira_browse_url))
+
+        def wanted(uow: UnitOfWork, _record: SlackMessageRecord) -> int:
+            return page_version(page_tickets(uow, key))
+
+        def on_posted(uow: UnitOfWork, ts: str) -> None:
+            for ticket in page_tickets(uow, key):
+                ticket.slack_ts, ticket.slack_state = ts, "posted"
+
+        return self.deliver(Outgoing(key, channel, thread_ts, render, self.gateway.post_draft,
+                                     self.gateway.update_draft, session_id=session_id, on_posted=on_posted,
+                                     wanted=wanted))
 
     # ---- the outbox -----------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
+from integrations.slack.digest_blocks import DIGEST_REVIEW_HINT
 from integrations.slack.views import (
     ActionNote,
     DraftView,
@@ -23,6 +24,7 @@ from integrations.urls import jira_browse_url as browse_url
 from jobs.planning import Plan
 from jobs.publishing.labels import stored_label
 from jobs.states import MessageState, TaskStatus, TicketStatus
+from jobs.thread.digests import tickets_shown
 from storage.models import COLLECTING, TaskRecord, TicketRecord, UploadRecord
 from storage.uow import UnitOfWork
 
@@ -45,6 +47,10 @@ def drafts_shown(uow: UnitOfWork, tickets: Sequence[TicketRecord]) -> int:
     """Drafts in the thread showing their newest content."""
     if not tickets:
         return 0
+    on_pages = [t for t in tickets if t.digest_key]
+    if on_pages:  # a digest session: a ticket is shown when its page is
+        tickets = [t for t in tickets if not t.digest_key]
+        return tickets_shown(uow, on_pages) + drafts_shown(uow, tickets)
     rows = {m.ticket_id: m for m in uow.messages.for_tickets([t.id for t in tickets])}
     return sum(1 for t in tickets if (m := rows.get(t.id)) is not None and m.state == MessageState.POSTED
                and m.version_posted >= t.slack_version)
@@ -85,6 +91,7 @@ def progress_view(uow: UnitOfWork, session_id: int, now: datetime, max_generatio
         pushed=counts.get(TicketStatus.PUSHED, 0),
         notes=notes, jira_note=_jira_note(uow.tasks.latest(session_id, "push")),
         dependencies=str(task.details.get("dependencies", "")), unchanged=unchanged,
+        review_hint=DIGEST_REVIEW_HINT if session.digest_mode else "",
     )
 
 

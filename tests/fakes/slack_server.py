@@ -14,7 +14,9 @@ A real HTTP server (ThreadingHTTPServer on 127.0.0.x, random port). Point the SD
 Web API methods: auth.test, chat.postMessage (stores message metadata), chat.update, chat.postEphemeral,
 conversations.replies / conversations.history (metadata only with include_all_metadata), files.info,
 reactions.add. Like Slack, it refuses text over 4,000 characters (msg_too_long), more than 50 blocks,
-sections over 3,000 characters, headers over 150 (invalid_blocks), and chat.update without a channel ID.
+sections over 3,000 characters, headers over 150, overflow menus outside 2–5 options, option texts over 75
+or values over 150 characters, buttons over 75 / 2,000, ids over 255 or repeated (invalid_blocks), and
+chat.update without a channel ID.
 Files are served at /files/<id>/<name> to a request with the bot token (`Authorization: Bearer`); the
 file host records every request's Authorization header per file (`file_requests`), can redirect, lie
 about sizes, and answer with a web page. Answers to a response_url are recorded at /response/<id>.
@@ -462,4 +464,46 @@ def _check_message(params: dict[str, Any]) -> str:
             return "invalid_blocks"
         if kind == "context" and any(len(e.get("text", "")) > MAX_SECTION for e in block["elements"]):
             return "invalid_blocks"
+        if _bad_interactive(block):
+            return "invalid_blocks"
+    block_ids = [b["block_id"] for b in blocks if "block_id" in b]
+    if len(block_ids) != len(set(block_ids)) or any(len(str(i)) > MAX_ID for i in block_ids):
+        return "invalid_blocks"
     return ""
+
+
+# Block Kit's limits on what can be clicked (docs.slack.dev/reference/block-kit): an overflow menu holds
+# 2 to 5 options; an option's text is at most 75 characters and its value 150; a button's text 75 and its
+# value 2,000; an action_id or block_id at most 255; an actions block at most 25 elements.
+MAX_ID = 255
+MAX_OPTION_TEXT = 75
+MAX_OPTION_VALUE = 150
+MAX_BUTTON_VALUE = 2000
+MAX_ACTIONS = 25
+
+
+def _bad_interactive(block: dict[str, Any]) -> bool:
+    elements = [block["accessory"]] if isinstance(block.get("accessory"), dict) else []
+    if block.get("type") == "actions":
+        elements = block.get("elements") or []
+        if not 1 <= len(elements) <= MAX_ACTIONS:
+            return True
+    action_ids = [e.get("action_id") for e in elements if e.get("action_id")]
+    if len(action_ids) != len(set(action_ids)):  # unique within their block
+        return True
+    return any(_bad_element(e) for e in elements)
+
+
+def _bad_element(element: dict[str, Any]) -> bool:
+    if len(str(element.get("action_id", ""))) > MAX_ID:
+        return True
+    kind = element.get("type")
+    if kind == "overflow":
+        options = element.get("options") or []
+        return not 2 <= len(options) <= 5 or any(
+            len((o.get("text") or {}).get("text", "")) > MAX_OPTION_TEXT or not o.get("value")
+            or len(str(o["value"])) > MAX_OPTION_VALUE for o in options)
+    if kind == "button":
+        text = (element.get("text") or {}).get("text", "")
+        return not text or len(text) > MAX_OPTION_TEXT or len(str(element.get("value", ""))) > MAX_BUTTON_VALUE
+    return False
