@@ -81,6 +81,8 @@ class Settings:
     # A kind of trivial item (menus, image styles) with more new items than this is merged by name family;
     # 0 never merges. A channel's `config merge-threshold` and the CLI's --merge-threshold override it.
     merge_threshold: int = 10
+    confirm_seconds: int = 300  # TICKETBOT_CONFIRM_SECONDS: how long a bulk action's Confirm button stays valid
+    undo_window_hours: int = 24  # TICKETBOT_UNDO_WINDOW: how long after a push `undo` may remove what it created
 
     def secret_values(self) -> tuple[str, ...]:
         """Every configured secret as it could be written out: tokens, keys, and the passwords of URLs."""
@@ -225,6 +227,8 @@ class Settings:
             slack_quiet_seconds=integer("TICKETBOT_SLACK_QUIET_SECONDS", 60, 1, 3600),
             allow_slack_connect=flag("TICKETBOT_ALLOW_SLACK_CONNECT"),
             merge_threshold=integer("TICKETBOT_MERGE_THRESHOLD", 10, 0, MERGE_THRESHOLD_MAX),
+            confirm_seconds=integer("TICKETBOT_CONFIRM_SECONDS", 300, 10, 3600),
+            undo_window_hours=integer("TICKETBOT_UNDO_WINDOW", 24, 0, 24 * 30),
         )
         if problems:
             raise SettingsError(problems)

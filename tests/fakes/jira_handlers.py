@@ -25,6 +25,10 @@ def route(fake: FakeJiraServer, method: str, version: str, path: str, query: dic
           reply: Reply | None) -> Answer:
     if version == "3" and fake.flavor == "server":
         return 404, {"errorMessages": ["REST API version 3 does not exist on this server"]}
+    if method in ("DELETE", "PUT") or path.endswith("/transitions"):
+        answered = removal_route(fake, method, path, body)
+        if answered is not None:
+            return answered
     if path == "serverInfo":
         return 200, server_info(fake)
     if path == "myself":
@@ -242,13 +246,13 @@ def issue_json(fake: FakeJiraServer, issue: Any, wanted: list[str] | None) -> di
 
 def issue_links(fake: FakeJiraServer, key: str) -> list[dict[str, Any]]:
     entries = []
-    for number, link in enumerate(fake.links, start=1):
-        _, name, inward, outward = next(t for t in fake.link_types if t[1] == link.type)
-        kind = {"id": str(number), "name": name, "inward": inward, "outward": outward}
+    for link in fake.links:
+        type_id, name, inward, outward = next(t for t in fake.link_types if t[1] == link.type)
+        kind = {"id": type_id, "name": name, "inward": inward, "outward": outward}
         if link.inward == key:
-            entries.append({"id": str(number), "type": kind, "outwardIssue": {"key": link.outward}})
+            entries.append({"id": link_id(fake, link), "type": kind, "outwardIssue": {"key": link.outward}})
         if link.outward == key:
-            entries.append({"id": str(number), "type": kind, "inwardIssue": {"key": link.inward}})
+            entries.append({"id": link_id(fake, link), "type": kind, "inwardIssue": {"key": link.inward}})
     return entries
 
 
@@ -312,3 +316,84 @@ def search(fake: FakeJiraServer, query: dict[str, list[str]], *, cloud: bool) ->
     page = matches[start:start + size]
     return 200, {"startAt": start, "maxResults": size, "total": len(matches),
                  "issues": [issue_json(fake, i, wanted) for i in page]}
+
+
+# ---- taking issues back (`/generate-tickets undo`): DELETE issue, transitions, PUT labels, DELETE issueLink ----
+# As Jira's REST v2/v3 speak them: DELETE issue/{key} → 204 (403 without DELETE_ISSUES, 404 when gone);
+# GET issue/{key}/transitions → {"transitions": [{"id", "name", "to": {"statusCategory": {"key"}}}]};
+# POST issue/{key}/transitions {"transition": {"id"}} → 204; PUT issue/{key} {"update": {"labels": [{"add"}]}}
+# → 204; DELETE issueLink/{id} → 204. Link ids are the 1-based positions `issue_links` hands out, kept stable
+# handed out by `link_id`, stable across deletions.
+
+WORKFLOW = {"To Do": "new", "In Progress": "indeterminate", "Done": "done", "Won't Do": "done"}
+TRANSITIONS = (("11", "To Do"), ("21", "In Progress"), ("31", "Done"), ("41", "Won't Do"))
+
+
+def removal_route(fake: FakeJiraServer, method: str, path: str, body: Any) -> Answer | None:
+    parts = path.split("/")
+    if parts[0] == "issueLink" and len(parts) == 2 and method == "DELETE":
+        return delete_link(fake, parts[1])
+    if parts[0] != "issue" or len(parts) < 2:
+        return None
+    issue = fake.issues.get(parts[1]) or next((i for i in fake.issues.values() if i.id == parts[1]), None)
+    if issue is None:
+        return 404, {"errorMessages": ["Issue does not exist or you do not have permission to see it."], "errors": {}}
+    if len(parts) == 2 and method == "DELETE":
+        if not fake.permissions.get("DELETE_ISSUES", False):
+            return 403, {"errorMessages": ["You do not have permission to delete issues in this project."],
+                         "errors": {}}
+        del fake.issues[issue.key]
+        fake.links[:] = [link for link in fake.links if issue.key not in (link.inward, link.outward)]
+        fake.deleted.append(issue.key)
+        return 204, None
+    if len(parts) == 2 and method == "PUT":
+        labels = list(issue.fields.get("labels") or [])
+        for change in ((body or {}).get("update") or {}).get("labels") or []:
+            if "add" in change and change["add"] not in labels:
+                if " " in str(change["add"]):
+                    return 400, {"errorMessages": [], "errors": {"labels": "Labels cannot contain spaces."}}
+                labels.append(change["add"])
+            if "remove" in change and change["remove"] in labels:
+                labels.remove(change["remove"])
+        issue.fields["labels"] = labels
+        return 204, None
+    if len(parts) == 3 and parts[2] == "transitions":
+        current = status_of(issue)
+        if method == "GET":
+            return 200, {"expand": "transitions", "transitions": [
+                {"id": i, "name": name, "hasScreen": False, "isGlobal": True, "isInitial": False,
+                 "to": {"name": name, "id": str(10000 + int(i)),
+                        "statusCategory": {"key": WORKFLOW[name], "name": WORKFLOW[name].title()}}}
+                for i, name in TRANSITIONS if name != current["name"]]}
+        if method == "POST":
+            wanted = str(((body or {}).get("transition") or {}).get("id", ""))
+            target = next((name for i, name in TRANSITIONS if i == wanted), None)
+            if target is None:
+                return 400, {"errorMessages": [f"Transition id '{wanted}' is not valid for this issue."],
+                             "errors": {}}
+            issue.fields["status"] = {"name": target, "statusCategory": {"key": WORKFLOW[target]}}
+            return 204, None
+    return None
+
+
+def status_of(issue: Any) -> dict[str, Any]:
+    status = issue.fields.get("status")
+    if not isinstance(status, dict):
+        status = {"name": "To Do", "statusCategory": {"key": "new"}}
+        issue.fields["status"] = status
+    return status
+
+
+def link_id(fake: FakeJiraServer, link: Any) -> str:
+    """A link's id, like Jira's: handed out once, never reused."""
+    if link not in fake.link_ids:
+        fake.link_ids[link] = str(10000 + len(fake.link_ids) + 1)
+    return fake.link_ids[link]
+
+
+def delete_link(fake: FakeJiraServer, wanted: str) -> Answer:
+    found = next((link for link in fake.links if link_id(fake, link) == wanted), None)
+    if found is None:
+        return 404, {"errorMessages": [f"No issue link with id '{wanted}' exists."], "errors": {}}
+    fake.links.remove(found)
+    return 204, None

@@ -13,7 +13,8 @@ our gateway talk to through `server=fake.url`:
         fake.issues, fake.links, fake.requests, fake.counts()
 
 Endpoints (under /rest/api/2 and, on Cloud, /rest/api/3): serverInfo (no auth), myself, project/{key},
-mypermissions, issue/createmeta/{key}/issuetypes[/{id}] (Cloud pages as `issueTypes`/`fields`,
+mypermissions (DELETE_ISSUES too), DELETE issue/{key}, PUT issue/{key} (labels), issue/{key}/transitions
+(GET, POST), DELETE issueLink/{id}, issue/createmeta/{key}/issuetypes[/{id}] (Cloud pages as `issueTypes`/`fields`,
 Server as `values`), field, issueLinkType, issue (POST create, GET one), issue/bulk (≤ 50, partial
 failures as `errors[].failedElementNumber`, all failed → 400), issueLink, search/jql (Cloud; only ids
 unless `fields` is given) and search (Server; 410 Gone on Cloud, as on the real Cloud).
@@ -54,7 +55,7 @@ EPIC_NAME_SCHEMA = "com.pyxis.greenhopper.jira:gh-epic-label"
 STORY_POINTS_SCHEMA = "com.pyxis.greenhopper.jira:jsw-story-points"
 FLOAT_SCHEMA = "com.atlassian.jira.plugin.system.customfieldtypes:float"
 KINDS = ("serverInfo", "myself", "project", "permissions", "createmeta", "field", "issueLinkType", "create", "bulk",
-         "get_issue", "link", "search")
+         "get_issue", "link", "search", "delete_issue", "transitions", "edit_issue", "delete_link")
 _API = re.compile(r"^/rest/api/(2|3|latest)/(.*)$")
 
 
@@ -191,6 +192,8 @@ class FakeJiraServer:
         self.issues: dict[str, FakeIssue] = {}
         self.created_count = 0
         self.links: list[Link] = []
+        self.link_ids: dict[Link, str] = {}  # as Jira, a link's id stays once handed out (jira_handlers.link_id)
+        self.deleted: list[str] = []  # keys of issues deleted through the API
         self.requests: list[Recorded] = []
         self._queues: dict[str, deque[Reply]] = {}
         self._lock = threading.RLock()
@@ -307,6 +310,12 @@ class FakeJiraServer:
 
 
 def kind_of(method: str, path: str) -> str:
+    if path.startswith("issue/") and path.endswith("/transitions"):
+        return "transitions"
+    if path.startswith("issue/") and path.count("/") == 1 and method in ("DELETE", "PUT"):
+        return "delete_issue" if method == "DELETE" else "edit_issue"
+    if path.startswith("issueLink/") and method == "DELETE":
+        return "delete_link"
     if path == "serverInfo":
         return "serverInfo"
     if path == "myself":
@@ -350,6 +359,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_PUT(self) -> None:
         self._handle("PUT")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
 
     def _handle(self, method: str) -> None:
         length = int(self.headers.get("content-length") or 0)

@@ -10,7 +10,7 @@ from integrations.jira.gateway import JiraGateway
 from jobs.publishing.service import NeedsPerson, PublishingConfig, PublishingService, PushOutcome, PushProgress
 from jobs.tasks.job_kinds import JobKind
 from jobs.tasks.job_queue import InlineQueue, JobQueue
-from jobs.worker.runs import push_run
+from jobs.worker.runs import push_run, undo_run
 from storage.uow import UnitOfWorkFactory
 from tests.fakes.jira_server import FakeJiraServer
 
@@ -81,7 +81,8 @@ def build_publisher(uow_factory: UnitOfWorkFactory, fake: FakeJiraServer | None,
         def factory(project: str) -> JiraGateway:
             return JiraGateway(fake.config(project=project, **jira), sleep=sleep)
 
-    inline = InlineQueue({JobKind.PUSH: lambda task_id: push_run(holder[0], task_id).execute()})
+    inline = InlineQueue({JobKind.PUSH: lambda task_id: push_run(holder[0], task_id).execute(),
+                          JobKind.UNDO: lambda task_id: undo_run(holder[0], task_id).execute()})
     service = PublishingService(uow_factory=uow_factory, gateway_factory=factory, queue=queue or inline,
                                 notifier=notifier, config=config)
     holder.append(service)
