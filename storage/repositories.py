@@ -80,6 +80,13 @@ class SessionRepository:
             select(SessionRecord).where(SessionRecord.channel_id == channel_id).order_by(SessionRecord.id.desc())
         ).first()
 
+    def latest_started_in_channel(self, channel_id: str) -> SessionRecord | None:
+        """The channel's latest session past collecting (its files fixed): a new one begins after it."""
+        return self.db.scalars(
+            select(SessionRecord).where(SessionRecord.channel_id == channel_id, SessionRecord.status != COLLECTING)
+            .order_by(SessionRecord.id.desc())
+        ).first()
+
     def first_in_channel(self, channel_id: str) -> SessionRecord | None:
         return self.db.scalars(
             select(SessionRecord).where(SessionRecord.channel_id == channel_id).order_by(SessionRecord.id)

@@ -152,8 +152,9 @@ class UploadService:
     def _note_ignored(self, shared: SharedFiles, names: list[str]) -> None:
         """At most one short note per channel session: not spreadsheets, so not read."""
         with self.uow_factory() as uow:
-            session = uow.sessions.latest_in_channel(shared.channel)
-            first = uow.events.first_time(f"ignored-files:{shared.channel}:{session.id if session else 0}", "note")
+            # Keyed on the last session whose files are fixed: every upload until the next start is one session.
+            before = uow.sessions.latest_started_in_channel(shared.channel)
+            first = uow.events.first_time(f"ignored-files:{shared.channel}:{before.id if before else 0}", "note")
             uow.commit()
         if not first:
             return
