@@ -9,7 +9,6 @@ an issue sent before the upgrade is still found by the label it was sent with.
 from __future__ import annotations
 
 import re
-
 from collections.abc import Iterator
 
 import pytest
