@@ -22,6 +22,7 @@ from jobs.publishing.labels import UNDONE_LABEL
 from jobs.publishing.links import PushDeps
 from jobs.publishing.undo_plan import UndoNotifier
 from jobs.states import JiraState, LinkState, SessionStatus, TaskStatus, TicketStatus, ticket_move
+from jobs.tasks.faults import fault_point
 from jobs.tasks.task_run import TaskRun
 from storage.models import TaskRecord
 from storage.uow import UnitOfWork
@@ -75,6 +76,7 @@ class UndoRun:
         try:
             for ticket_id, key, _ in tickets:
                 outcome = self._with_retries(remover.remove, key)
+                fault_point("after_jira_remove", len(undone) + 1)  # gone from Jira, the row not reset yet
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1
                 self._reset_ticket(ticket_id, key)
                 undone.append(ticket_id)
