@@ -17,6 +17,7 @@ from tests.fakes.jira_server import FakeJiraServer
 # `ticketbot-<instance>-t<ticket>-<random>` and `ticketbot-<instance>-s<session>` (jobs/publishing/service.py)
 TICKET_LABEL = re.compile(r"ticketbot-[0-9a-f]{12}-t[0-9]+-[0-9a-f]{6}")
 SESSION_LABEL = re.compile(r"ticketbot-[0-9a-f]{12}-s[0-9]+")
+PUSH_LABEL = re.compile(r"ticketbot-[0-9a-f]{12}-p[0-9]+")  # on every issue and epic one push created
 
 
 def is_ticket_label(label: str) -> bool:
@@ -25,6 +26,10 @@ def is_ticket_label(label: str) -> bool:
 
 def is_session_label(label: str) -> bool:
     return SESSION_LABEL.fullmatch(label) is not None
+
+
+def is_push_label(label: str) -> bool:
+    return PUSH_LABEL.fullmatch(label) is not None
 
 
 # Fast, but the same shape as production: the reconcile window is searched with doubling delays.
