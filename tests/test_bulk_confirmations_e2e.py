@@ -287,3 +287,22 @@ def test_bare_command_unknown_words_remove_and_ignored_files(stack: Stack) -> No
 
     stack.drive.command("start Acme", channel=channel, response="st-1")
     assert "Writing" in wait_response(stack.drive, "st-1")["text"]  # the ignored files never block start
+
+
+def test_two_clicks_at_the_same_moment_act_once(stack: Stack, jira: FakeJiraServer) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    channel = new_channel()
+    sid, _ = upload_and_start(stack, channel, {"bundles.csv": bundles_csv(2)}, start=f"start Site {channel}")
+    posted = drafts(stack, sid)
+    stack.drive.react(channel, message(stack, f"progress:s{sid}")["ts"], "white_check_mark")
+    confirmation = button_value(wait_ephemeral(stack, ALICE, channel, 1), BULK_CONFIRM)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(lambda name: click(stack.drive, BULK_CONFIRM, confirmation, channel=channel,
+                                                   user=ALICE, response=name), ["twice-1", "twice-2"]))
+    assert [a.status for a in answers] == [200, 200]
+    said = sorted(wait_response(stack.drive, name)["text"] for name in ("twice-1", "twice-2"))
+    assert said[0].startswith(f"Already confirmed by <@{ALICE}>") and said[1].startswith("✅ Confirmed by")
+    wait_for(lambda: all(ticket(stack, t.id).status == "pushed" for t, _ in posted), 60, "every ticket pushed")
+    with stack.uow_factory() as uow:
+        assert [a.action for a in uow.audit.for_session(sid)].count("approve_all") == 1
