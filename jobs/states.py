@@ -2,7 +2,7 @@
 
 Each state is a `StrEnum`, stored as its value (the columns are plain strings, so a member equals the
 string the database holds). A ticket's status changes only by a named transition (`approve`, `reject`,
-`regenerate`, `rewritten`, `mark_pushed`, `withdraw`, `restore`): each says from which states it may be
+`regenerate`, `rewritten`, `mark_pushed`, `withdraw`, `restore`, `unpush`): each says from which states it may be
 taken, so that a move the rules do not allow fails loudly instead of being written. docs/states.md draws
 the machines.
 """
@@ -68,6 +68,15 @@ class MessageState(StrEnum):
     FAILED = "failed"  # given up after its attempts; the sweeper says so
 
 
+class ConfirmationState(StrEnum):
+    """A bulk action's confirmation: it leaves `pending` once (one conditional update), so it acts once."""
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
 class LinkState(StrEnum):
     NONE = "none"
     CREATING = "creating"
@@ -103,6 +112,8 @@ TICKET_TRANSITIONS: dict[str, tuple[frozenset[TicketStatus], TicketStatus]] = {
     "withdraw": (frozenset({TicketStatus.DRAFT, TicketStatus.REJECTED, TicketStatus.REGENERATING}),
                  TicketStatus.WITHDRAWN),
     "restore": (frozenset({TicketStatus.WITHDRAWN}), TicketStatus.DRAFT),  # its rows came back
+    # `/generate-tickets undo`: the push that made its issue was undone; approved again, waiting for a push.
+    "unpush": (frozenset({TicketStatus.PUSHED}), TicketStatus.APPROVED),
 }
 
 

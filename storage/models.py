@@ -110,6 +110,7 @@ class UploadRecord(Base):
     sheets: Mapped[list[Any]] = mapped_column(default=list)  # [{"kind", "name", "rows"}]
     problems: Mapped[list[Any]] = mapped_column(default=list)  # Problem.to_dict() items
     replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("uploads.id"))
+    removed_by: Mapped[str | None] = mapped_column(String(64))  # `remove FILE`: out of the upload set, kept
     uploaded_by: Mapped[str] = mapped_column(String(64), default="")
     reply_ts: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -209,6 +210,7 @@ class TicketRecord(Base):
     # In a digest session: the outbox key of the digest page showing this ticket's line. Kept once set,
     # so a ticket never moves between pages (a rewrite that changes its group included).
     digest_key: Mapped[str | None] = mapped_column(String(128), index=True)
+    jira_push_task_id: Mapped[int | None] = mapped_column(Integer)  # the push whose create made its issue (undo)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -318,10 +320,30 @@ class JiraEpicRecord(Base):
     issue_key: Mapped[str | None] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(20), default="none")  # none | creating | created | needs_reconcile
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_by_task_id: Mapped[int | None] = mapped_column(Integer)  # the push whose create made it (undo)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     __table_args__ = (UniqueConstraint("project_key", "site_name", "group", name="uq_jira_epics_site_group"),)
+
+
+class BulkConfirmationRecord(Base):
+    """A bulk action a person is asked to confirm: what exactly, for how long, and how it ended (once)."""
+
+    __tablename__ = "bulk_confirmations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    channel_id: Mapped[str] = mapped_column(String(32))
+    requested_by: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))  # approve_all | approve_group | push | undo
+    group: Mapped[str] = mapped_column(String(32), default="")
+    scope: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"ticket_ids": [...]} or {"push_task_id": N}
+    summary: Mapped[str] = mapped_column(Text, default="")  # the counts the person was shown
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | confirmed | cancelled | expired
+    decided_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class InstanceRecord(Base):

@@ -81,6 +81,13 @@ class SessionRepository:
             select(SessionRecord).where(SessionRecord.channel_id == channel_id).order_by(SessionRecord.id.desc())
         ).first()
 
+    def latest_started_in_channel(self, channel_id: str) -> SessionRecord | None:
+        """The channel's latest session past collecting (its files fixed): a new one begins after it."""
+        return self.db.scalars(
+            select(SessionRecord).where(SessionRecord.channel_id == channel_id, SessionRecord.status != COLLECTING)
+            .order_by(SessionRecord.id.desc())
+        ).first()
+
     def first_in_channel(self, channel_id: str) -> SessionRecord | None:
         return self.db.scalars(
             select(SessionRecord).where(SessionRecord.channel_id == channel_id).order_by(SessionRecord.id)
@@ -118,7 +125,8 @@ class UploadRepository:
         """The files a run plans from: everything uploaded, less files replaced by a same-named one."""
         return list(self.db.scalars(
             select(UploadRecord)
-            .where(UploadRecord.session_id == session_id, UploadRecord.replaced_by_id.is_(None))
+            .where(UploadRecord.session_id == session_id, UploadRecord.replaced_by_id.is_(None),
+                   UploadRecord.removed_by.is_(None))
             .order_by(UploadRecord.id)
         ))
 
@@ -156,6 +164,19 @@ class UploadRepository:
         )
         return record
 
+    def remove(self, session_id: int, upload_id: int, actor: str) -> bool:
+        """Take a file out of a collecting session's upload set (kept as history); False once frozen."""
+        still_open = self.db.execute(
+            update(SessionRecord).where(SessionRecord.id == session_id, SessionRecord.status == COLLECTING)
+            .values(updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        if still_open.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        self.db.execute(update(UploadRecord).where(UploadRecord.id == upload_id, UploadRecord.session_id == session_id)
+                        .values(removed_by=actor).execution_options(synchronize_session=False))
+        return True
+
     def for_reply(self, session_id: int, reply_ts: str) -> list[UploadRecord]:
         """The files one Slack upload reply is about, in the order they were stored."""
         return list(self.db.scalars(
@@ -166,7 +187,8 @@ class UploadRepository:
     def count_active(self, session_id: int) -> int:
         return self.db.scalar(
             select(func.count()).select_from(UploadRecord).where(
-                UploadRecord.session_id == session_id, UploadRecord.replaced_by_id.is_(None)
+                UploadRecord.session_id == session_id, UploadRecord.replaced_by_id.is_(None),
+                UploadRecord.removed_by.is_(None)
             )
         ) or 0
 
@@ -349,6 +371,16 @@ class TicketRepository:
             query = query.with_for_update()
         return self.db.scalars(query).first()
 
+    def pushed_under_epic(self, project_key: str, site_name: str, group: str) -> int:
+        """Tickets of any session of the site in Jira in this project and group: the epic's issues."""
+        return int(self.db.scalar(
+            select(func.count()).select_from(TicketRecord)
+            .join(SessionRecord, SessionRecord.id == TicketRecord.session_id)
+            .where(TicketRecord.jira_project == project_key, TicketRecord.group == group,
+                   TicketRecord.status == "pushed", TicketRecord.jira_key.is_not(None),
+                   func.coalesce(func.nullif(SessionRecord.site_name, ""), SessionRecord.channel_id) == site_name)
+        ) or 0)
+
     def dependencies(self, session_id: int) -> list[TicketDependencyRecord]:
         return list(self.db.scalars(
             select(TicketDependencyRecord).join(TicketRecord, TicketRecord.id == TicketDependencyRecord.ticket_id)
@@ -430,6 +462,10 @@ class JiraEpicRepository:
         record = self.find(project_key, site_name, group)
         assert record is not None
         return record
+
+    def created_by(self, push_task_id: int) -> list[JiraEpicRecord]:
+        """The epics a push created (what `undo` of that push removes)."""
+        return list(self.db.scalars(select(JiraEpicRecord).where(JiraEpicRecord.created_by_task_id == push_task_id)))
 
     def claim_creation(self, epic_id: int) -> bool:
         """Move the epic from none to creating, once, whichever process gets there first."""

@@ -7,6 +7,7 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.confirmations import BulkConfirmationRepository
 from storage.repositories import (
     AuditRepository,
     ErrorRepository,
@@ -42,6 +43,7 @@ class UnitOfWork:
         self.channels = ChannelSettingsRepository(self.db)
         self.instance = InstanceRepository(self.db)
         self.revisions = RevisionRepository(self.db)
+        self.confirmations = BulkConfirmationRepository(self.db)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.conftest import EXAMPLE_SPEC
 from tests.fakes.jira_server import FakeJiraServer
-from tests.support.publishing import is_session_label
+from tests.support.publishing import is_push_label, is_session_label
 from tests.support.workers import ROOT, worker_env
 
 
@@ -27,7 +27,8 @@ def test_generate_with_jira_pushes_and_says_what_it_did(tmp_path: Path) -> None:
         assert "Jira: 38 issues in RPL under 8 epics, 91 links" in result.stdout
         labels = Counter(label for i in fake.issues.values() for label in i.fields["labels"])
         assert len(fake.issues) == 46 and max(n for label, n in labels.items() if label != "ticketbot"
-                                              and not is_session_label(label)) == 1
+                                              and not is_session_label(label) and not is_push_label(label)) == 1
+        assert sum(1 for label in labels if is_push_label(label)) == 1  # one push made them all
         # A second run is a new session of the same site: its epics are reused.
         again = run(["generate", *files, "--jira"], env)
         assert again.returncode == 0, again.stderr

@@ -8,6 +8,7 @@ an issue sent before the upgrade is still found by the label it was sent with.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -75,8 +76,9 @@ def test_labels_carry_the_deployments_id_which_is_made_once(engine: Engine, clou
     publisher.service.approve(ticket_id, "U1")
     _, _, key = state(engine, ticket_id)
     labels = cloud.issues[str(key)].fields["labels"]
-    assert labels[0] == "ticketbot" and is_session_label(labels[1]) and is_ticket_label(labels[2])
-    assert labels[1] == f"ticketbot-{instance}-s{session_id}" and labels[2].startswith(f"ticketbot-{instance}-t")
+    assert labels[0] == "ticketbot" and is_session_label(labels[1]) and is_ticket_label(labels[3])
+    assert labels[1] == f"ticketbot-{instance}-s{session_id}" and labels[3].startswith(f"ticketbot-{instance}-t")
+    assert re.fullmatch(rf"ticketbot-{instance}-p[0-9]+", labels[2])  # the push's own label, for `undo`
 
 
 def test_a_create_sent_before_the_upgrade_is_still_found_by_its_old_label(engine: Engine,

@@ -108,7 +108,9 @@ def test_approving_a_draft_pushes_it_under_its_epic(engine: Engine, cloud: FakeJ
     issue = cloud.issues[key]
     with engine.uow_factory() as uow:
         instance = uow.instance.instance_id()
-    assert issue.fields["labels"] == ["ticketbot", f"ticketbot-{instance}-s{session_id}", after["label"]]
+    # … and the push's own label, by which `undo` knows exactly what this push created.
+    assert issue.fields["labels"] == ["ticketbot", f"ticketbot-{instance}-s{session_id}",
+                                      f"ticketbot-{instance}-p{decision.task_id}", after["label"]]
     epic = cloud.issues[issue.fields["parent"]["key"]]
     assert epic.fields["summary"] == "Acme Outdoors — Foundation"  # the first ticket in build order: the modules
     assert publisher.notifier.pushed == [(first["id"], key, f"{cloud.url}/browse/{key}")]

@@ -8,6 +8,7 @@ One serve process and one worker serve the module; each test works in a channel 
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -15,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from integrations.slack.action_ids import BULK_CONFIRM
 from tests.conftest import REDIS_HOST, REDIS_PORT
 from tests.fakes.jira_server import FakeJiraServer
 from tests.fakes.slack_server import FakeSlackServer
+from tests.support.confirmations import button_value, click
 from tests.support.slack import BOT_TOKEN, ServeProcess, SlackDriver, slack_env, texts
 from tests.support.slack_stack import (
     BOB,
@@ -100,7 +103,15 @@ def test_upload_generate_progress_drafts_and_reactions(stack: Stack) -> None:
     wait_for(lambda: "React ✅ to approve" in texts(message(stack, f"draft:t{t3.id}")) and
              "rewritten 1×" in texts(message(stack, f"draft:t{t3.id}")), 30, "draft 3 edited in place")
 
-    stack.drive.react(channel, progress["ts"], "white_check_mark", user=BOB)  # approve all
+    stack.drive.react(channel, progress["ts"], "white_check_mark", user=BOB)  # approve all: asks Bob first
+    wait_for(lambda: any(e.get("user") == BOB and BULK_CONFIRM in json.dumps(e.get("blocks"))
+                         for e in stack.slack.ephemerals), 20, "the confirmation")
+    asked = next(e for e in stack.slack.ephemerals if e.get("user") == BOB and BULK_CONFIRM in json.dumps(e["blocks"]))
+    assert f"Approve all {len(posted) - 2} drafts" in json.dumps(asked["blocks"])  # the two decided stay
+    assert all(ticket(stack, t.id).status == "draft" for t, _ in posted[3:])  # nothing until confirmed
+    blocks = json.loads(asked["blocks"]) if isinstance(asked["blocks"], str) else asked["blocks"]
+    click(stack.drive, BULK_CONFIRM, button_value({"blocks": blocks}, BULK_CONFIRM), channel=channel, user=BOB,
+          response="flow-confirm")
     wait_for(lambda: all(ticket(stack, t.id).status == "approved" for t, _ in posted), 20, "every draft approved")
     wait_for(lambda: "approved all drafts" in texts(message(stack, f"progress:s{sid}")), 20, "the note of it")
     last = posted[-1][0]
@@ -136,10 +147,11 @@ def test_usage_mistakes_and_help_are_answered_in_the_acknowledgement(stack: Stac
     answer = stack.drive.command("status now", channel=channel)
     assert answer.status == 200 and answer.json()["response_type"] == "ephemeral"
     assert "`status` takes nothing after it" in answer.json()["text"]
-    assert "`/generate-tickets [start]" in stack.drive.command("help", channel=channel).json()["text"]
-    stack.drive.command("", channel=channel, response="nothing")
+    assert "`/generate-tickets start [SITE NAME" in stack.drive.command("help", channel=channel).json()["text"]
+    stack.drive.command("", channel=channel, response="nothing")  # a bare command: the status, what to do
     wait_for(lambda: bool(stack.drive.responses("nothing")), 20, "the answer")
-    assert "Nothing uploaded yet" in stack.drive.responses("nothing")[0]["text"]
+    assert "No session in this channel yet: share the spec's files here first" in \
+        stack.drive.responses("nothing")[0]["text"]
 
 
 # ---- the channel allow-list ------------------------------------------------------------------------------

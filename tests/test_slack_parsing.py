@@ -11,20 +11,23 @@ from jobs.errors import ProcessingError
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("", Command("start")),
+    ("", Command("status")),  # a bare command: where the session stands, and what to do next
     ("start", Command("start")),
-    ("Acme Outdoors", Command("start", site="Acme Outdoors")),
+    ("start Acme Outdoors", Command("start", site="Acme Outdoors")),
     ("start Acme Outdoors | An outdoor-gear site", Command("start", site="Acme Outdoors",
                                                            description="An outdoor-gear site")),
     ("START anyway Acme", Command("start", site="Acme", anyway=True)),
     ("start anyway", Command("start", anyway=True)),
-    ("anyway", Command("start", site="anyway")),  # only a leading subcommand word is a subcommand
+    ("start anyway", Command("start", anyway=True)),
     ("start Status page redesign", Command("start", site="Status page redesign")),
     ("status", Command("status")),
     ("errors", Command("errors")),
     ("cancel", Command("cancel")),
     ("retry", Command("retry")),
     ("push", Command("push")),
+    ("undo", Command("undo")),
+    ("remove fields.csv", Command("remove", value="fields.csv")),
+    ("remove  <https://x.example/f|my fields.csv> ", Command("remove", value="my fields.csv")),
     ("new", Command("new")),
     ("health", Command("health")),
     ("help", Command("help")),
@@ -33,17 +36,32 @@ from jobs.errors import ProcessingError
     ("config jira_project RPL", Command("config", key="jira_project", value="RPL")),
     ("config approvers <@U0ANN0001|ann> <@U0BOB0001>", Command("config", key="approvers",
                                                               value="<@U0ANN0001|ann> <@U0BOB0001>")),
-    ("Acme &amp; Co | For &lt;everyone&gt;", Command("start", site="Acme & Co", description="For <everyone>")),
+    ("start Acme &amp; Co | For &lt;everyone&gt;", Command("start", site="Acme & Co",
+                                                           description="For <everyone>")),
 ])
 def test_parse_command(text: str, expected: Command) -> None:
     assert parse_command(text) == expected
 
 
 @pytest.mark.parametrize("text", ["status now", "Status page redesign", "retry please", "config jira_project",
-                                  "start " + "x" * 300])
+                                  "start " + "x" * 300, "Acme Outdoors", "anyway", "undo it", "remove"])
 def test_usage_mistakes(text: str) -> None:
     command = parse_command(text)
     assert command.name == "usage" and command.problem
+
+
+@pytest.mark.parametrize(("text", "suggested"), [("stauts", "status"), ("pussh", "push"), ("retyr", "retry"),
+                                                ("undoo", "undo"), ("remvoe x.csv", "remove")])
+def test_an_unknown_first_word_gets_the_closest_subcommand(text: str, suggested: str) -> None:
+    command = parse_command(text)
+    assert command.name == "usage"
+    assert f"did you mean `{suggested}`?" in command.problem and "`start " in command.problem
+
+
+def test_a_word_like_no_subcommand_gets_no_guess_but_the_list() -> None:
+    problem = parse_command("Acme Outdoors").problem
+    assert "did you mean" not in problem and "type `start Acme …`" in problem
+    assert "`status`, `cancel`" in problem
 
 
 def test_plain_text_reads_slack_markup() -> None:

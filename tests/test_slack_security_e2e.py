@@ -147,7 +147,7 @@ def test_s6_approve_twice_add_remove_add_and_approve_all_with_retry(stack: Stack
     stack.drive.react(channel, m1["ts"], "white_check_mark", removed=True)
     stack.drive.react(channel, m1["ts"], "white_check_mark")
     progress = message(stack, f"progress:s{sid}")
-    stack.drive.react(channel, progress["ts"], "white_check_mark")  # approve all …
+    stack.drive.react(channel, progress["ts"], "white_check_mark")  # approve all (which asks first) …
     stack.drive.react(channel, progress["ts"], "repeat")  # … and retry, at once
     wait_for(lambda: ticket(stack, t1.id).status == "approved", 20, "the approval")
     wait_for(lambda: latest_task(stack, sid) == (2, "completed"), 60, "the second generation")

@@ -16,10 +16,11 @@ from slack_bolt import App
 
 from bot.slack.command_handlers import SlashCommands
 from bot.slack.context import SlackBot
-from bot.slack.listeners import commands, events, reactions, uploads
+from bot.slack.listeners import commands, confirmations, events, reactions, uploads
 from bot.slack.workspace_gate import Workspace, WorkspaceGate
 from bot.wiring.bootstrap import Services
 from jobs.conversation.channels import ChannelAccess
+from jobs.conversation.confirmations import BulkConfirmations
 from jobs.conversation.reactions import ReviewService
 from jobs.conversation.uploads import UploadService
 
@@ -39,10 +40,15 @@ def build_bot(services: Services) -> SlackBot:
         raise RuntimeError("the Slack bot needs the ticket publisher (bootstrap wires it)")
     uploads = UploadService(uow_factory=services.uow_factory, gateway=slack.gateway, downloader=slack.downloader,
                             thread=slack.thread, access=access, plan_cache=services.processing.plan_cache)
+    if services.publishing is None:
+        raise RuntimeError("the Slack bot needs the publishing service (bootstrap wires it)")
+    bulk = BulkConfirmations(uow_factory=services.uow_factory, publishing=services.publishing, access=access,
+                             thread=slack.thread, ttl_s=settings.confirm_seconds)
     review = ReviewService(uow_factory=services.uow_factory, processing=services.processing, publisher=publisher,
-                           thread=slack.thread, access=access)
-    commands = SlashCommands(services=services, thread=slack.thread, access=access, publisher=publisher)
-    return SlackBot(services, slack, access, publisher, uploads, review, commands)
+                           thread=slack.thread, access=access, confirmations=bulk)
+    commands = SlashCommands(services=services, thread=slack.thread, access=access, publisher=publisher,
+                             confirmations=bulk, uploads=uploads)
+    return SlackBot(services, slack, access, publisher, uploads, review, commands, bulk)
 
 
 def workspace_gate(bot: SlackBot) -> WorkspaceGate:
@@ -76,6 +82,7 @@ def build_app(bot: SlackBot, gate: WorkspaceGate | None = None) -> App:
     commands.register(app, bot)
     uploads.register(app, bot)
     reactions.register(app, bot)
+    confirmations.register(app, bot)
     events.register(app, bot)  # last: the catch-all no-op for anything else Slack sends
 
     @app.error

@@ -10,12 +10,16 @@ from bot.slack import replies
 from bot.slack.slash import Command
 from bot.wiring.bootstrap import Services
 from bot.wiring.health import check_services
-from integrations.slack.blocks import Message, help_message, notice, problem_pages, status_message
+from integrations.slack.blocks import Message, help_message, notice, problem_pages, section, status_message
+from integrations.slack.confirmation_blocks import confirmation_message
 from integrations.slack.errors import SlackError, SlackRejected
 from integrations.slack.history_blocks import history_message
 from integrations.slack.views import StatusView
 from jobs.conversation.channels import ChannelAccess, SessionRecordView, setting_name
+from jobs.conversation.confirmations import Asked, BulkAction, BulkConfirmations
+from jobs.conversation.next_step import next_step
 from jobs.conversation.publisher_port import TicketPublisher
+from jobs.conversation.uploads import UploadService
 from jobs.errors import SpecHasErrors
 from jobs.revision.history import key_history
 from jobs.thread.outbox import SlackThread
@@ -32,8 +36,11 @@ class CommandRequest:
 
 class SlashCommands:
     def __init__(self, *, services: Services, thread: SlackThread, access: ChannelAccess,
-                 publisher: TicketPublisher) -> None:
+                 publisher: TicketPublisher, confirmations: BulkConfirmations | None = None,
+                 uploads: UploadService | None = None) -> None:
         self.services = services
+        self.uploads = uploads
+        self.confirmations = confirmations
         self.processing = services.processing
         self.thread = thread
         self.access = access
@@ -43,7 +50,7 @@ class SlashCommands:
         """The answers to one command; ProcessingError (plain words) is answered by the caller."""
         # Who may set approvers is ChannelAccess's own, stricter rule (admins; while unset, the first session's
         # starter): "ask the approvers" would be the wrong answer there, since they cannot change the list.
-        changes_state = command.name in ("cancel", "retry", "push", "new") or (
+        changes_state = command.name in ("cancel", "retry", "push", "undo", "new") or (
             command.name == "config" and bool(command.key) and setting_name(command.key) != "approvers")
         if changes_state and not self.access.may_change(request.channel_id, request.user_id):
             return [notice(replies.approvers_only(command.name, self.access.config(request.channel_id).approvers))]
@@ -55,7 +62,7 @@ class SlashCommands:
             "help": self.do_help, "start": self.do_start, "status": self.do_status, "errors": self.do_errors,
             "push": self.do_push, "cancel": self.do_cancel, "retry": self.do_retry, "new": self.do_new,
             "config": self.do_config, "health": self.do_health, "history": self.do_history,
-            "usage": self.do_usage,
+            "usage": self.do_usage, "undo": self.do_undo, "remove": self.do_remove,
         }
 
     # ---- subcommands ------------------------------------------------------------------------------
@@ -102,11 +109,13 @@ class SlashCommands:
             return [notice(replies.NO_SESSION)]
         status = self.processing.get_processing_status(session.id)
         files, counts = self.processing.session_counts(session.id)
-        return [status_message(StatusView(
+        shown = status_message(StatusView(
             site=session.site_name, session_state=session.status, files=files, generation=status.generation,
             task_state=status.task_status, done=status.done, total=status.total, stage=status.stage, tickets=counts,
             error=status.error_message,
-        ))]
+        ))
+        step = "*Next:* " + next_step(session.status, files, status.task_status, counts)
+        return [Message(f"{shown.text}\n{step}", [*shown.blocks, section(step)])]
 
     def do_cancel(self, command: Command, request: CommandRequest) -> list[Message]:
         session = self._session(request)
@@ -145,6 +154,8 @@ class SlashCommands:
             confirmed = self._confirm_missing(session.id, command.value, request.user_id)
             if confirmed is not None:
                 return [confirmed]
+        elif self.confirmations is not None:  # a bulk action: say what it creates, act on Confirm
+            return [self._asked(self.confirmations.ask(session.id, request.user_id, BulkAction.PUSH))]
         started = self.publisher.push_pending(session.id, request.user_id)
         if started.to_push == 0:
             return [notice(replies.nothing_to_push(started.note))]
@@ -168,6 +179,21 @@ class SlashCommands:
         if not publishing.confirm_ticket_not_in_jira(session_id, target, actor):
             return notice(replies.no_ticket_with_key(target))
         return None
+
+    def do_undo(self, command: Command, request: CommandRequest) -> list[Message]:
+        session = self._session(request)
+        if session is None or self.confirmations is None:
+            return [notice(replies.NOTHING_TO_UNDO)]
+        return [self._asked(self.confirmations.ask(session.id, request.user_id, BulkAction.UNDO))]
+
+    def do_remove(self, command: Command, request: CommandRequest) -> list[Message]:
+        if self.uploads is None:
+            return [notice(replies.NOTHING_UPLOADED)]
+        return [notice(self.uploads.remove(request.channel_id, command.value, request.user_id))]
+
+    @staticmethod
+    def _asked(asked: Asked) -> Message:
+        return confirmation_message(asked.view) if asked.view is not None else notice(asked.note)
 
     def do_new(self, command: Command, request: CommandRequest) -> list[Message]:
         closed = self.access.close_open_session(request.channel_id, request.user_id)

@@ -18,6 +18,7 @@ from bot.wiring.bootstrap import Services
 from integrations.slack.blocks import notice
 from integrations.slack.errors import SlackError
 from jobs.conversation.channels import ChannelAccess
+from jobs.conversation.confirmations import BulkConfirmations
 from jobs.conversation.publisher_port import TicketPublisher
 from jobs.conversation.reactions import ReviewService
 from jobs.conversation.uploads import UploadService
@@ -37,6 +38,7 @@ class SlackBot:
     uploads: UploadService
     review: ReviewService
     commands: SlashCommands
+    confirmations: BulkConfirmations
 
     def report_error(self, error: BaseException, body: dict[str, Any]) -> str:
         """The ONE error handler: plain words for known errors, a correlation id for the rest."""

@@ -54,6 +54,7 @@ def approvers_only(command: str, approvers: Iterable[str]) -> str:
 # ---- start, status, cancel, retry, errors ------------------------------------------------------------
 
 NO_SESSION = "No session in this channel yet: share the spec's files here first."
+NOTHING_TO_UNDO = "Nothing to undo: no session in this channel has pushed anything to Jira."
 NOTHING_UPLOADED = ("Nothing uploaded yet: share the spec's CSV files (or an .xlsx workbook) in this channel "
                     f"first, then type `{CMD}`. " + INVITE)
 CANNOT_POST = "The run started, but I cannot post in this channel. " + INVITE

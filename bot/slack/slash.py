@@ -1,17 +1,22 @@
 """`/generate-tickets`: the text parsed into a subcommand (pure), and each subcommand carried out.
 
-Only a leading subcommand word is a subcommand; anything else is the site name and description
-(`SITE NAME | DESCRIPTION`). Answers are ephemeral messages for the person who typed the command.
+Only a leading subcommand word is a subcommand; a site name and description follow `start`
+(`start SITE NAME | DESCRIPTION`). A bare command shows the status and what to do next; an unknown first word
+is a usage mistake answered with the closest subcommand ("did you mean `status`?"). Answers are ephemeral
+messages for the person who typed the command.
 """
 
 from __future__ import annotations
 
+import difflib
 import html
 import re
 from dataclasses import dataclass
 
-SUBCOMMANDS = ("start", "status", "cancel", "retry", "errors", "push", "new", "health", "help", "config", "history")
-NO_ARGUMENTS = ("status", "cancel", "retry", "errors", "new", "health")
+SUBCOMMANDS = ("start", "status", "cancel", "retry", "errors", "push", "undo", "remove", "new", "health", "help",
+               "config", "history")
+NO_ARGUMENTS = ("status", "cancel", "retry", "errors", "undo", "new", "health")
+MAX_FILE_NAME_CHARS = 255
 MAX_SITE_CHARS = 255
 MAX_DESCRIPTION_CHARS = 2000
 MAX_SPEC_KEY_CHARS = 255  # a ticket's spec key column
@@ -36,8 +41,10 @@ def parse_command(text: str) -> Command:
     first, _, rest = raw.partition(" ")
     word = first.lower()
     rest = rest.strip()
+    if not raw:
+        return Command("status")  # what is going on, and what to do next
     if word not in SUBCOMMANDS:
-        return _start(raw, anyway=False)
+        return Command("usage", problem=_unknown(first))
     if word == "start":
         after, _, remainder = rest.partition(" ")
         if after.lower() == "anyway":
@@ -62,6 +69,11 @@ def parse_command(text: str) -> Command:
             return Command("usage", problem="`history` needs one spec key (the config name on a draft), e.g. "
                                             "`history node.type.article`")
         return Command("history", key=key)
+    if word == "remove":
+        name = plain_text(rest).strip()
+        if not name:
+            return Command("usage", problem="`remove` needs the name of an uploaded file, e.g. `remove fields.csv`")
+        return Command("remove", value=name[:MAX_FILE_NAME_CHARS])
     if word == "config":
         if not rest:
             return Command("config")
@@ -70,6 +82,15 @@ def parse_command(text: str) -> Command:
             return Command("usage", problem="`config` needs a setting and a value, e.g. `config jira_project RPL`")
         return Command("config", key=key.strip(), value=value.strip())
     return Command(word)
+
+
+def _unknown(word: str) -> str:
+    """`stauts` → "`stauts` is not a subcommand — did you mean `status`?" (a site name needs `start`)."""
+    shown = _shown(word)
+    close = difflib.get_close_matches(word.lower(), SUBCOMMANDS, n=1, cutoff=0.6)
+    hint = f" — did you mean `{close[0]}`?" if close else ""
+    return (f"`{shown}` is not a subcommand{hint} (to name the site, type `start {shown} …`); the subcommands: "
+            + ", ".join(f"`{s}`" for s in SUBCOMMANDS))
 
 
 def _start(text: str, *, anyway: bool) -> Command:

@@ -43,6 +43,7 @@ def build_publisher(settings: Settings, *, uow_factory: UnitOfWorkFactory, queue
     config = PublishingConfig(
         default_project=settings.jira_project, jira_url=settings.jira_url, lease_s=settings.lease_seconds,
         queued_grace_s=settings.queued_grace_seconds, removed_issues=settings.jira_removed,
+        epics=settings.jira_epics != "none", undo_window_s=settings.undo_window_hours * 3600.0,
         # In this process nobody sweeps: wait out Jira's search lag here rather than hand the task back.
         wait_in_job_s=PublishingConfig.reconcile_window_s if inline else PublishingConfig.wait_in_job_s,
     )

@@ -85,6 +85,8 @@ class Settings:
     # A session whose first run plans more tickets than this is reviewed in digests (one message per group
     # and 47 tickets) instead of one message per draft; 0 always. A channel's `config digest` overrides it.
     digest_threshold: int = 50
+    confirm_seconds: int = 300  # TICKETBOT_CONFIRM_SECONDS: how long a bulk action's Confirm button stays valid
+    undo_window_hours: int = 24  # TICKETBOT_UNDO_WINDOW: how long after a push `undo` may remove what it created
 
     def secret_values(self) -> tuple[str, ...]:
         """Every configured secret as it could be written out: tokens, keys, and the passwords of URLs."""
@@ -234,6 +236,8 @@ class Settings:
             allow_slack_connect=flag("TICKETBOT_ALLOW_SLACK_CONNECT"),
             merge_threshold=integer("TICKETBOT_MERGE_THRESHOLD", 10, 0, MERGE_THRESHOLD_MAX),
             digest_threshold=integer("TICKETBOT_DIGEST_THRESHOLD", 50, 0, MERGE_THRESHOLD_MAX),
+            confirm_seconds=integer("TICKETBOT_CONFIRM_SECONDS", 300, 10, 3600),
+            undo_window_hours=integer("TICKETBOT_UNDO_WINDOW", 24, 0, 24 * 30),
         )
         if problems:
             raise SettingsError(problems)

@@ -50,6 +50,8 @@ ACTION_WORDS = {
     "reject": "❌ {who} rejected",
     "regenerate": "🔁 {who} asked for a rewrite",
     "approve_all": "✅ {who} approved all drafts",
+    "approve_group": "✅ {who} approved a group",
+    "undo": "↩️ {who} undid the last push",
     "retry": "🔁 {who} asked to generate again",
     "cancel": "⏹ {who} cancelled the run",
     "push": "🚀 {who} pushed to Jira",
@@ -305,6 +307,8 @@ def upload_reply_message(view: UploadReplyView) -> Message:
             lines.append(f"⏳ {name} — reading…")
         elif file.state == "refused":
             lines.append(f"⛔ {name} — not read: {escape(file.reason)}")
+        elif file.state == "removed":
+            lines.append(f"🗑 {name} — removed from this session")
         elif file.sheets:
             found = ", ".join(
                 f"{escape(s.kind)}{' (tab ' + escape(s.tab) + ')' if s.tab else ''}: {s.rows:,} row"
@@ -407,18 +411,21 @@ def status_message(view: StatusView) -> Message:
 
 HELP = (
     f"*{COMMAND}* — turn the spec files dropped in this channel into Jira tickets.\n"
-    f"• `{COMMAND} [start] [SITE NAME [| DESCRIPTION]]` — write the tickets for the files uploaded here\n"
+    f"• `{COMMAND}` — where this channel's session stands and what to do next\n"
+    f"• `{COMMAND} start [SITE NAME [| DESCRIPTION]]` — write the tickets for the files uploaded here\n"
     f"• `{COMMAND} start anyway …` — start even though some rows have errors (those rows are left out)\n"
+    f"• `{COMMAND} remove FILE` — take one uploaded file out before `start`\n"
     f"• `{COMMAND} status` — where the run is · `{COMMAND} errors` — every problem found\n"
     f"• `{COMMAND} cancel` · `{COMMAND} retry` — stop the run · generate again (max 3 per session)\n"
-    f"• `{COMMAND} push` — send approved tickets to Jira\n"
+    f"• `{COMMAND} push` — send approved tickets to Jira (asks you to confirm the counts)\n"
+    f"• `{COMMAND} undo` — take the last push back out of Jira (asks you to confirm)\n"
     f"• `{COMMAND} new` — close this channel's open session; the next upload starts a fresh thread\n"
     f"• `{COMMAND} health` — check the bot's services\n"
     f"• `{COMMAND} history SPEC_KEY` — every version of one ticket: upload, writer, approver, Jira key\n"
     f"• `{COMMAND} config [KEY VALUE]` — show or set this channel's settings "
     "(`jira_project KEY`, `approvers @a @b` or `approvers -`)\n"
-    "Reactions: on a draft ✅ approve · 🔁 regenerate · ❌ reject; on the progress message ✅ approve all · "
-    "🔁 retry · ❌ cancel."
+    "Reactions: on a draft ✅ (or 👍) approve · 🔁 regenerate · ❌ reject; on the progress message ✅ approve all "
+    "(after a confirmation) · 🔁 retry · ❌ cancel."
 )
 
 

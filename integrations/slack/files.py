@@ -130,3 +130,26 @@ def is_loopback(host: str) -> bool:
 
 
 __all__ = ["DownloadRefused", "FileDownloader", "is_loopback"]
+
+
+# Files people share in a spec channel that are not spreadsheets (screenshots, PDFs of the design, zipped
+# exports …): ignored with one short note, never read as a spec and never an error blocking `start`.
+NOT_SPREADSHEET_EXTENSIONS = frozenset({
+    "png", "jpg", "jpeg", "gif", "webp", "svg", "bmp", "tif", "tiff", "heic", "ico",
+    "pdf", "zip", "tar", "gz", "tgz", "bz2", "xz", "7z", "rar",
+    "doc", "docx", "odt", "rtf", "ppt", "pptx", "odp", "key", "pages", "md",
+    "mp3", "mp4", "mov", "wav", "webm", "avi",
+})
+NOT_SPREADSHEET_MIME_PREFIXES = ("image/", "video/", "audio/", "application/pdf", "application/zip",
+                                 "application/x-tar", "application/gzip", "application/x-gzip",
+                                 "application/x-7z", "application/vnd.rar", "application/msword",
+                                 "application/vnd.openxmlformats-officedocument.wordprocessingml",
+                                 "application/vnd.openxmlformats-officedocument.presentationml")
+
+
+def is_not_spreadsheet(name: str, mimetype: str = "") -> bool:
+    """True for files that are clearly something else (by extension or mimetype); anything else is read."""
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension in NOT_SPREADSHEET_EXTENSIONS:
+        return True
+    return bool(mimetype) and mimetype.lower().startswith(NOT_SPREADSHEET_MIME_PREFIXES)

@@ -162,10 +162,10 @@ class SlackGateway:
 
     # ---- the rest -----------------------------------------------------------------------------------
 
-    def post_ephemeral(self, channel: str, user: str, message: Message) -> None:
+    def post_ephemeral(self, channel: str, user: str, message: Message, *, thread_ts: str | None = None) -> None:
         with _translated("chat.postEphemeral", posting=True):
             self.posting_client.chat_postEphemeral(channel=channel, user=user, text=message.text,
-                                                   blocks=message.blocks)
+                                                   blocks=message.blocks, thread_ts=thread_ts)
 
     def file_info(self, file_id: str) -> SlackFile:
         with _translated("files.info"):

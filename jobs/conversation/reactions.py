@@ -6,9 +6,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from integrations.slack.blocks import Message
+from integrations.slack.confirmation_blocks import confirmation_message
 from integrations.slack.errors import SlackError
 from integrations.slack.text import escape
 from jobs.conversation.channels import ChannelAccess
+from jobs.conversation.confirmations import BulkAction, BulkConfirmations
 from jobs.conversation.publisher_port import TicketPublisher
 from jobs.errors import ProcessingError
 from jobs.generation.service import ProcessingService
@@ -18,6 +21,8 @@ from storage.uow import UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 APPROVE = frozenset({"white_check_mark", "heavy_check_mark", "+1", "thumbsup", "ballot_box_with_check"})
+# On the progress message only the check marks ask to approve everything: 👍 is too casual for 400 issues.
+APPROVE_ALL = frozenset({"white_check_mark", "heavy_check_mark"})
 REGENERATE = frozenset({"repeat", "arrows_counterclockwise"})
 REJECT = frozenset({"x"})
 DRAFT_ACTIONS = {**dict.fromkeys(APPROVE, "approve"), **dict.fromkeys(REGENERATE, "regenerate"),
@@ -47,12 +52,15 @@ class ReactionOutcome:
     session_id: int | None = None
     ticket_id: int | None = None
     ephemeral: str = ""  # a private note for the reactor (not allowed, not possible …)
+    confirmation: Message | None = None  # a bulk action's confirmation, shown to the reactor only
 
 
 class ReviewService:
     def __init__(self, *, uow_factory: UnitOfWorkFactory, processing: ProcessingService, publisher: TicketPublisher,
-                 thread: SlackThread, access: ChannelAccess) -> None:
+                 thread: SlackThread, access: ChannelAccess,
+                 confirmations: BulkConfirmations | None = None) -> None:
         self.uow_factory = uow_factory
+        self.confirmations = confirmations
         self.processing = processing
         self.publisher = publisher
         self.thread = thread
@@ -72,6 +80,10 @@ class ReviewService:
             action = DRAFT_ACTIONS[name]
         elif key.startswith("progress:") and session_id is not None:
             action = RUN_ACTIONS[name]
+            if action == "approve_all" and name not in APPROVE_ALL:
+                return ReactionOutcome(session_id=session_id, ephemeral=(
+                    "👍 approves one draft (react on the draft). To approve all drafts, react ✅ on this message "
+                    "and confirm."))
         else:
             return ReactionOutcome()  # not a message of ours that takes reactions
         if not self.access.may_change(reaction.channel, reaction.user):
@@ -80,6 +92,12 @@ class ReviewService:
         try:
             if ticket_id is not None:
                 self._on_draft(action, ticket_id, reaction.user)
+            elif action == "approve_all" and self.confirmations is not None:
+                assert session_id is not None
+                asked = self.confirmations.ask(session_id, reaction.user, BulkAction.APPROVE_ALL)
+                if asked.view is None:
+                    return ReactionOutcome("", session_id, None, escape(asked.note))
+                return ReactionOutcome("confirm", session_id, None, confirmation=confirmation_message(asked.view))
             else:
                 assert session_id is not None
                 note = self._on_run(action, session_id, reaction.user)
@@ -88,6 +106,13 @@ class ReviewService:
         except ProcessingError as exc:
             return ReactionOutcome("", session_id, ticket_id, escape(_sentence(exc.message)))
         return ReactionOutcome(action, session_id, ticket_id)
+
+    def thread_of(self, session_id: int | None) -> str | None:
+        """The session's thread, where its ephemeral confirmations appear."""
+        if session_id is None:
+            return None
+        with self.uow_factory() as uow:
+            return uow.sessions.get(session_id).thread_ts or None
 
     def not_allowed(self, channel: str, what: str) -> str:
         approvers = self.access.config(channel).approvers

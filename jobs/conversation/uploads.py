@@ -23,9 +23,9 @@ from sqlalchemy.exc import IntegrityError
 
 from integrations.slack.blocks import Message, notice, upload_reply_message
 from integrations.slack.errors import DownloadRefused, SlackError
-from integrations.slack.files import FileDownloader
+from integrations.slack.files import FileDownloader, is_not_spreadsheet
 from integrations.slack.gateway import SlackFile, SlackGateway
-from integrations.slack.text import mention
+from integrations.slack.text import code, mention
 from integrations.spec.reader import read_upload
 from jobs.conversation.channels import ChannelAccess, channel_plan_options
 from jobs.planning import Plan, PlanCache, UploadedFile
@@ -90,6 +90,14 @@ class UploadService:
                 infos[file_id] = self.gateway.file_info(file_id)
             except SlackError as exc:
                 infos[file_id] = exc
+        ignored = [i.name for i in infos.values() if isinstance(i, SlackFile) and is_not_spreadsheet(i.name,
+                                                                                                    i.mimetype)]
+        infos = {f: i for f, i in infos.items()
+                 if not (isinstance(i, SlackFile) and is_not_spreadsheet(i.name, i.mimetype))}
+        if ignored:
+            self._note_ignored(shared, ignored)
+        if not infos:
+            return None  # a screenshot or a PDF in the channel: no session, no reply
         shares = [i.shares[shared.channel] for i in infos.values()
                   if isinstance(i, SlackFile) and shared.channel in i.shares]
         share_ts = shared.message_ts or (shares[0] if shares else None)
@@ -112,6 +120,55 @@ class UploadService:
         upload.revision = comparison.summary() if comparison is not None else ""
         self._reply(upload, shared.channel, thread_ts)
         return session_id
+
+    def remove(self, channel: str, name: str, actor: str) -> str:
+        """`remove FILE`: take one upload (exact name, or an unambiguous prefix) out of the open session."""
+        with self.uow_factory() as uow:
+            session = uow.sessions.collecting_in_channel(channel)
+            if session is None:
+                return "No session is collecting files in this channel; a file can only be removed before `start`."
+            active = uow.uploads.active(session.id)
+            wanted = name.strip().lower()
+            matches = [u for u in active if u.name.lower() == wanted] or \
+                [u for u in active if u.name.lower().startswith(wanted)]
+            if not matches:
+                names = ", ".join(code(u.name) for u in active[:20]) or "none"
+                return f"No uploaded file is called {code(name)}. The session's files: {names}."
+            if len(matches) > 1:
+                return (f"{code(name)} could be {', '.join(code(u.name) for u in matches[:10])}; "
+                        "type more of the name.")
+            upload = matches[0]
+            if not uow.uploads.remove(session.id, upload.id, actor):
+                return "This session's generation has started, so its files are fixed; `new` starts a fresh one."
+            uow.audit.record(actor, "remove_upload", session_id=session.id, detail=upload.name)
+            uow.commit()
+            session_id, thread_ts, reply_ts, removed = session.id, session.thread_ts, upload.reply_ts, upload.name
+            reply = uow.messages.by_ts(channel, reply_ts) if reply_ts else None
+            key = reply.key if reply is not None and reply.key.startswith("upload:") else None
+        if key is not None:  # the upload's reply shows the file as removed, and the new counts
+            upload_state = _Upload(session_id, key)
+            with self.uow_factory() as uow:
+                files = [UploadedFile(u.name, u.data) for u in uow.uploads.active(session_id)]
+                options = channel_plan_options(uow, channel, self.plan_cache.options)
+            upload_state.plan = self.plan_cache.plan(files, options) if files else None
+            self._reply(upload_state, channel, thread_ts)
+        return f"Removed {code(removed)} from this session's files."
+
+    def _note_ignored(self, shared: SharedFiles, names: list[str]) -> None:
+        """At most one short note per channel session: not spreadsheets, so not read."""
+        with self.uow_factory() as uow:
+            # Keyed on the last session whose files are fixed: every upload until the next start is one session.
+            before = uow.sessions.latest_started_in_channel(shared.channel)
+            first = uow.events.first_time(f"ignored-files:{shared.channel}:{before.id if before else 0}", "note")
+            uow.commit()
+        if not first:
+            return
+        shown = ", ".join(code(n) for n in names[:5]) + (" …" if len(names) > 5 else "")
+        try:
+            self.gateway.post_ephemeral(shared.channel, shared.user, notice(
+                f"Ignored {shown}: not a spreadsheet. ticketbot reads the spec's CSV files and .xlsx workbooks."))
+        except SlackError as exc:
+            log.warning("could not tell %s about ignored files: %s", shared.user, exc.message)
 
     # ---- steps --------------------------------------------------------------------------------------
 

@@ -43,3 +43,15 @@ def epic_label(instance: str, project: str, site: str, group: str) -> str:
     Stored with the epic's record when first added: epics of older versions keep the label they have.
     """
     return "ticketbot-epic-" + hashlib.sha1(f"{instance}|{project}|{site}|{group}".encode()).hexdigest()[:12]
+
+
+def push_label(instance: str, push_task_id: int) -> str:
+    """The label of every issue and epic one push created: `undo` finds exactly that push's set by it.
+
+    The push's task id is unique in this database and the instance id keeps it apart from other
+    deployments' pushes on the same Jira.
+    """
+    return f"ticketbot-{instance}-p{push_task_id}"
+
+
+UNDONE_LABEL = "ticketbot-undone"  # on an issue `undo` could not delete: closed and marked instead

@@ -9,7 +9,7 @@ words.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -18,6 +18,8 @@ from integrations.urls import jira_browse_url
 from jobs.errors import Category, ProcessingError
 from jobs.publishing.decisions import BulkDecision, Decision, PushStart
 from jobs.publishing.labels import stored_label
+from jobs.publishing.preview import PushPreview, push_preview
+from jobs.publishing.undo_plan import UndoPlan, plan_undo, request_undo
 from jobs.states import JiraState, LinkState, TaskStatus, TicketStatus, may, ticket_move
 from jobs.tasks.clock import Clock, system_clock
 from jobs.tasks.job_kinds import JobKind, job_id_for
@@ -49,6 +51,8 @@ class PublishingConfig:
     temporary_delays_s: tuple[float, ...] = (10.0, 30.0, 60.0, 120.0, 300.0)  # then the push fails
     job_timeout_s: int = 1800
     removed_issues: str = "close"  # JIRA_REMOVED: a removed ticket's issue is closed (else labelled) or labelled
+    epics: bool = True  # JIRA_EPICS is not `none`: pushes group issues under epics
+    undo_window_s: float = 24 * 3600.0  # TICKETBOT_UNDO_WINDOW: `undo` removes a push's issues this long after
 
 
 # ---- what the public methods answer ----------------------------------------------------------------------
@@ -218,6 +222,53 @@ class PublishingService:
             note = self._enqueue(task) or note
         return BulkDecision(session_id, approved, to_push, task.id if task else None, note)
 
+    def approve_tickets(self, session_id: int, ticket_ids: Sequence[int], actor: str, action: str,
+                        detail: str = "") -> BulkDecision:
+        """A confirmed bulk approval: exactly the drafts it showed (still drafts), then push what is approved."""
+        wanted = set(ticket_ids)
+        with self.uow_factory() as uow:
+            approved = []
+            for ticket in uow.tickets.for_session(session_id, for_update=True):  # in dependency order
+                if ticket.id in wanted and ticket.status == TicketStatus.DRAFT:
+                    ticket.status, ticket.decided_by = ticket_move(ticket.status, "approve"), actor
+                    approved.append(ticket.id)
+            uow.audit.record(actor, action, session_id=session_id,
+                             detail=detail or f"{len(approved)} drafts")
+            to_push = len(_awaiting(uow, session_id))
+            task, enqueue = self._push_task(uow, session_id, actor) if to_push else (None, False)
+            uow.commit()
+        note = "" if self.jira_configured else NOT_CONFIGURED
+        if task is not None and enqueue:
+            note = self._enqueue(task) or note
+        return BulkDecision(session_id, approved, to_push, task.id if task else None, note)
+
+    def preview(self, session_id: int, ticket_ids: Sequence[int]) -> PushPreview:
+        """What pushing these tickets would create, counted exactly (the confirmation's text)."""
+        with self.uow_factory() as uow:
+            return push_preview(uow, session_id, self.project_for(uow, session_id), ticket_ids,
+                                epics=self.config.epics)
+
+    def undo_plan(self, session_id: int) -> UndoPlan | str:
+        """What `undo` would remove (the session's last push), or why there is nothing to undo."""
+        with self.uow_factory() as uow:
+            return plan_undo(uow, session_id, self.clock(), self.config.undo_window_s)
+
+    def undo(self, session_id: int, push_task_id: int, actor: str) -> tuple[int | None, str]:
+        """Enqueue the undo of that push (once); (task id, a note in plain words when it could not start now)."""
+        if not self.jira_configured:
+            raise ProcessingError(NOT_CONFIGURED, Category.ADMIN_REQUIRED)
+        with self.uow_factory() as uow:
+            plan = plan_undo(uow, session_id, self.clock(), self.config.undo_window_s)
+            if isinstance(plan, str) or plan.push_task_id != push_task_id:
+                return None, plan if isinstance(plan, str) else "Nothing to undo: another push came since."
+            task, new = request_undo(uow, session_id, push_task_id, actor, self.clock(), self.config.queued_grace_s)
+            if task is not None and new:
+                task.job_id = job_id_for(task)
+            uow.commit()
+        if task is None:
+            return None, "Nothing to undo."
+        return task.id, (self._enqueue(task) if new else "")
+
     def push_pending(self, session_id: int, actor: str) -> PushStart:
         """`/generate-tickets push`: push what is approved and not in Jira yet, refused ones included.
 
@@ -386,7 +437,7 @@ class PublishingService:
 
     def _enqueue(self, task: TaskRecord) -> str:
         try:
-            self.queue.enqueue(JobKind.PUSH, task.id, task.job_id, self.config.job_timeout_s)
+            self.queue.enqueue(JobKind.of(task), task.id, task.job_id, self.config.job_timeout_s)
         except QueueUnavailable:
             return "the job queue is unreachable right now; the push starts by itself as soon as it is back"
         return ""

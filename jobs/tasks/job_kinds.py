@@ -18,6 +18,7 @@ class JobKind(Enum):
     GENERATION = "generate"
     REGENERATION = "regenerate"
     PUSH = "push"
+    UNDO = "undo"  # `/generate-tickets undo`: removes what one push created (jobs/publishing/undo.py)
 
     @classmethod
     def of(cls, task: TaskRecord) -> JobKind:
@@ -28,7 +29,8 @@ class JobKind(Enum):
         return _JOB_ID_PREFIXES[self]
 
 
-_JOB_ID_PREFIXES = {JobKind.GENERATION: "gen", JobKind.REGENERATION: "regen", JobKind.PUSH: "push"}
+_JOB_ID_PREFIXES = {JobKind.GENERATION: "gen", JobKind.REGENERATION: "regen", JobKind.PUSH: "push",
+                    JobKind.UNDO: "undo"}
 
 
 def job_id_for(task: TaskRecord, enqueue_count: int | None = None) -> str:

@@ -10,6 +10,7 @@ A Slack failure never fails a run: what is not posted now is posted later by the
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -199,6 +200,13 @@ class SlackRunNotifier:
         else:
             self._safely(lambda: self.thread.show_progress(notice.session_id, bump=True),
                          f"progress of session {notice.session_id}")
+
+    def push_undone(self, session_id: int, ticket_ids: list[int]) -> None:
+        """`undo` took a push back: each draft loses its issue link, the progress message says who undid what."""
+        for ticket_id in ticket_ids:
+            self._safely(functools.partial(self.thread.show_draft, ticket_id, bump=True),
+                         f"draft of ticket {ticket_id}")
+        self._safely(lambda: self.thread.show_progress(session_id, bump=True), f"progress of session {session_id}")
 
     # ---- helpers --------------------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from jobs.thread.digests import tickets_shown
 from storage.models import COLLECTING, TaskRecord, TicketRecord, UploadRecord
 from storage.uow import UnitOfWork
 
-SESSION_ACTIONS = ("start", "retry", "cancel", "approve_all", "push")
+SESSION_ACTIONS = ("start", "retry", "cancel", "approve_all", "approve_group", "push", "undo")
 
 
 def progress_key(session_id: int) -> str:
@@ -89,16 +89,22 @@ def progress_view(uow: UnitOfWork, session_id: int, now: datetime, max_generatio
         fallbacks=sum(1 for t in tickets if t.writer == FALLBACK_WRITER),
         approved=counts.get(TicketStatus.APPROVED, 0), rejected=counts.get(TicketStatus.REJECTED, 0),
         pushed=counts.get(TicketStatus.PUSHED, 0),
-        notes=notes, jira_note=_jira_note(uow.tasks.latest(session_id, "push")),
+        notes=notes, jira_note=_jira_note(uow.tasks.latest(session_id, "push"), uow.tasks.latest(session_id, "undo")),
         dependencies=str(task.details.get("dependencies", "")), unchanged=unchanged,
         review_hint=DIGEST_REVIEW_HINT if session.digest_mode else "",
     )
 
 
-def _jira_note(push: TaskRecord | None) -> str:
-    """The latest push to Jira: going, done (its summary) or failed (why)."""
+def _jira_note(push: TaskRecord | None, undo: TaskRecord | None = None) -> str:
+    """The latest push to Jira: going, done (its summary) or failed (why); or its undo."""
     if push is None:
         return ""
+    if undo is not None and undo.details.get("push_task_id") == push.id:
+        if TaskStatus(undo.status).is_open:
+            return "Undoing the last push to Jira…"
+        if undo.status == TaskStatus.FAILED:
+            return f"The undo of the last push stopped: {undo.error_message or 'see `/generate-tickets errors`'}"
+        return f"The last push was undone: {undo.details.get('summary', '')}"
     if TaskStatus(push.status).is_open:
         return f"Pushing to Jira: {push.done} of {push.total}" + (f" · {push.stage}" if push.stage else "")
     if push.status == "failed":
@@ -109,7 +115,7 @@ def _jira_note(push: TaskRecord | None) -> str:
 def _note_detail(action: str, detail: str) -> str:
     if action in ("start", "retry"):
         return detail.split(",", 1)[0]  # "generation 2"
-    if action == "approve_all":
+    if action in ("approve_all", "approve_group", "undo"):
         return detail
     return ""
 
@@ -188,7 +194,7 @@ def upload_reply_view(uow: UnitOfWork, session_id: int, key: str, reply_ts: str 
     stored = taken_by_run + (uow.uploads.for_reply(session_id, reply_ts) if reply_ts else [])
     refused = [e for s in sessions for e in uow.errors.find(s)
                if (e.technical_details or {}).get("upload_key") == key]
-    files = [UploadFileView(u.name, "read", sheet_views(u)) for u in stored]
+    files = [UploadFileView(u.name, "removed" if u.removed_by else "read", sheet_views(u)) for u in stored]
     files += [UploadFileView(str(e.technical_details.get("file", "")), "refused",
                             reason=str(e.technical_details.get("reason") or e.message)) for e in refused]
     done = {f.name for f in files}

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
 from jobs.tasks.job_kinds import JobKind
-from jobs.worker.rq_jobs import run_generation, run_push, run_regeneration
+from jobs.worker.rq_jobs import run_generation, run_push, run_regeneration, run_undo
 
 JobFunction = Callable[[int], None]  # task id → runs the task
 
@@ -19,4 +19,5 @@ JOBS: Mapping[JobKind, JobFunction] = MappingProxyType({
     JobKind.GENERATION: run_generation,
     JobKind.REGENERATION: run_regeneration,
     JobKind.PUSH: run_push,
+    JobKind.UNDO: run_undo,
 })

@@ -8,7 +8,7 @@ from rq import get_current_job
 
 from jobs.tasks import log_context
 from jobs.worker import runtime
-from jobs.worker.runs import generation_run, push_run, regeneration_run
+from jobs.worker.runs import generation_run, push_run, regeneration_run, undo_run
 
 log = logging.getLogger(__name__)
 
@@ -49,3 +49,11 @@ def run_push(task_id: int) -> None:
         raise RuntimeError("this worker has no Jira publisher")
     with log_context.bound(task_id=task_id, job_id=_job_id()):
         push_run(rt.publishing, task_id, rt.worker_id).execute()
+
+
+def run_undo(task_id: int) -> None:
+    rt = runtime.current()
+    if rt.publishing is None:
+        raise RuntimeError("this worker has no Jira publisher")
+    with log_context.bound(task_id=task_id, job_id=_job_id()):
+        undo_run(rt.publishing, task_id, rt.worker_id).execute()

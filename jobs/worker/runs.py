@@ -14,6 +14,7 @@ from jobs.generation.service import ProcessingService, ProgressCallback
 from jobs.publishing.links import PushDeps
 from jobs.publishing.run import PushRun
 from jobs.publishing.service import PublishingService
+from jobs.publishing.undo import UndoRun
 
 
 def generation_deps(processing: ProcessingService) -> GenerationDeps:
@@ -40,3 +41,7 @@ def regeneration_run(processing: ProcessingService, task_id: int, worker_id: str
 
 def push_run(publishing: PublishingService, task_id: int, worker_id: str = "inline") -> PushRun:
     return PushRun(push_deps(publishing), task_id, worker_id)
+
+
+def undo_run(publishing: PublishingService, task_id: int, worker_id: str = "inline") -> UndoRun:
+    return UndoRun(push_deps(publishing), task_id, worker_id)

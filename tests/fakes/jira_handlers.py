@@ -28,6 +28,8 @@ def route(fake: FakeJiraServer, method: str, version: str, path: str, query: dic
     revising = revision_route(fake, method, version, path, query, body)
     if revising is not None:
         return revising
+    if method == "DELETE" and path.startswith("issue/") and path.count("/") == 1:
+        return delete_issue(fake, path.split("/")[1])
     if path == "serverInfo":
         return 200, server_info(fake)
     if path == "myself":
@@ -448,4 +450,22 @@ def unlink(fake: FakeJiraServer, link_id: str) -> Answer:
     for key in (found.inward, found.outward):
         if key in fake.issues:
             fake.touch(fake.issues[key])
+    return 204, None
+
+
+# ---- taking issues back (`/generate-tickets undo`): DELETE issue ----------------------------------------------
+# As Jira's REST v2/v3 speak it: DELETE issue/{key} → 204, 403 without DELETE_ISSUES, 404 when gone; deleting an
+# issue deletes its links. Undo's other requests (transitions, PUT labels, DELETE issueLink) are the revising
+# section's above.
+
+
+def delete_issue(fake: FakeJiraServer, key: str) -> Answer:
+    issue = fake.issues.get(key) or next((i for i in fake.issues.values() if i.id == key), None)
+    if issue is None:
+        return 404, {"errorMessages": ["Issue does not exist or you do not have permission to see it."], "errors": {}}
+    if not fake.permissions.get("DELETE_ISSUES", False):
+        return 403, {"errorMessages": ["You do not have permission to delete issues in this project."], "errors": {}}
+    del fake.issues[issue.key]
+    fake.links[:] = [link for link in fake.links if issue.key not in (link.inward, link.outward)]
+    fake.deleted.append(issue.key)
     return 204, None

@@ -13,7 +13,8 @@ our gateway talk to through `server=fake.url`:
         fake.issues, fake.links, fake.requests, fake.counts()
 
 Endpoints (under /rest/api/2 and, on Cloud, /rest/api/3): serverInfo (no auth), myself, project/{key},
-mypermissions, issue/createmeta/{key}/issuetypes[/{id}] (Cloud pages as `issueTypes`/`fields`,
+mypermissions (DELETE_ISSUES too), DELETE issue/{key}, PUT issue/{key} (labels), issue/{key}/transitions
+(GET, POST), DELETE issueLink/{id}, issue/createmeta/{key}/issuetypes[/{id}] (Cloud pages as `issueTypes`/`fields`,
 Server as `values`), field, issueLinkType, issue (POST create, GET one), issue/bulk (≤ 50, partial
 failures as `errors[].failedElementNumber`, all failed → 400), issueLink, search/jql (Cloud; only ids
 unless `fields` is given) and search (Server; 410 Gone on Cloud, as on the real Cloud).
@@ -62,7 +63,9 @@ FLOAT_SCHEMA = "com.atlassian.jira.plugin.system.customfieldtypes:float"
 KINDS = ("serverInfo", "myself", "project", "permissions", "createmeta", "field", "issueLinkType", "create", "bulk",
          "get_issue", "link", "search",
          # revising issues that exist (the revision push): edit, comments, transitions, unlinking
-         "update", "comments", "comment", "transitions", "transition", "unlink")
+         "update", "comments", "comment", "transitions", "transition", "unlink",
+         # taking issues back (`undo`)
+         "delete_issue")
 _API = re.compile(r"^/rest/api/(2|3|latest)/(.*)$")
 
 
@@ -207,6 +210,7 @@ class FakeJiraServer:
         self.transitions = [("11", "To Do", "To Do", "new"), ("21", "In Progress", "In Progress", "indeterminate"),
                             ("31", "Done", "Done", "done"), ("41", "Won't Do", "Won't Do", "done")]
         self._clock_ms = 0  # `updated` times: strictly increasing, like Jira's for one issue
+        self.deleted: list[str] = []  # keys of issues deleted through the API (`undo`)
         self.requests: list[Recorded] = []
         self._queues: dict[str, deque[Reply]] = {}
         self._lock = threading.RLock()
@@ -363,6 +367,8 @@ def kind_of(method: str, path: str) -> str:
         return "update"
     if len(parts) == 2 and parts[0] == "issueLink" and method == "DELETE":
         return "unlink"
+    if len(parts) == 2 and parts[0] == "issue" and method == "DELETE":
+        return "delete_issue"
     if path == "serverInfo":
         return "serverInfo"
     if path == "myself":

@@ -10,13 +10,14 @@ from integrations.jira.gateway import JiraGateway
 from jobs.publishing.service import NeedsPerson, PublishingConfig, PublishingService, PushOutcome, PushProgress
 from jobs.tasks.job_kinds import JobKind
 from jobs.tasks.job_queue import InlineQueue, JobQueue
-from jobs.worker.runs import push_run
+from jobs.worker.runs import push_run, undo_run
 from storage.uow import UnitOfWorkFactory
 from tests.fakes.jira_server import FakeJiraServer
 
 # `ticketbot-<instance>-t<ticket>-<random>` and `ticketbot-<instance>-s<session>` (jobs/publishing/service.py)
 TICKET_LABEL = re.compile(r"ticketbot-[0-9a-f]{12}-t[0-9]+-[0-9a-f]{6}")
 SESSION_LABEL = re.compile(r"ticketbot-[0-9a-f]{12}-s[0-9]+")
+PUSH_LABEL = re.compile(r"ticketbot-[0-9a-f]{12}-p[0-9]+")  # on every issue and epic one push created
 
 
 def is_ticket_label(label: str) -> bool:
@@ -25,6 +26,10 @@ def is_ticket_label(label: str) -> bool:
 
 def is_session_label(label: str) -> bool:
     return SESSION_LABEL.fullmatch(label) is not None
+
+
+def is_push_label(label: str) -> bool:
+    return PUSH_LABEL.fullmatch(label) is not None
 
 
 # Fast, but the same shape as production: the reconcile window is searched with doubling delays.
@@ -81,7 +86,8 @@ def build_publisher(uow_factory: UnitOfWorkFactory, fake: FakeJiraServer | None,
         def factory(project: str) -> JiraGateway:
             return JiraGateway(fake.config(project=project, **jira), sleep=sleep)
 
-    inline = InlineQueue({JobKind.PUSH: lambda task_id: push_run(holder[0], task_id).execute()})
+    inline = InlineQueue({JobKind.PUSH: lambda task_id: push_run(holder[0], task_id).execute(),
+                          JobKind.UNDO: lambda task_id: undo_run(holder[0], task_id).execute()})
     service = PublishingService(uow_factory=uow_factory, gateway_factory=factory, queue=queue or inline,
                                 notifier=notifier, config=config)
     holder.append(service)

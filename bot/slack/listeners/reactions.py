@@ -25,7 +25,10 @@ def register(app: App, bot: SlackBot) -> None:
                             str(event.get("reaction", "")))
         try:
             outcome = bot.review.react(reaction)
-            if outcome.ephemeral:
+            if outcome.confirmation is not None:  # in the thread, to the approver who asked only
+                bot.slack.gateway.post_ephemeral(reaction.channel, reaction.user, outcome.confirmation,
+                                                 thread_ts=bot.review.thread_of(outcome.session_id))
+            elif outcome.ephemeral:
                 bot.slack.gateway.post_ephemeral(reaction.channel, reaction.user, notice(outcome.ephemeral))
         except Exception as exc:
             bot.report_error(exc, body)
