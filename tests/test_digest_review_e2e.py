@@ -21,6 +21,7 @@ from bot.wiring.settings import Settings
 from integrations.slack.digest_blocks import DIGEST_LINES, DIGEST_REVIEW_HINT
 from jobs.states import ticket_move
 from tests.fakes.slack_server import BOT_ID
+from tests.support.confirmations import approve_everything
 from tests.support.slack import texts
 from tests.support.slack_stack import (
     BOB,
@@ -114,7 +115,7 @@ def test_a_large_run_is_reviewed_in_digest_pages_kept_in_step_in_place(stack: St
     assert "❌ rejected by <@U0BOB0001>" in line["text"]["text"]
 
     # ✅ on the progress message approves the rest: every page is edited in place, nothing is posted.
-    stack.drive.react(channel, message(stack, f"progress:s{sid}")["ts"], "white_check_mark")
+    approve_everything(stack.drive, channel, message(stack, f"progress:s{sid}")["ts"])
     wait_for(lambda: all("✓ approved by <@UALICE001>" in texts(message(stack, key_of(m))) for m in pages), 60,
              "every digest page to show the approvals")
     assert len(bot_messages(stack, channel, root)) == 2 + expected_pages

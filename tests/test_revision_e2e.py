@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tests.fakes.jira_server import FakeJiraServer
 from tests.fakes.openai_server import FakeOpenAIServer
+from tests.support.confirmations import approve_everything
 from tests.support.slack import texts
 from tests.support.slack_stack import message, running_stack, wait_finished, wait_session
 from tests.support.workers import wait_for
@@ -51,10 +52,10 @@ def test_a_revised_spec_writes_only_what_changed_and_shows_the_change(pg_databas
         wait_for(lambda: bool(stack.slack.by_key(f"upload:s{first}:{first_root}"))
                  and "tickets planned" in texts(message(stack, f"upload:s{first}:{first_root}")), 30, "the reply")
         assert "Revised spec" not in texts(message(stack, f"upload:s{first}:{first_root}"))
-        assert stack.drive.command("Acme Outdoors", channel=channel).status == 200
+        assert stack.drive.command("start Acme Outdoors", channel=channel).status == 200
         wait_finished(stack, first)
         assert len(openai.chat_requests) == 38
-        stack.drive.react(channel, message(stack, f"progress:s{first}")["ts"], "white_check_mark")
+        approve_everything(stack.drive, channel, message(stack, f"progress:s{first}")["ts"])
 
         def all_pushed() -> bool:
             with stack.uow_factory() as uow:
@@ -79,7 +80,7 @@ def test_a_revised_spec_writes_only_what_changed_and_shows_the_change(pg_databas
         assert openai.chat_requests == []  # nothing written yet
 
         # 3. Start: only new and changed tickets reach the LLM.
-        started = stack.drive.command("", channel=channel, response="revision-start")
+        started = stack.drive.command("start", channel=channel, response="revision-start")
         assert started.status == 200
         wait_finished(stack, second)
         start_answer = stack.drive.responses("revision-start")[0]["text"]

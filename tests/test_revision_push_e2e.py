@@ -17,6 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 from tests.fakes.jira_server import FakeJiraServer
+from tests.support.confirmations import approve_everything
 from tests.support.publishing import is_ticket_label
 from tests.support.revision import revised_acme_files, revision_of
 from tests.support.slack import texts
@@ -65,7 +66,7 @@ def upload_revision(stack: Stack, channel: str, first: int) -> int:
 
 def approve_all(stack: Stack, channel: str, session_id: int) -> None:
     progress = stack.slack.by_key(f"progress:s{session_id}")[0]
-    assert stack.drive.react(channel, progress["ts"], "white_check_mark").status == 200
+    approve_everything(stack.drive, channel, progress["ts"])
 
 
 def test_a_revision_of_acme_is_pushed_exactly_once_through_a_killed_worker(pg_database: str, redis_db: int,

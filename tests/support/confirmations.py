@@ -48,3 +48,21 @@ def button_value(message: dict[str, Any], action_id: str) -> str:
 def wait_response(drive: SlackDriver, name: str, count: int = 1) -> dict[str, Any]:
     wait_for(lambda: len(drive.responses(name)) >= count, 30, f"answer {count} to {name}")
     return drive.responses(name)[count - 1]
+
+
+def approve_everything(drive: SlackDriver, channel: str, progress_ts: str, *, user: str = "UALICE001",
+                       response: str = "") -> None:
+    """✅ on the progress message, then Confirm on the confirmation it answers with: approve-all as a person does."""
+    from integrations.slack.action_ids import BULK_CONFIRM
+
+    def asked() -> list[dict[str, Any]]:
+        return [e for e in drive.slack.ephemerals
+                if e.get("user") == user and BULK_CONFIRM in json.dumps(e.get("blocks"))]
+
+    before = len(asked())
+    assert drive.react(channel, progress_ts, "white_check_mark", user=user).status == 200
+    wait_for(lambda: len(asked()) > before, 30, "the confirmation of approve-all")
+    value = button_value(asked()[-1], BULK_CONFIRM)
+    answer = click(drive, BULK_CONFIRM, value, channel=channel, user=user,
+                   response=response or f"confirm-{uuid.uuid4().hex[:8]}")
+    assert answer.status == 200
