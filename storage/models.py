@@ -203,6 +203,8 @@ class TicketRecord(Base):
     change_kind: Mapped[str] = mapped_column(String(16), default="")
     changes: Mapped[list[Any]] = mapped_column(default=list)
     jira_synced: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # A person's edit made in Slack ({"by", "at", "fields": {name: value}}): rewrites keep these fields.
+    person_edit: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -83,6 +83,11 @@ class DraftView:
     regenerations: int = 0
     note: ActionNote | None = None
     estimate: str = ""  # "M (3 points): 5 fields, 1 contributed module", empty for a ticket stored before it
+    # Interactivity (issue 14): the ticket's id the buttons carry, and a person's edit shown on the draft.
+    ticket_id: int = 0  # 0: no buttons (a view built without its ticket)
+    edited_by: str = ""  # a Slack user id
+    edited_fields: tuple[str, ...] = ()  # in words: "title", "estimate"
+    editable: bool = False  # not on its way to Jira or in it: Edit and the decisions are offered
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from integrations.spec.problems import Problem
 from integrations.spec.sheets import SheetKind
 from integrations.tickets import FALLBACK_WRITER, details_from_dict
 from integrations.urls import jira_browse_url as browse_url
+from jobs.generation.person_edit import PersonEdit, may_edit
 from jobs.planning import Plan
 from jobs.publishing.labels import stored_label
 from jobs.states import MessageState, TaskStatus, TicketStatus
@@ -130,6 +131,8 @@ def draft_view(uow: UnitOfWork, ticket: TicketRecord, jira_browse_url: str = "")
         jira_state=ticket.jira_state, jira_error=ticket.jira_error or "", jira_label=stored_label(ticket),
         fallback=ticket.writer == FALLBACK_WRITER, regenerations=ticket.regeneration_count, note=note,
         estimate=estimate.describe() if (estimate := details_from_dict(ticket.details)["estimate"]) else "",
+        ticket_id=ticket.id, edited_by=edit.by if (edit := PersonEdit.of(ticket.person_edit)) else "",
+        edited_fields=tuple(edit.names()) if edit else (), editable=may_edit(ticket),
     )
 
 
