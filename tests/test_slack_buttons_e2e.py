@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -265,3 +266,27 @@ def test_a_repeat_reply_in_the_thread_regenerates_with_guidance(
     stack.drive.event({**reply, "text": "🔁 please redo", "ts": stack.slack.next_ts()})
     wait_for(lambda: any("draft's number or spec key" in t for t in ephemerals_to(stack, ALICE)), 20,
              "how to name the draft")
+
+
+# ---- the offline writer: told plainly that it cannot take guidance -------------------------------------------
+
+
+def test_the_template_writer_says_it_cannot_take_guidance(pg_database: str, redis_db: int,
+                                                          tmp_path: Path) -> None:
+    with running_stack(pg_database, redis_db, tmp_path, clean=False,
+                       TICKETBOT_QUEUE="ticketbot-test-template") as offline:
+        channel, ((t1, m1),) = run(offline, 1)
+        before = len(offline.slack.view_by_callback(action_ids.REGENERATE_MODAL))
+        offline.drive.click(m1, action_ids.DRAFT_REGENERATE)
+        regenerate = opened(offline, action_ids.REGENERATE_MODAL, before)
+        assert "cannot take guidance" in json.dumps(regenerate["blocks"])
+        assert not any(b.get("block_id") == "guidance" for b in regenerate["blocks"])
+        reply = {"type": "message", "channel": channel, "user": ALICE, "text": f"🔁 {t1.spec_key} {GUIDANCE}",
+                 "ts": offline.slack.next_ts(), "thread_ts": m1["thread_ts"], "channel_type": "channel"}
+        offline.drive.event(reply)
+        wait_for(lambda: any("cannot take guidance" in t for t in ephemerals_to(offline, ALICE)), 20,
+                 "the plain refusal")
+        assert ticket(offline, t1.id).regeneration_count == 0
+        # Without guidance the modal rewrites from the rows.
+        offline.drive.submit(regenerate, {})
+        wait_for(lambda: ticket(offline, t1.id).regeneration_count == 1, 40, "the rewrite without guidance")
