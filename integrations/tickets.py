@@ -207,6 +207,8 @@ class TicketContent:
     estimate: Estimate | None = None
     open_questions: tuple[str, ...] = ()  # for the product owner: what the spec leaves undecided
     risks: tuple[str, ...] = ()
+    # "Edited in Slack by U123 on 2026-12-04: title, estimate" when a person changed the text (Jira shows it).
+    edited_note: str = ""
 
     def details(self) -> dict[str, object]:
         """The parts beyond title, story, analysis and checks, as stored and exported."""

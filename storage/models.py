@@ -211,6 +211,8 @@ class TicketRecord(Base):
     # so a ticket never moves between pages (a rewrite that changes its group included).
     digest_key: Mapped[str | None] = mapped_column(String(128), index=True)
     jira_push_task_id: Mapped[int | None] = mapped_column(Integer)  # the push whose create made its issue (undo)
+    # A person's edit made in Slack ({"by", "at", "fields": {name: value}}): rewrites keep these fields.
+    person_edit: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -306,6 +306,10 @@ class TicketRepository:
             raise NotFound(f"ticket {ticket_id}")
         return record
 
+    def find(self, ticket_id: int) -> TicketRecord | None:
+        """The ticket, or None (a button's value names an id that may be forged or gone)."""
+        return self.db.get(TicketRecord, ticket_id)
+
     def by_key(self, session_id: int, spec_key: str) -> TicketRecord | None:
         return self.db.scalars(
             select(TicketRecord).where(TicketRecord.session_id == session_id, TicketRecord.spec_key == spec_key)
@@ -528,6 +532,22 @@ class EventRepository:
             raise
         savepoint.commit()
         return True
+
+    def first_within(self, key: str, kind: str, window: timedelta, now: datetime) -> bool:
+        """Record `key` at `now`; False when it was recorded less than `window` ago (a double click).
+
+        The row is reused: an older record is moved to `now` by one conditional UPDATE, so of two
+        processes racing on the same key exactly one sees True."""
+        if self.first_time(key, kind):
+            self.db.execute(update(ProcessedEventRecord).where(ProcessedEventRecord.event_id == key)
+                            .values(created_at=now))
+            return True
+        moved = self.db.execute(
+            update(ProcessedEventRecord)
+            .where(ProcessedEventRecord.event_id == key, ProcessedEventRecord.created_at <= now - window)
+            .values(created_at=now)
+        )
+        return moved.rowcount == 1  # type: ignore[attr-defined]
 
 
 class AuditRepository:

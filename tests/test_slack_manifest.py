@@ -41,3 +41,15 @@ def test_the_command_and_socket_mode() -> None:
     assert "command: /generate-tickets" in MANIFEST
     assert "socket_mode_enabled: true" in MANIFEST
     assert "# HTTP mode: request_url: https://HOST/slack/events" in MANIFEST
+
+
+def test_interactivity_is_on_and_every_click_has_a_listener() -> None:
+    """Buttons, overflow menus and modals reach the bot at the same endpoint; each id has its listener."""
+    assert "  interactivity:\n" in MANIFEST and "    is_enabled: true" in MANIFEST.split("  interactivity:", 1)[1]
+    from integrations.slack import action_ids
+
+    listener = (ROOT / "bot" / "slack" / "listeners" / "actions.py").read_text()
+    for name in ("DRAFT_MENU", "EDIT_MODAL", "REGENERATE_MODAL", "VIEW_MODAL"):
+        assert f"action_ids.{name}" in listener, name
+    assert set(action_ids.DRAFT_BUTTONS) <= {
+        getattr(action_ids, n) for n in re.findall(r"action_ids\.(DRAFT_[A-Z]+)", listener)}

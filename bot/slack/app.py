@@ -16,7 +16,7 @@ from slack_bolt import App
 
 from bot.slack.command_handlers import SlashCommands
 from bot.slack.context import SlackBot
-from bot.slack.listeners import commands, confirmations, events, reactions, uploads
+from bot.slack.listeners import actions, commands, confirmations, events, reactions, uploads
 from bot.slack.workspace_gate import Workspace, WorkspaceGate
 from bot.wiring.bootstrap import Services
 from jobs.conversation.channels import ChannelAccess
@@ -83,6 +83,7 @@ def build_app(bot: SlackBot, gate: WorkspaceGate | None = None) -> App:
     uploads.register(app, bot)
     reactions.register(app, bot)
     confirmations.register(app, bot)
+    actions.register(app, bot)  # buttons, overflow menus, modals, 🔁 replies
     events.register(app, bot)  # last: the catch-all no-op for anything else Slack sends
 
     @app.error

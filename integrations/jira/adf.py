@@ -196,6 +196,8 @@ def _sections(ticket: WrittenTicket, row_limit: int | None, estimate_in_descript
     if content.writer == FALLBACK_WRITER:
         intro.append(paragraph("Written by the template writer: the language model's answer was not usable.",
                                marks=("em",)))
+    if content.edited_note:
+        intro.append(paragraph(content.edited_note, marks=("em",)))
     if content.estimate is not None and estimate_in_description:
         intro.append({"type": "paragraph", "content": [
             {"type": "text", "text": "Estimate: ", "marks": [{"type": "strong"}]},

@@ -137,6 +137,8 @@ def render_wiki_description(ticket: WrittenTicket, *, max_chars: int = WIKI_DESC
     intro: list[str] = []
     if content.writer == FALLBACK_WRITER:
         intro += ["_Written by the template writer: the language model's answer was not usable._", ""]
+    if content.edited_note:
+        intro += [f"_{escape_wiki_inline(content.edited_note)}_", ""]
     if content.estimate is not None and estimate_in_description:
         intro += [f"*Estimate:* {escape_wiki_inline(content.estimate.describe())}", ""]
     sections: list[tuple[str, list[str]]] = [("", intro)] if intro else []

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from integrations.slack import action_ids
 from integrations.slack.text import (
     MAX_BLOCKS,
     MAX_CONTEXT_ELEMENTS,
@@ -222,7 +223,12 @@ def draft_message(view: DraftView) -> Message:
     blocks.extend(sections("Verification", checks, VERIFICATION_SECTIONS))
     depends = ", ".join(code(key) for key in view.depends_on) if view.depends_on else "nothing"
     blocks.append(context(truncate(f"Depends on: {depends}", 2000)))
+    if view.edited_by:
+        blocks.append(context(edited_line(view)))
     blocks.append(context(draft_status(view)))
+    buttons = draft_buttons(view)
+    if buttons is not None:
+        blocks.append(buttons)
     return message(f"Draft {view.position} of {view.total}: {escape(view.title)}", blocks)
 
 
@@ -285,6 +291,39 @@ def jira_link(key: str, url: str) -> str:
     if re.fullmatch(r"[A-Z][A-Z0-9_]+-\d+", key or "") and re.fullmatch(r"https?://[^\s<>|]+", url or ""):
         return f"<{url}|{key}>"
     return code(key) if key else "(no key yet)"
+
+
+# ---- draft buttons (interactivity) ---------------------------------------------------------------
+
+
+def button(text: str, action_id: str, value: str, style: str = "") -> Block:
+    element: Block = {"type": "button", "text": {"type": "plain_text", "text": text, "emoji": True},
+                      "action_id": action_id, "value": value}
+    if style:
+        element["style"] = style
+    return element
+
+
+def draft_buttons(view: DraftView) -> Block | None:
+    """Approve · Regenerate · Reject · Edit · View (only View once the ticket is on its way to Jira)."""
+    if not view.ticket_id:
+        return None
+    value = str(view.ticket_id)
+    elements = []
+    if view.editable:
+        if view.status != "approved":
+            elements.append(button("✅ Approve", action_ids.DRAFT_APPROVE, value, "primary"))
+        elements.append(button("🔁 Regenerate", action_ids.DRAFT_REGENERATE, value))
+        if view.status != "rejected":
+            elements.append(button("❌ Reject", action_ids.DRAFT_REJECT, value, "danger"))
+        elements.append(button("✏️ Edit", action_ids.DRAFT_EDIT, value))
+    elements.append(button("🔍 View", action_ids.DRAFT_VIEW, value))
+    return {"type": "actions", "block_id": f"draft_actions_{view.ticket_id}", "elements": elements}
+
+
+def edited_line(view: DraftView) -> str:
+    what = f" ({escape(', '.join(view.edited_fields))})" if view.edited_fields else ""
+    return f"✏️ Edited by {mention(view.edited_by)}{what}: rewrites keep these fields"
 
 
 # ---- uploads -------------------------------------------------------------------------------------

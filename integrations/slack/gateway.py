@@ -167,6 +167,18 @@ class SlackGateway:
             self.posting_client.chat_postEphemeral(channel=channel, user=user, text=message.text,
                                                    blocks=message.blocks, thread_ts=thread_ts)
 
+    # ---- modals (interactivity) ---------------------------------------------------------------------
+
+    def open_modal(self, trigger_id: str, view: dict[str, Any]) -> str:
+        """views.open within the trigger's 3 s; the opened view's id (for update_modal)."""
+        with _translated("views.open"):
+            data = self.client.views_open(trigger_id=trigger_id, view=view).data
+        return str(((data if isinstance(data, dict) else {}).get("view") or {}).get("id", ""))
+
+    def update_modal(self, view_id: str, view: dict[str, Any]) -> None:
+        with _translated("views.update"):
+            self.client.views_update(view_id=view_id, view=view)
+
     def file_info(self, file_id: str) -> SlackFile:
         with _translated("files.info"):
             data = self.client.files_info(file=file_id)

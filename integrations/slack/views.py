@@ -88,6 +88,11 @@ class DraftView:
     # A revised spec: new | changed | unchanged | removed ("" for a first version), and what changed in words.
     change_kind: str = ""
     changes: tuple[str, ...] = ()
+    # Interactivity (issue 14): the ticket's id the buttons carry, and a person's edit shown on the draft.
+    ticket_id: int = 0  # 0: no buttons (a view built without its ticket)
+    edited_by: str = ""  # a Slack user id
+    edited_fields: tuple[str, ...] = ()  # in words: "title", "estimate"
+    editable: bool = False  # not on its way to Jira or in it: Edit and the decisions are offered
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from integrations.tickets import SiteContext, TicketBrief, TicketContent
 
@@ -31,3 +31,15 @@ class TicketWriter(Protocol):
     def write(self, brief: TicketBrief, site: SiteContext) -> TicketContent: ...
 
     def health(self) -> WriterHealth: ...
+
+
+@runtime_checkable
+class GuidedWriter(Protocol):
+    """A writer that can take a reviewer's "what should change" for a rewrite (the OpenAI writer can; the
+    offline template writer writes from the rows alone and cannot)."""
+
+    def write_guided(self, brief: TicketBrief, site: SiteContext, guidance: str) -> TicketContent: ...
+
+
+def takes_guidance(writer: object) -> bool:
+    return isinstance(writer, GuidedWriter)

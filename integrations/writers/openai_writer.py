@@ -128,12 +128,16 @@ class OpenAIWriter:
                             connect_timeout_s=self.connect_timeout_s, timeout_s=self.health_timeout_s)
 
     def write(self, brief: TicketBrief, site: SiteContext) -> TicketContent:
+        return self.write_guided(brief, site, "")
+
+    def write_guided(self, brief: TicketBrief, site: SiteContext, guidance: str) -> TicketContent:
+        """`write`, with a reviewer's "what should change" given to the model as data (a regeneration)."""
         deadline = time.monotonic() + self.max_seconds_per_ticket
         # The code-made ticket first: its parts stay, the model is shown them and adds to them, and it is
         # the whole ticket when the model's answer cannot be used.
         code_made = self._fallback.write(brief, site)
         messages: list[dict[str, Any]] = build_messages(brief, site, drupal_version=self.drupal_version,
-                                                        code_made=code_made)
+                                                        code_made=code_made, guidance=guidance)
         usage = Usage()
         reason = ""
         for attempt in range(ANSWER_ATTEMPTS):

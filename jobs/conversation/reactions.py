@@ -121,17 +121,36 @@ class ReviewService:
 
     # ---- drafts -----------------------------------------------------------------------------------
 
-    def _on_draft(self, action: str, ticket_id: int, actor: str) -> None:
+    def decide_draft(self, action: str, ticket_id: int, actor: str, *, guidance: str = "",
+                     replace_edit: bool = False) -> ReactionOutcome:
+        """A button's decision (approve | reject | regenerate) once its rules were checked: as a reaction's."""
+        try:
+            note = self._on_draft(action, ticket_id, actor, guidance=guidance, replace_edit=replace_edit)
+        except ProcessingError as exc:
+            return ReactionOutcome("", None, ticket_id, escape(_sentence(exc.message)))
+        return ReactionOutcome(action, None, ticket_id, note)
+
+    def show_draft(self, ticket_id: int) -> None:
+        """Edit the draft's message (and the progress message's counts) after a change."""
+        self._show(lambda: self.thread.show_draft(ticket_id, bump=True))
+        with self.uow_factory() as uow:
+            session_id = uow.tickets.get(ticket_id).session_id
+        self._show(lambda: self.thread.show_progress(session_id, bump=True))  # its counts changed
+
+    def _on_draft(self, action: str, ticket_id: int, actor: str, *, guidance: str = "",
+                  replace_edit: bool = False) -> str:
+        note = ""
         if action == "approve":
             self.publisher.approve(ticket_id, actor)
         elif action == "reject":
             self.publisher.reject(ticket_id, actor)
         else:
-            self.processing.regenerate_ticket(ticket_id, requested_by=actor)
-        self._show(lambda: self.thread.show_draft(ticket_id, bump=True))
-        with self.uow_factory() as uow:
-            session_id = uow.tickets.get(ticket_id).session_id
-        self._show(lambda: self.thread.show_progress(session_id, bump=True))  # its counts changed
+            started = self.processing.regenerate_ticket(ticket_id, requested_by=actor, guidance=guidance,
+                                                        replace_edit=replace_edit)
+            if started.already_running:
+                note = "This draft is being rewritten already; its new text replaces it in place."
+        self.show_draft(ticket_id)
+        return note
 
     # ---- the run ----------------------------------------------------------------------------------
 

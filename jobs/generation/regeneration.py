@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from integrations.tickets import SiteContext, TicketBrief, TicketContent, WrittenTicket
+from integrations.writers.base import GuidedWriter
 from integrations.writers.errors import WriterError
 from jobs.errors import Category, LeaseLost, ProcessingError
 from jobs.generation.run import GenerationDeps, apply_content
@@ -35,8 +36,12 @@ class RegenerationRun:
             return
         try:
             with self.task.heartbeat():
-                brief, site = self._brief()
-                content = self.deps.writer.write(brief, site)
+                brief, site, guidance = self._brief()
+                writer = self.deps.writer
+                if guidance and isinstance(writer, GuidedWriter):  # the reviewer's words, as data
+                    content = writer.write_guided(brief, site, guidance)
+                else:
+                    content = writer.write(brief, site)
                 self._apply(brief, content)
         except LeaseLost:
             log.warning("regeneration task %s: another worker holds the lease now; this answer is dropped",
@@ -46,9 +51,10 @@ class RegenerationRun:
         except WriterError as exc:
             self._fail(Category(exc.category), str(exc))
 
-    def _brief(self) -> tuple[TicketBrief, SiteContext]:
+    def _brief(self) -> tuple[TicketBrief, SiteContext, str]:
         with self.deps.uow_factory() as uow:
             task = uow.tasks.get(self.task_id)
+            guidance = str((task.details or {}).get("guidance") or "")
             assert task.ticket_id is not None
             ticket = uow.tickets.get(task.ticket_id)
             session = uow.sessions.get(ticket.session_id)
@@ -57,7 +63,7 @@ class RegenerationRun:
             site = SiteContext(session.site_name or session.channel_id, session.site_description)
         if brief is None:
             raise ProcessingError("this ticket's rows are no longer in the uploaded spec", Category.USER_FIXABLE)
-        return brief, site
+        return brief, site, guidance
 
     def _apply(self, brief: TicketBrief, content: TicketContent) -> None:
         # Taken over meanwhile (LeaseLost): the copy holding the lease decides.
@@ -74,6 +80,8 @@ class RegenerationRun:
                 self.task.mark_finished(uow, TaskStatus.CANCELLED, f"Not applied: the ticket is {ticket.status} now")
                 return
             rewritten = ticket_move(ticket.status, "rewritten")  # decided before apply_content touches the status
+            if (task.details or {}).get("replace_edit"):
+                ticket.person_edit = {}  # the person asked for the writer's text over their edit
             apply_content(ticket, WrittenTicket(brief, content), ticket.generation)
             ticket.status = rewritten
             ticket.regeneration_count += 1

@@ -24,6 +24,7 @@ from integrations.writers.base import TicketWriter
 from integrations.writers.errors import WriterError
 from jobs.errors import Category, LeaseLost, ProcessingError, RetryLater
 from jobs.generation.notify import ProgressUpdate, RunNotifier, RunOutcome
+from jobs.generation.person_edit import PersonEdit, overlay
 from jobs.generation.service import ProcessingConfig, ProgressCallback
 from jobs.generation.writing import GenerationCancelled, write_tickets
 from jobs.planning import Plan
@@ -318,3 +319,5 @@ def apply_content(record: TicketRecord, ticket: WrittenTicket, generation: int) 
     record.prompt_tokens = content.usage.prompt_tokens
     record.completion_tokens = content.usage.completion_tokens
     record.cached_tokens = content.usage.cached_tokens
+    # A person's edit outlives every rewrite: their fields go back over the writer's new text.
+    overlay(record, PersonEdit.of(record.person_edit))

@@ -14,7 +14,8 @@ from datetime import timedelta
 
 from integrations.spec.problems import Level
 from integrations.tickets import SiteContext, TicketBrief, WrittenTicket
-from integrations.writers.base import TicketWriter, WriterHealth
+from integrations.writers.base import TicketWriter, WriterHealth, takes_guidance
+from integrations.writers.prompt import GUIDANCE_MAX
 from jobs.conversation.channels import channel_plan_options
 from jobs.errors import Category, ProcessingError, SpecHasErrors
 from jobs.generation.cost import DEFAULT_PRICES, CostEstimate, estimate_cost
@@ -29,6 +30,12 @@ from jobs.tasks.job_kinds import JobKind, job_id_for
 from jobs.tasks.job_queue import JobQueue, QueueUnavailable
 from storage.models import TaskRecord
 from storage.uow import UnitOfWork, UnitOfWorkFactory
+
+# Said to a person who gave guidance while the offline writer is configured: refused, so that no
+# regeneration is spent on a rewrite that could not follow it (README: "Regenerate with guidance").
+NO_GUIDANCE = ("the offline template writer cannot take guidance: it writes from the spec rows alone, so "
+               "nothing was rewritten and no regeneration was used. Leave the box empty to rewrite it anyway, "
+               "or use Edit to change the text yourself")
 
 # The seed's progress contract: (percentage, stage, details) after each ticket and each group.
 ProgressCallback = Callable[[float, str, dict[str, object]], None]
@@ -229,8 +236,19 @@ class ProcessingService:
             self.notifier.run_finished(RunOutcome(session_id, task_id, "cancelled", "Cancelled before it started."))
         return task_id
 
-    def regenerate_ticket(self, ticket_id: int, *, requested_by: str = "") -> StartResult:
-        """Rewrite one draft in place (at most `max_regenerations` times per ticket)."""
+    def regenerate_ticket(self, ticket_id: int, *, requested_by: str = "", guidance: str = "",
+                          replace_edit: bool = False) -> StartResult:
+        """Rewrite one draft in place (at most `max_regenerations` times per ticket).
+
+        `guidance` (a reviewer's "what should change", at most GUIDANCE_MAX characters) goes to the writer as
+        data; a person's edit stays over the new text unless `replace_edit`.
+        """
+        guidance = guidance.strip()
+        if len(guidance) > GUIDANCE_MAX:
+            raise ProcessingError(f"the guidance is {len(guidance):,} characters; at most {GUIDANCE_MAX} are taken",
+                                  Category.USER_FIXABLE)
+        if guidance and not takes_guidance(self.writer):
+            raise ProcessingError(NO_GUIDANCE, Category.USER_FIXABLE)
         health = self.writer.health()  # before the ticket's and session's rows are locked: it may take ~20 s
         with self.uow_factory() as uow:
             ticket = uow.tickets.get(ticket_id, for_update=True)
@@ -254,7 +272,7 @@ class ProcessingService:
             task = uow.tasks.add(session_id=ticket.session_id, type="regenerate", ticket_id=ticket_id,
                                  created_at=self.clock(),
                                  generation=ticket.generation, total=1, requested_by=requested_by,
-                                 stage="Queued")
+                                 stage="Queued", details={"guidance": guidance, "replace_edit": replace_edit})
             task.job_id = job_id_for(task)
             uow.audit.record(requested_by, "regenerate", session_id=ticket.session_id, ticket_id=ticket_id)
             uow.commit()

@@ -12,6 +12,7 @@ from integrations.tickets import (
     brief_from_dict,
     details_from_dict,
 )
+from jobs.generation.person_edit import PersonEdit
 from storage.models import TicketRecord
 
 
@@ -24,5 +25,13 @@ def written_ticket(record: TicketRecord) -> WrittenTicket:
     content = TicketContent(record.title, record.user_story, record.analysis, tuple(record.verification),
                             record.writer, record.model, record.prompt_version,
                             Usage(record.prompt_tokens, record.completion_tokens, record.cached_tokens),
-                            **details_from_dict(record.details))
+                            **details_from_dict(record.details), edited_note=edited_note(record))
     return WrittenTicket(brief, content)
+
+
+def edited_note(record: TicketRecord) -> str:
+    """What Jira is told of a person's edit made in Slack: who, when, which fields."""
+    edit = PersonEdit.of(record.person_edit)
+    if edit is None:
+        return ""
+    return f"Edited in Slack by {edit.by} on {edit.at[:10]}: {', '.join(edit.names())}."

@@ -23,12 +23,12 @@ from integrations.slack.digest_blocks import DIGEST_LINES, DigestLineView, Diges
 from integrations.tickets import FALLBACK_WRITER, details_from_dict
 from integrations.urls import jira_browse_url as browse_url
 from jobs.conversation.channels import channel_digest_threshold
+from jobs.generation.person_edit import PersonEdit
 from jobs.states import ACCEPTED, MessageState, TaskStatus, TicketStatus
 from storage.models import SessionRecord, TaskRecord, TicketRecord
 from storage.uow import UnitOfWork
 
 DIGEST_PREFIX = "digest:"
-EDIT_ACTIONS = ("edit", "edited")  # audit actions of a person changing a ticket's text
 
 
 def digest_key(session_id: int, group: str, page: int) -> str:
@@ -204,9 +204,9 @@ def page_view(uow: UnitOfWork, key: str, jira_browse_url: str = "") -> DigestPag
     session_id, group, page = parsed
     session = uow.sessions.get(session_id)
     on_page = page_tickets(uow, key)
-    edited = {a.ticket_id for a in uow.audit.for_session(session_id) if a.action in EDIT_ACTIONS}
     return DigestPageView(session_id=session_id, site=session.site_name or "", group=group, page=page,
-                          lines=tuple(line_view(t, jira_browse_url, t.id in edited) for t in on_page))
+                          lines=tuple(line_view(t, jira_browse_url, PersonEdit.of(t.person_edit) is not None)
+                                      for t in on_page))
 
 
 def line_view(ticket: TicketRecord, jira_browse_url: str, edited: bool) -> DigestLineView:

@@ -21,6 +21,7 @@ from integrations.spec.problems import Problem
 from integrations.spec.sheets import SheetKind
 from integrations.tickets import FALLBACK_WRITER, details_from_dict
 from integrations.urls import jira_browse_url as browse_url
+from jobs.generation.person_edit import PersonEdit, may_edit
 from jobs.planning import Plan
 from jobs.publishing.labels import stored_label
 from jobs.states import MessageState, TaskStatus, TicketStatus
@@ -147,6 +148,8 @@ def draft_view(uow: UnitOfWork, ticket: TicketRecord, jira_browse_url: str = "")
         fallback=ticket.writer == FALLBACK_WRITER, regenerations=ticket.regeneration_count, note=note,
         estimate=estimate.describe() if (estimate := details_from_dict(ticket.details)["estimate"]) else "",
         change_kind=ticket.change_kind or "", changes=tuple(str(c.get("what", "")) for c in ticket.changes or ()),
+        ticket_id=ticket.id, edited_by=edit.by if (edit := PersonEdit.of(ticket.person_edit)) else "",
+        edited_fields=tuple(edit.names()) if edit else (), editable=may_edit(ticket),
     )
 
 

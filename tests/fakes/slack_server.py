@@ -13,10 +13,13 @@ A real HTTP server (ThreadingHTTPServer on 127.0.0.x, random port). Point the SD
 
 Web API methods: auth.test, chat.postMessage (stores message metadata), chat.update, chat.postEphemeral,
 conversations.replies / conversations.history (metadata only with include_all_metadata), files.info,
-reactions.add. Like Slack, it refuses text over 4,000 characters (msg_too_long), more than 50 blocks,
-sections over 3,000 characters, headers over 150, overflow menus outside 2–5 options, option texts over 75
-or values over 150 characters, buttons over 75 / 2,000, ids over 255 or repeated (invalid_blocks), and
-chat.update without a channel ID.
+reactions.add, views.open / views.update / views.push (modals: `issue_trigger()` hands out a trigger_id
+that, as Slack's, is exchanged once and expires after 3 s; `views` holds every open view by id, with the
+limits Slack checks: 100 blocks, 24-character titles, 3,000-character sections and text inputs). Like
+Slack, it refuses text over 4,000 characters (msg_too_long), more than 50 blocks, sections over 3,000
+characters, headers over 150, overflow menus outside 2–5 options, option texts over 75 or values over 150
+characters, buttons over 75 / 2,000, ids over 255 or repeated (invalid_blocks), and chat.update without a
+channel ID.
 Files are served at /files/<id>/<name> to a request with the bot token (`Authorization: Bearer`); the
 file host records every request's Authorization header per file (`file_requests`), can redirect, lie
 about sizes, and answer with a web page. Answers to a response_url are recorded at /response/<id>.
@@ -30,6 +33,7 @@ import socket
 import struct
 import threading
 import time
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -93,6 +97,9 @@ class FakeSlackServer:
         self.not_in_channels: set[str] = set()
         self.latency_s = 0.0
         self.slow_responses: dict[str, float] = {}  # response_url name -> seconds its first answer is held
+        self.triggers: dict[str, float] = {}  # trigger_id -> monotonic time it was issued (None once exchanged)
+        self.views: dict[str, dict[str, Any]] = {}  # view id -> the view as last opened or updated
+        self._views = 0
         self._ts = int(time.time()) * 1_000_000
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -193,6 +200,18 @@ class FakeSlackServer:
         """Every request body the server received as text (for secret and markup scans)."""
         with self.lock:
             return [json.dumps(c.params) for c in self.calls] + [json.dumps(r) for r in self.responses]
+
+    def issue_trigger(self) -> str:
+        """A trigger_id as a click or a command carries (Slack's shape: "123.456.hex")."""
+        with self.lock:
+            self._views += 1
+            trigger = f"{int(time.time())}.{self._views}.{uuid.uuid4().hex}"
+            self.triggers[trigger] = time.monotonic()
+            return trigger
+
+    def view_by_callback(self, callback_id: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [v for v in self.views.values() if v.get("callback_id") == callback_id]
 
     # ---- internals --------------------------------------------------------------------------------
 
@@ -395,6 +414,57 @@ class _Handler(BaseHTTPRequestHandler):
             self.server_fake.reactions.append(params)
         self._answer(method, params, {"ok": True})
 
+    # ---- modals -----------------------------------------------------------------------------------
+
+    def api_views_open(self, method: str, params: dict[str, Any]) -> None:
+        self._open_view(method, params)
+
+    def api_views_push(self, method: str, params: dict[str, Any]) -> None:
+        self._open_view(method, params)
+
+    def _open_view(self, method: str, params: dict[str, Any]) -> None:
+        fake = self.server_fake
+        trigger = str(params.get("trigger_id", ""))
+        with fake.lock:
+            issued = fake.triggers.get(trigger, 0.0) if trigger in fake.triggers else None
+            if issued is not None:
+                fake.triggers[trigger] = -1.0  # exchanged
+        if issued is None:
+            error = "invalid_trigger_id"
+        elif issued < 0:
+            error = "exchanged_trigger_id"
+        elif time.monotonic() - issued > TRIGGER_LIFETIME_S:
+            error = "expired_trigger_id"
+        else:
+            error = _check_view(params.get("view"))
+        if error:
+            self._answer(method, params, {"ok": False, "error": error})
+            return
+        with fake.lock:
+            fake._views += 1
+            view_id = f"V{fake._views:010d}"
+            view = {**_view(params["view"]), "id": view_id, "team_id": TEAM_ID, "app_id": APP_ID, "bot_id": BOT_ID,
+                    "hash": uuid.uuid4().hex[:16]}
+            fake.views[view_id] = view
+        self._answer(method, params, {"ok": True, "view": view})
+
+    def api_views_update(self, method: str, params: dict[str, Any]) -> None:
+        fake = self.server_fake
+        view_id = str(params.get("view_id", ""))
+        error = _check_view(params.get("view"))
+        with fake.lock:
+            current = fake.views.get(view_id)
+            if current is None:
+                error = "not_found"
+            elif params.get("hash") and params["hash"] != current["hash"]:
+                error = "hash_conflict"
+            elif not error:
+                current.update({**_view(params["view"]), "hash": uuid.uuid4().hex[:16]})
+        if error:
+            self._answer(method, params, {"ok": False, "error": error})
+            return
+        self._answer(method, params, {"ok": True, "view": dict(current or {})})
+
     def _check_channel(self, params: dict[str, Any]) -> str:
         return "not_in_channel" if params.get("channel") in self.server_fake.not_in_channels else ""
 
@@ -507,3 +577,45 @@ def _bad_element(element: dict[str, Any]) -> bool:
         text = (element.get("text") or {}).get("text", "")
         return not text or len(text) > MAX_OPTION_TEXT or len(str(element.get("value", ""))) > MAX_BUTTON_VALUE
     return False
+
+
+TRIGGER_LIFETIME_S = 3.0
+MAX_VIEW_BLOCKS = 100
+MAX_VIEW_TITLE = 24
+MAX_INPUT = 3000
+
+
+def _view(raw: Any) -> dict[str, Any]:
+    return json.loads(raw) if isinstance(raw, str) else dict(raw or {})
+
+
+def _check_view(raw: Any) -> str:
+    """Slack's limits for a modal: type, title and button lengths, 100 blocks, section and input sizes."""
+    try:
+        view = _view(raw)
+    except ValueError:
+        return "invalid_arguments"
+    if view.get("type") != "modal":
+        return "invalid_arguments"
+    for name in ("title", "submit", "close"):
+        if name in view and not 1 <= len((view[name] or {}).get("text", "")) <= MAX_VIEW_TITLE:
+            return "invalid_arguments"
+    blocks = view.get("blocks") or []
+    if not 1 <= len(blocks) <= MAX_VIEW_BLOCKS:
+        return "invalid_arguments"
+    if len(str(view.get("private_metadata", ""))) > 3000:
+        return "invalid_arguments"
+    for block in blocks:
+        kind = block.get("type")
+        if kind == "section" and len((block.get("text") or {}).get("text", "")) > MAX_SECTION:
+            return "invalid_arguments"
+        if kind == "header" and len((block.get("text") or {}).get("text", "")) > MAX_HEADER:
+            return "invalid_arguments"
+        if kind == "input":
+            element = block.get("element") or {}
+            limit = int(element.get("max_length") or MAX_INPUT)
+            if limit > MAX_INPUT or len(str(element.get("initial_value", ""))) > limit:
+                return "invalid_arguments"
+            if any(not (e.get("text") if isinstance(e, dict) else None) for e in [block.get("label") or {}]):
+                return "invalid_arguments"
+    return ""

@@ -161,6 +161,61 @@ def event_body(event: dict[str, Any], *, event_id: str | None = None) -> bytes:
     }).encode()
 
 
+def interaction_body(payload: dict[str, Any]) -> bytes:
+    """An interactivity request exactly as Slack posts it: form-encoded, one `payload` field of JSON."""
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def _user(user: str) -> dict[str, str]:
+    return {"id": user, "username": "someone", "name": "someone", "team_id": TEAM_ID}
+
+
+def block_actions_payload(message: dict[str, Any], action: dict[str, Any], *, user: str, trigger_id: str,
+                          response_url: str, action_ts: str | None = None) -> dict[str, Any]:
+    """A click on an element of a bot message, in the shape Slack sends (see slack-bolt's tests)."""
+    channel = str(message["channel"])
+    return {
+        "type": "block_actions", "user": _user(user), "api_app_id": "A0TEST", "token": "legacy-verification-token",
+        "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel, "is_ephemeral": False,
+                      **({"thread_ts": message["thread_ts"]} if message.get("thread_ts") else {})},
+        "trigger_id": trigger_id, "team": {"id": TEAM_ID, "domain": "fake"}, "enterprise": None,
+        "is_enterprise_install": False, "channel": {"id": channel, "name": "spec-review"},
+        "message": {k: v for k, v in message.items() if k != "metadata"}, "state": {"values": {}},
+        "response_url": response_url,
+        "actions": [{**action, "action_ts": action_ts or f"{time.time():.6f}"}],
+    }
+
+
+def view_payload(kind: str, view: dict[str, Any], values: dict[str, dict[str, dict[str, Any]]], *,
+                 user: str) -> dict[str, Any]:
+    """A view_submission (or view_closed) of an opened modal, `values` as view.state.values."""
+    body: dict[str, Any] = {
+        "type": kind, "team": {"id": TEAM_ID, "domain": "fake"}, "user": _user(user), "api_app_id": "A0TEST",
+        "token": "legacy-verification-token", "enterprise": None, "is_enterprise_install": False,
+        "view": {**view, "state": {"values": values}, "previous_view_id": None, "root_view_id": view["id"],
+                 "clear_on_close": False, "external_id": ""},
+    }
+    if kind == "view_submission":
+        body.update({"trigger_id": f"{int(time.time())}.1.{uuid.uuid4().hex}", "response_urls": []})
+    else:
+        body["is_cleared"] = False
+    return body
+
+
+def text_value(value: str) -> dict[str, Any]:
+    return {"type": "plain_text_input", "value": value}
+
+
+def select_value(value: str) -> dict[str, Any]:
+    return {"type": "static_select", "selected_option": {"text": {"type": "plain_text", "text": value},
+                                                         "value": value}}
+
+
+def checkbox_value(*values: str) -> dict[str, Any]:
+    return {"type": "checkboxes", "selected_options": [{"text": {"type": "plain_text", "text": v}, "value": v}
+                                                       for v in values]}
+
+
 class SlackDriver:
     """What Slack would send to the bot, for one serve process."""
 
@@ -202,6 +257,37 @@ class SlackDriver:
                            "reaction": reaction, "item_user": "UBOT00001",
                            "item": {"type": "message", "channel": channel, "ts": ts}, "event_ts": str(time.time())},
                           event_id=event_id, retry_num=retry_num)
+
+    def click(self, message: dict[str, Any], action_id: str, *, user: str = "UALICE001",
+              action_ts: str | None = None, trigger_id: str | None = None) -> Answer:
+        """A click on the button `action_id` of `message` (as the fake Slack holds it)."""
+        element = next((e for b in message.get("blocks") or [] if b.get("type") == "actions"
+                        for e in b.get("elements") or [] if e.get("action_id") == action_id), None)
+        assert element is not None, f"no {action_id} button on the message"
+        block_id = next(b.get("block_id", "") for b in message["blocks"] if element in (b.get("elements") or []))
+        action = {"type": "button", "action_id": action_id, "block_id": block_id, "text": element["text"],
+                  "value": element["value"]}
+        return self.interact(block_actions_payload(message, action, user=user, action_ts=action_ts,
+                                                   trigger_id=trigger_id or self.slack.issue_trigger(),
+                                                   response_url=self.slack.response_url(uuid.uuid4().hex[:8])))
+
+    def choose(self, message: dict[str, Any], action_id: str, value: str, *, user: str = "UALICE001") -> Answer:
+        """An overflow menu's option chosen on `message` (the menu need not be on it: a digest line's is)."""
+        action = {"type": "overflow", "action_id": action_id, "block_id": "menu",
+                  "selected_option": {"text": {"type": "plain_text", "text": value}, "value": value}}
+        return self.interact(block_actions_payload(message, action, user=user, trigger_id=self.slack.issue_trigger(),
+                                                   response_url=self.slack.response_url(uuid.uuid4().hex[:8])))
+
+    def submit(self, view: dict[str, Any], values: dict[str, dict[str, Any]], *, user: str = "UALICE001") -> Answer:
+        """The modal `view` submitted with {block_id: value} (one element per input block)."""
+        state = {block_id: {block_id: value} for block_id, value in values.items()}
+        return self.interact(view_payload("view_submission", view, state, user=user))
+
+    def close(self, view: dict[str, Any], *, user: str = "UALICE001") -> Answer:
+        return self.interact(view_payload("view_closed", view, {}, user=user))
+
+    def interact(self, payload: dict[str, Any]) -> Answer:
+        return self.serve.post_signed(interaction_body(payload), "application/x-www-form-urlencoded")
 
     def responses(self, name: str) -> list[dict[str, Any]]:
         return [r for r in self.slack.responses if r["url"].endswith("/" + name)]
