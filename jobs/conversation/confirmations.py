@@ -10,14 +10,11 @@ stands between one accidental ✅ and four hundred Jira issues.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
 from integrations.slack.confirmation_blocks import ConfirmationView
-from integrations.slack.errors import SlackError
 from integrations.slack.text import escape
 from jobs.conversation.channels import ChannelAccess
 from jobs.errors import Category, ProcessingError
@@ -26,10 +23,9 @@ from jobs.publishing.service import NOT_CONFIGURED, PublishingService
 from jobs.publishing.undo_plan import UndoPlan
 from jobs.states import ConfirmationState, TicketStatus
 from jobs.tasks.clock import Clock, system_clock
-from jobs.thread.outbox import SlackThread
+from jobs.thread.outbox import SlackThread, show_quietly
+from jobs.wording import counted
 from storage.uow import UnitOfWorkFactory
-
-log = logging.getLogger(__name__)
 
 DEFAULT_TTL_S = 300
 
@@ -80,13 +76,13 @@ class BulkConfirmations:
             drafts = [t.id for t in tickets if t.status == TicketStatus.DRAFT and (not group or t.group == group)]
             waiting = awaiting_push(uow, session_id)
         if action == BulkAction.PUSH:
-            scope, question = waiting, f"Push {_count(len(waiting), 'approved ticket')} to Jira?"
+            scope, question = waiting, f"Push {counted(len(waiting), 'approved ticket')} to Jira?"
             if not waiting:
                 return Asked(note="Nothing to push: every approved ticket is in Jira.")
         else:
             scope = drafts + [t for t in waiting if t not in drafts]
-            what = f"the {escape(group)} group's {_count(len(drafts), 'draft')}" if group else \
-                f"all {_count(len(drafts), 'draft')}"
+            what = f"the {escape(group)} group's {counted(len(drafts), 'draft')}" if group else \
+                f"all {counted(len(drafts), 'draft')}"
             if not drafts:
                 where = f" in {escape(group)}" if group else ""
                 return Asked(note=f"Nothing to approve: no drafts are waiting{where}.")
@@ -94,7 +90,7 @@ class BulkConfirmations:
         if self.publishing.jira_configured:
             effect = self.publishing.preview(session_id, scope).text
         else:
-            effect = (f"Approve {_count(len(drafts), 'draft')}; Jira is not configured, so they wait in approved "
+            effect = (f"Approve {counted(len(drafts), 'draft')}; Jira is not configured, so they wait in approved "
                       "until an admin sets it up")
             question = question.replace(" and push them to Jira?", "?").replace(" and push it to Jira?", "?")
         return Asked(view=self._store(session_id, user, action, group,
@@ -166,14 +162,14 @@ class BulkConfirmations:
         effect = summary.split("\n", 1)[-1]
         if action == BulkAction.UNDO:
             task_id, note = self.publishing.undo(session_id, int(str(scope.get("push_task_id", 0))), user)
-            self._show(lambda: self.thread.show_progress(session_id, bump=True))
+            show_quietly(lambda: self.thread.show_progress(session_id, bump=True))
             if task_id is None:
                 return escape(note)
             return f"↩️ Confirmed by <@{user}>: undoing the last push — {effect[:1].lower() + effect[1:]}." + \
                 (f" ({escape(note)})" if note else "")
         if action == BulkAction.PUSH:
             started = self.publishing.push_pending(session_id, user)
-            self._show(lambda: self.thread.show_progress(session_id, bump=True))
+            show_quietly(lambda: self.thread.show_progress(session_id, bump=True))
             if started.to_push == 0:
                 return escape(started.note)
             return f"🚀 Confirmed by <@{user}>: pushing — {effect}." + (f" ({escape(started.note)})"
@@ -185,28 +181,16 @@ class BulkConfirmations:
             for ticket_id in decision.approved:
                 uow.tickets.get(ticket_id).slack_version += 1
             uow.commit()
-        self._show(lambda: self.thread.show_progress(session_id, bump=True))
-        self._show(lambda: self.thread.sync_drafts(session_id))
-        done = f"✅ Confirmed by <@{user}>: approved {_count(len(decision.approved), 'draft')}"
+        show_quietly(lambda: self.thread.show_progress(session_id, bump=True))
+        show_quietly(lambda: self.thread.sync_drafts(session_id))
+        done = f"✅ Confirmed by <@{user}>: approved {counted(len(decision.approved), 'draft')}"
         if decision.task_id is not None:
             done += f" — {effect}"
         return done + "." + (f" ({escape(decision.note)})" if decision.note else "")
-
-    @staticmethod
-    def _show(action: Callable[[], object]) -> None:
-        """Slack being unreachable must not undo a decision already stored; the sweeper shows it later."""
-        try:
-            action()
-        except SlackError as exc:
-            log.warning("Slack: could not show a change: %s", exc.message)
 
 
 def _undo_effect(plan: UndoPlan) -> str:
     who = f" by <@{plan.pushed_by}>" if plan.pushed_by and not plan.pushed_by.startswith("cli") else ""
     when = f" at {plan.finished_at:%H:%M} UTC" if plan.finished_at is not None else ""
-    return (f"Remove {_count(plan.issues, 'issue')}, {_count(plan.epics, 'epic')} and {_count(plan.links, 'link')} "
+    return (f"Remove {counted(plan.issues, 'issue')}, {counted(plan.epics, 'epic')} and {counted(plan.links, 'link')} "
             f"that the push{who}{when} created in {plan.project or 'Jira'}; its tickets go back to approved")
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"

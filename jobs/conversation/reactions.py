@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from integrations.slack.blocks import Message
 from integrations.slack.confirmation_blocks import confirmation_message
-from integrations.slack.errors import SlackError
 from integrations.slack.text import escape
 from jobs.conversation.channels import ChannelAccess
 from jobs.conversation.confirmations import BulkAction, BulkConfirmations
 from jobs.conversation.publisher_port import TicketPublisher
 from jobs.errors import ProcessingError
 from jobs.generation.service import ProcessingService
-from jobs.thread.outbox import SlackThread
+from jobs.thread.outbox import SlackThread, show_quietly
 from storage.uow import UnitOfWorkFactory
-
-log = logging.getLogger(__name__)
 
 APPROVE = frozenset({"white_check_mark", "heavy_check_mark", "+1", "thumbsup", "ballot_box_with_check"})
 # On the progress message only the check marks ask to approve everything: 👍 is too casual for 400 issues.
@@ -58,7 +53,7 @@ class ReactionOutcome:
 class ReviewService:
     def __init__(self, *, uow_factory: UnitOfWorkFactory, processing: ProcessingService, publisher: TicketPublisher,
                  thread: SlackThread, access: ChannelAccess,
-                 confirmations: BulkConfirmations | None = None) -> None:
+                 confirmations: BulkConfirmations) -> None:
         self.uow_factory = uow_factory
         self.confirmations = confirmations
         self.processing = processing
@@ -92,7 +87,7 @@ class ReviewService:
         try:
             if ticket_id is not None:
                 self._on_draft(action, ticket_id, reaction.user)
-            elif action == "approve_all" and self.confirmations is not None:
+            elif action == "approve_all":
                 assert session_id is not None
                 asked = self.confirmations.ask(session_id, reaction.user, BulkAction.APPROVE_ALL)
                 if asked.view is None:
@@ -132,10 +127,10 @@ class ReviewService:
 
     def show_draft(self, ticket_id: int) -> None:
         """Edit the draft's message (and the progress message's counts) after a change."""
-        self._show(lambda: self.thread.show_draft(ticket_id, bump=True))
+        show_quietly(lambda: self.thread.show_draft(ticket_id, bump=True))
         with self.uow_factory() as uow:
             session_id = uow.tickets.get(ticket_id).session_id
-        self._show(lambda: self.thread.show_progress(session_id, bump=True))  # its counts changed
+        show_quietly(lambda: self.thread.show_progress(session_id, bump=True))  # its counts changed
 
     def _on_draft(self, action: str, ticket_id: int, actor: str, *, guidance: str = "",
                   replace_edit: bool = False) -> str:
@@ -155,38 +150,15 @@ class ReviewService:
     # ---- the run ----------------------------------------------------------------------------------
 
     def _on_run(self, action: str, session_id: int, actor: str) -> str:
-        if action == "approve_all":
-            before = self._statuses(session_id)
-            self.publisher.approve_all(session_id, actor)
-            changed = [t for t, status in self._statuses(session_id).items() if before.get(t) != status]
-            with self.uow_factory() as uow:
-                for ticket_id in changed:
-                    uow.tickets.get(ticket_id).slack_version += 1
-                uow.commit()
-            self._show(lambda: self.thread.show_progress(session_id, bump=True))
-            self._show(lambda: self.thread.sync_drafts(session_id))
-            return ""
         if action == "retry":
             started = self.processing.retry_processing(session_id, requested_by=actor)
-            self._show(lambda: self.thread.show_progress(session_id, bump=True))
+            show_quietly(lambda: self.thread.show_progress(session_id, bump=True))
             if started.already_running:
                 return "A generation is already running for this session; its progress is in the thread."
             return escape(started.queue_note)
         task_id = self.processing.cancel_processing(session_id, requested_by=actor)
-        self._show(lambda: self.thread.show_progress(session_id, bump=True))
+        show_quietly(lambda: self.thread.show_progress(session_id, bump=True))
         return "" if task_id is not None else "No generation is running in this session."
-
-    def _statuses(self, session_id: int) -> dict[int, str]:
-        with self.uow_factory() as uow:
-            return {t.id: t.status for t in uow.tickets.for_session(session_id)}
-
-    @staticmethod
-    def _show(action: Callable[[], object]) -> None:
-        """Slack being unreachable must not undo a decision already stored; the sweeper shows it later."""
-        try:
-            action()
-        except SlackError as exc:
-            log.warning("Slack: could not show a change: %s", exc.message)
 
 
 def _sentence(text: str) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from jobs.states import JiraState, LinkState, TicketStatus
+from jobs.wording import counted
 from storage.uow import UnitOfWork
 
 
@@ -25,13 +26,13 @@ class PushPreview:
     @property
     def text(self) -> str:
         """The plain-words sentence of the confirmation (no user text in it: counts and a project key)."""
-        text = f"Create {_count(self.issues, 'issue')} in {self.project or 'Jira'}"
+        text = f"Create {counted(self.issues, 'issue')} in {self.project or 'Jira'}"
         if self.epics:
             existing = self.epics - self.new_epics
             detail = (f"{self.new_epics} new" if not existing else
                       f"{existing} existing" if not self.new_epics else f"{self.new_epics} new, {existing} existing")
-            text += f" under {_count(self.epics, 'epic')} ({detail})"
-        return f"{text}, {_count(self.links, 'link')}"
+            text += f" under {counted(self.epics, 'epic')} ({detail})"
+        return f"{text}, {counted(self.links, 'link')}"
 
 
 def push_preview(uow: UnitOfWork, session_id: int, project: str, ticket_ids: Collection[int], *,
@@ -59,7 +60,3 @@ def push_preview(uow: UnitOfWork, session_id: int, project: str, ticket_ids: Col
 def awaiting_push(uow: UnitOfWork, session_id: int) -> list[int]:
     """Approved tickets not in Jira yet (refused ones included: `push` tries them again), in dependency order."""
     return [t.id for t in uow.tickets.for_session(session_id) if t.status == TicketStatus.APPROVED]
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"

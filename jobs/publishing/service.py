@@ -24,6 +24,7 @@ from jobs.states import JiraState, LinkState, TaskStatus, TicketStatus, may, tic
 from jobs.tasks.clock import Clock, system_clock
 from jobs.tasks.job_kinds import JobKind, job_id_for
 from jobs.tasks.job_queue import JobQueue, QueueUnavailable
+from jobs.wording import counted
 from storage.models import TaskRecord, TicketRecord
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -75,8 +76,8 @@ class PushSummary:
 
     @property
     def text(self) -> str:
-        text = (f"{_count(self.issues, 'issue')} in {self.project or 'Jira'} under {_count(self.epics, 'epic')}, "
-                f"{_count(self.links, 'link')}")
+        text = (f"{counted(self.issues, 'issue')} in {self.project or 'Jira'} under {counted(self.epics, 'epic')}, "
+                f"{counted(self.links, 'link')}")
         extras = [f"{self.updated} updated from the revised spec" if self.updated else "",
                   f"{self.closed} closed as removed from the spec" if self.closed else "",
                   f"{self.failed} refused by Jira" if self.failed else "",
@@ -517,9 +518,6 @@ def push_summary(uow: UnitOfWork, session_id: int, project: str) -> PushSummary:
                        updated=sum(1 for t in pushed if t.change_kind == "changed"),
                        closed=sum(1 for t in pushed if t.jira_state == JiraState.CLOSED))
 
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _cannot(action: str, status: str, key: str | None = None) -> str:

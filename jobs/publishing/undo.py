@@ -24,6 +24,7 @@ from jobs.publishing.undo_plan import UndoNotifier
 from jobs.states import JiraState, LinkState, SessionStatus, TaskStatus, TicketStatus, ticket_move
 from jobs.tasks.faults import fault_point
 from jobs.tasks.task_run import TaskRun
+from jobs.wording import counted
 from storage.models import TaskRecord
 from storage.uow import UnitOfWork
 
@@ -135,7 +136,7 @@ class UndoRun:
     def _complete(self, issues: int, epics: int, project: str, outcomes: dict[Removal, int],
                   undone: list[int]) -> None:
         closed = outcomes.get(Removal.CLOSED, 0)
-        summary = (f"removed {_count(issues, 'issue')} and {_count(epics, 'epic')} from {project or 'Jira'}"
+        summary = (f"removed {counted(issues, 'issue')} and {counted(epics, 'epic')} from {project or 'Jira'}"
                    + (f" ({closed} closed and labelled {UNDONE_LABEL}: ticketbot may not delete issues there)"
                       if closed else ""))
 
@@ -166,7 +167,3 @@ class UndoRun:
         notifier = self.deps.notifier
         if isinstance(notifier, UndoNotifier):
             notifier.push_undone(self.session_id, [])
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"

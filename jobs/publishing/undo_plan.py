@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from jobs.states import LinkState, TaskStatus
+from jobs.wording import counted
 from storage.models import TaskRecord
 from storage.uow import UnitOfWork
 
@@ -25,8 +26,8 @@ class UndoPlan:
 
     @property
     def text(self) -> str:
-        return (f"Remove {_count(self.issues, 'issue')}, {_count(self.epics, 'epic')} and "
-                f"{_count(self.links, 'link')} that the last push created in {self.project or 'Jira'}")
+        return (f"Remove {counted(self.issues, 'issue')}, {counted(self.epics, 'epic')} and "
+                f"{counted(self.links, 'link')} that the last push created in {self.project or 'Jira'}")
 
 
 @runtime_checkable
@@ -81,7 +82,3 @@ def request_undo(uow: UnitOfWork, session_id: int, push_task_id: int, actor: str
     push.details = {**push.details, "undo_task_id": task.id}
     uow.audit.record(actor, "undo_requested", session_id=session_id, detail=f"push task {push_task_id}")
     return task, True
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"

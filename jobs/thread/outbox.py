@@ -51,6 +51,15 @@ def _wanted_of_record(_uow: UnitOfWork, record: SlackMessageRecord) -> int:
     return record.version_wanted
 
 
+
+def show_quietly(action: Callable[[], object]) -> None:
+    """Show a stored decision in the thread; Slack being unreachable must not undo it (the sweeper shows it later)."""
+    try:
+        action()
+    except SlackError as exc:
+        log.warning("Slack: could not show a change: %s", exc.message)
+
+
 @dataclass(frozen=True)
 class Outgoing:
     """One bot message: what it is (outbox key), where it goes, and how to render, post and edit it."""
